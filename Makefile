@@ -1,0 +1,34 @@
+# Welfare workbench — the project's verbs.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+DEMO ?= data/demo/cremasco
+REPORTS ?= reports
+
+.PHONY: demo test install chromium bench templates clean
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed  ## create .venv and install the project with test extras
+
+demo: install  ## run the notebooks on the demo district and serve the dashboards on 127.0.0.1
+	$(VENV)/bin/workbench esegui $(DEMO) --out $(REPORTS)
+	$(VENV)/bin/workbench mostra $(REPORTS)
+
+chromium:  ## install Debian's chromium for the browser tests (never a downloaded browser)
+	@test -x /usr/bin/chromium || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
+
+test: install chromium  ## install and run all tests, browser tests included
+	$(PY) -m pytest
+
+bench: install chromium  ## print the benchmark figures quoted in the README
+	$(PY) benchmarks/bench_foundation.py
+
+templates: install  ## regenerate Excel templates and the contract table from workbench/contract.py
+	$(VENV)/bin/workbench modelli
+
+clean:
+	rm -rf $(REPORTS) .pytest_cache

@@ -1,0 +1,145 @@
+"""Problems found in user input, with stable codes and Italian messages."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+__all__ = ["Code", "Problem", "WorkbenchError", "WorkspaceInvalid", "format_problems"]
+
+MAX_LISTED = 200
+
+
+class Code(enum.Enum):
+    """Stable reason codes, each with an Italian template and a hint."""
+
+    CONFIG_MISSING = ("Manca il file distretto.toml nella cartella.",
+                      "Crea distretto.toml (vedi data/README.md): serve almeno nome e anno.")
+    CONFIG_INVALID = ("distretto.toml non è leggibile: {detail}.",
+                      "Correggi la sintassi (es. nome = \"Ambito di ...\").")
+    CONFIG_VALUE = ("distretto.toml, voce «{column}»: {detail} (trovato «{value}»).",
+                    "Correggi il valore in distretto.toml.")
+    FILE_MISSING = ("Manca la tabella «{table}».",
+                    "Aggiungi {table}.csv o {table}.xlsx (modello in templates/{table}.xlsx).")
+    FILE_AMBIGUOUS = ("La tabella «{table}» è presente in più file: {detail}.",
+                      "Tieni un solo file per tabella.")
+    FILE_EMPTY = ("Il file è vuoto o non contiene righe di dati.",
+                  "Compila il file partendo dal modello in templates/.")
+    FILE_UNREADABLE = ("Il file non è una tabella leggibile: {detail}.",
+                       "Salvalo da Excel come .xlsx oppure come CSV (UTF-8 o ;).")
+    ENCODING = ("Codifica dei caratteri non riconosciuta.",
+                "Salva il file come «CSV UTF-8» da Excel.")
+    FIELD_COUNT = ("La riga ha un numero di valori diverso dalle colonne: {detail}.",
+                   "Controlla separatori e virgolette in quella riga.")
+    COLUMN_MISSING = ("Manca la colonna obbligatoria «{column}».",
+                      "Aggiungi la colonna con questo nome nella prima riga.")
+    COLUMN_DUPLICATE = ("La colonna «{column}» compare più volte.",
+                        "Lascia una sola colonna con questo nome.")
+    VALUE_MISSING = ("Valore mancante nella colonna «{column}».",
+                     "Questa colonna è obbligatoria: inserisci il valore.")
+    NOT_NUMBER = ("«{value}» non è un numero.",
+                  "Scrivi un numero (es. 1.234,5) oppure n.d. se il dato manca.")
+    NOT_INTEGER = ("«{value}» non è un numero intero.",
+                   "Scrivi un numero intero senza decimali (es. 1234).")
+    NOT_YEAR = ("«{value}» non è un anno valido.",
+                "Scrivi l'anno a quattro cifre (es. 2023).")
+    NOT_ISTAT = ("«{value}» non è un codice ISTAT di comune.",
+                 "Il codice ISTAT ha 6 cifre (es. 019035 per Crema).")
+    NEGATIVE = ("«{value}» è negativo, ma qui serve un conteggio o un importo.",
+                "Inserisci un valore maggiore o uguale a zero.")
+    OUT_OF_RANGE = ("«{value}» è fuori dall'intervallo ammesso ({detail}).",
+                    "Inserisci un valore compreso nell'intervallo.")
+    NOT_ALLOWED = ("«{value}» non è tra i valori ammessi.",
+                   "Valori ammessi: {detail}.")
+    DUPLICATE_KEY = ("Riga ripetuta: la combinazione {detail} compare anche alla riga {other}.",
+                     "Tieni una sola riga per combinazione (somma o correggi i valori).")
+    UNKNOWN_REFERENCE = ("«{value}» non compare nella tabella «{detail}».",
+                         "Aggiungilo a «{detail}» oppure correggi il valore.")
+    PERSONAL_COLUMN = ("La colonna «{column}» sembra contenere dati personali.",
+                       "Il workbench accetta solo dati aggregati: elimina la colonna.")
+    PERSONAL_VALUE = ("Il valore «{value}» sembra un codice fiscale.",
+                      "Il workbench accetta solo dati aggregati: togli i dati personali.")
+    RULE = ("{detail}", "{hint}")
+
+    def __init__(self, template: str, hint: str):
+        self.template = template
+        self.hint_template = hint
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem in the input: where it is and what is wrong.
+
+    ``row`` is the row number as Excel shows it (header = row 1).
+    """
+
+    code: Code
+    file: str = ""
+    row: int | None = None
+    column: str | None = None
+    value: str | None = None
+    detail: str = ""
+    other: int | None = None
+    table: str = ""
+    hint: str = ""
+    warning: bool = False
+    extra: dict = field(default_factory=dict, compare=False)
+
+    def _fields(self) -> dict:
+        return {"table": self.table, "column": self.column, "value": _short(self.value),
+                "detail": self.detail, "other": self.other, "hint": self.hint}
+
+    @property
+    def message(self) -> str:
+        """The Italian sentence: what is wrong."""
+        return self.code.template.format(**self._fields())
+
+    @property
+    def what_to_do(self) -> str:
+        """The Italian sentence: what to do."""
+        return self.code.hint_template.format(**self._fields())
+
+    @property
+    def where(self) -> str:
+        """Italian location, e.g. ``indicatori.csv, riga 12, colonna «valore»``."""
+        parts = [self.file or self.table or "distretto"]
+        if self.row is not None:
+            parts.append(f"riga {self.row}")
+        if self.column and self.code is not Code.CONFIG_VALUE:
+            parts.append(f"colonna «{self.column}»")
+        return ", ".join(parts)
+
+    def __str__(self) -> str:
+        label = "Avviso" if self.warning else "Errore"
+        return f"{label} — {self.where}: {self.message} Cosa fare: {self.what_to_do}"
+
+
+def _short(value: str | None, limit: int = 60) -> str | None:
+    if value is None:
+        return None
+    value = str(value)
+    return value if len(value) <= limit else value[: limit - 1] + "…"
+
+
+def format_problems(problems: list[Problem], limit: int = MAX_LISTED) -> str:
+    """All problems as Italian text, errors first, capped at ``limit`` lines."""
+    ordered = sorted(problems, key=lambda p: (p.warning, p.file, p.row or 0))
+    errors = sum(not p.warning for p in problems)
+    head = (f"Trovati {errors} errori e {len(problems) - errors} avvisi."
+            if errors else f"Nessun errore; {len(problems)} avvisi.")
+    lines = [head] + [f"- {p}" for p in ordered[:limit]]
+    if len(ordered) > limit:
+        lines.append(f"… e altri {len(ordered) - limit} (correggi questi e ripeti la verifica).")
+    return "\n".join(lines)
+
+
+class WorkbenchError(Exception):
+    """Base error of the workbench: its text is Italian and meant for users."""
+
+
+class WorkspaceInvalid(WorkbenchError):
+    """The district workspace has errors; ``problems`` lists all of them."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__(format_problems(problems))

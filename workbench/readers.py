@@ -1,0 +1,134 @@
+"""Read one table file (CSV or XLSX) into a DataFrame of strings, never modifying it.
+
+Readers are registered by file suffix; each returns a :class:`RawTable` whose
+``rows`` holds the row number as Excel shows it (header = row 1).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from .errors import Code, Problem
+
+__all__ = ["RawTable", "read_table", "READERS"]
+
+
+@dataclass
+class RawTable:
+    """A table as read: string cells, Excel row numbers, number convention."""
+
+    file: str
+    frame: pd.DataFrame            # all columns as str, plus "_riga"
+    decimal_comma: bool = False     # True when "1.234" means one thousand two hundred...
+    problems: list[Problem] = field(default_factory=list)
+
+
+def _normalise_header(names) -> list[str]:
+    return [" ".join(str(n if n is not None else "").split()).lower().replace(" ", "_") for n in names]
+
+
+def _finish(file: str, frame: pd.DataFrame, decimal_comma: bool, problems: list) -> RawTable:
+    frame.columns = _normalise_header(frame.columns)
+    frame = frame.astype(str).apply(lambda s: s.str.strip()) if len(frame.columns) else frame
+    frame["_riga"] = range(2, len(frame) + 2)
+    blank = (frame.drop(columns="_riga") == "").all(axis=1)
+    frame = frame[~blank].reset_index(drop=True)
+    if frame.empty:
+        problems.append(Problem(Code.FILE_EMPTY, file=file))
+    return RawTable(file, frame, decimal_comma, problems)
+
+
+def _decode(data: bytes) -> str | None:
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return None
+
+
+def read_csv(path: Path) -> RawTable:
+    """Read a CSV separated by ``,`` or ``;`` (or tab), UTF-8 (with or without BOM) or Windows-1252."""
+    name = path.name
+    data = path.read_bytes()
+    if b"\x00" in data[:4096]:
+        return RawTable(name, pd.DataFrame(), problems=[Problem(
+            Code.FILE_UNREADABLE, file=name, detail="contiene dati binari, non testo")])
+    text = _decode(data)
+    if text is None:
+        return RawTable(name, pd.DataFrame(), problems=[Problem(Code.ENCODING, file=name)])
+    if not text.strip():
+        return RawTable(name, pd.DataFrame(), problems=[Problem(Code.FILE_EMPTY, file=name)])
+    header = text.lstrip().splitlines()[0]
+    sep = max((";", ",", "\t"), key=header.count)
+    try:
+        frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, header=None,
+                            skip_blank_lines=False, quoting=csv.QUOTE_MINIMAL, engine="c")
+    except pd.errors.ParserError as exc:
+        return RawTable(name, pd.DataFrame(), problems=[Problem(
+            Code.FIELD_COUNT, file=name, detail=_italian_parser_error(str(exc)))])
+    frame = frame.fillna("")
+    body = frame.iloc[1:].reset_index(drop=True)
+    body.columns = list(frame.iloc[0])
+    return _finish(name, body, sep == ";", [])
+
+
+def _italian_parser_error(message: str) -> str:
+    # pandas: "Error tokenizing data. C error: Expected 3 fields in line 5, saw 4"
+    m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", message)
+    if m:
+        return f"alla riga {m.group(2)} ci sono {m.group(3)} valori invece di {m.group(1)}"
+    return "struttura del file non regolare"
+
+
+def _cell_text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, float):
+        return repr(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
+    if isinstance(value, (dt.datetime, dt.date)):
+        return value.strftime("%d/%m/%Y")
+    return str(value)
+
+
+def read_xlsx(path: Path) -> RawTable:
+    """Read the first sheet of an Excel workbook (values, not formulas)."""
+    import openpyxl
+
+    name = path.name
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        return RawTable(name, pd.DataFrame(), problems=[Problem(
+            Code.FILE_UNREADABLE, file=name, detail=f"non è un file Excel valido ({type(exc).__name__})")])
+    try:
+        rows = [[_cell_text(v) for v in row] for row in book.worksheets[0].iter_rows(values_only=True)]
+    finally:
+        book.close()
+    if not rows:
+        return RawTable(name, pd.DataFrame(), problems=[Problem(Code.FILE_EMPTY, file=name)])
+    width = max(len(r) for r in rows)
+    rows = [r + [""] * (width - len(r)) for r in rows]
+    header, body = rows[0], rows[1:]
+    while header and header[-1] == "" and all(r[len(header) - 1] == "" for r in body):
+        header = header[:-1]
+        body = [r[: len(header)] for r in body]
+    return _finish(name, pd.DataFrame(body, columns=header), False, [])
+
+
+READERS = {".csv": read_csv, ".txt": read_csv, ".xlsx": read_xlsx, ".xlsm": read_xlsx}
+
+
+def read_table(path: Path) -> RawTable:
+    """Read ``path`` with the reader registered for its suffix."""
+    return READERS[path.suffix.lower()](path)

@@ -1,0 +1,139 @@
+"""The district workspace: load ``distretto.toml`` and every table, validated in one place."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from .contract import CONFIG_KEYS, TABLES
+from .errors import Code, Problem, WorkspaceInvalid
+from .readers import READERS, read_table
+from .validation import check_references, parse_table
+
+__all__ = ["Workspace", "load_workspace", "check_workspace", "CONFIG_FILE"]
+
+CONFIG_FILE = "distretto.toml"
+
+
+@dataclass
+class Workspace:
+    """A validated district workspace: configuration and typed tables."""
+
+    path: Path
+    config: dict
+    tables: dict[str, pd.DataFrame]
+    files: dict[str, str]
+    warnings: list[Problem] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return self.config["nome"]
+
+    @property
+    def threshold(self) -> int:
+        """Small-count threshold for shared outputs."""
+        return self.config["soglia_riservatezza"]
+
+    def table(self, name: str) -> pd.DataFrame:
+        """A table without the bookkeeping column ``_riga`` (empty if the optional table is absent)."""
+        frame = self.tables.get(name)
+        if frame is None:
+            return pd.DataFrame(columns=[c.name for c in TABLES[name].columns])
+        return frame.drop(columns="_riga")
+
+    def is_synthetic(self, table: str) -> bool:
+        """True when the table is declared as demonstration data in ``distretto.toml``."""
+        return table in self.config["dati_dimostrativi"]
+
+
+def _read_config(path: Path) -> tuple[dict, list[Problem]]:
+    file = path / CONFIG_FILE
+    if not file.is_file():
+        return {}, [Problem(Code.CONFIG_MISSING, file=CONFIG_FILE)]
+    try:
+        raw = tomllib.loads(file.read_bytes().decode("utf-8-sig"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        return {}, [Problem(Code.CONFIG_INVALID, file=CONFIG_FILE, detail=str(exc))]
+    config, problems = {}, []
+    for key in CONFIG_KEYS:
+        value = raw.get(key.name, key.default)
+        if value is None:
+            problems.append(Problem(Code.CONFIG_VALUE, file=CONFIG_FILE, column=key.name, value="",
+                                    detail="voce obbligatoria mancante"))
+        elif not isinstance(value, key.kind) or isinstance(value, bool):
+            problems.append(Problem(Code.CONFIG_VALUE, file=CONFIG_FILE, column=key.name, value=str(value),
+                                    detail=f"tipo non valido, esempio: {key.example}"))
+        config[key.name] = value
+    if isinstance(config.get("soglia_riservatezza"), int) and config["soglia_riservatezza"] < 1:
+        problems.append(Problem(Code.CONFIG_VALUE, file=CONFIG_FILE, column="soglia_riservatezza",
+                                value=str(config["soglia_riservatezza"]), detail="deve essere almeno 1"))
+    known = {k.name for k in CONFIG_KEYS}
+    problems += [Problem(Code.CONFIG_VALUE, file=CONFIG_FILE, column=k, value=str(raw[k]), warning=True,
+                         detail="voce non prevista, ignorata") for k in raw if k not in known]
+    return config, problems
+
+
+def _find_files(path: Path, name: str) -> list[Path]:
+    return sorted(p for p in path.iterdir()
+                  if p.is_file() and p.stem.lower() == name and p.suffix.lower() in READERS
+                  and not p.name.startswith(("~$", ".")))
+
+
+def _load_tables(path: Path):
+    tables, files, problems = {}, {}, []
+    for name, table in TABLES.items():
+        found = _find_files(path, name)
+        if not found:
+            if table.required:
+                problems.append(Problem(Code.FILE_MISSING, table=name))
+            continue
+        if len(found) > 1:
+            problems.append(Problem(Code.FILE_AMBIGUOUS, table=name, detail=", ".join(p.name for p in found)))
+            continue
+        files[name] = found[0].name
+        frame, found_problems = parse_table(read_table(found[0]), table)
+        problems += found_problems
+        if frame is not None:
+            tables[name] = frame
+    return tables, files, problems
+
+
+def _check_sub_ambiti(config: dict, tables: dict, files: dict) -> list[Problem]:
+    declared = config.get("sub_ambiti") or []
+    if not declared or "comuni" not in tables:
+        return []
+    comuni = tables["comuni"]
+    bad = comuni[comuni["sub_ambito"].notna() & ~comuni["sub_ambito"].isin(declared)]
+    return [Problem(Code.NOT_ALLOWED, file=files["comuni"], row=int(r), column="sub_ambito", value=v,
+                    detail=", ".join(declared) + " (da distretto.toml)")
+            for v, r in zip(bad["sub_ambito"], bad["_riga"])]
+
+
+def check_workspace(path: str | Path) -> tuple[Workspace | None, list[Problem]]:
+    """Load and validate a workspace; returns (workspace or None, all problems found)."""
+    path = Path(path)
+    if not path.is_dir():
+        return None, [Problem(Code.RULE, file=str(path), detail="la cartella del distretto non esiste",
+                              hint="Indica la cartella che contiene distretto.toml e le tabelle.")]
+    config, problems = _read_config(path)
+    tables, files, table_problems = _load_tables(path)
+    problems += table_problems
+    problems += check_references(tables, files, TABLES)
+    problems += _check_sub_ambiti(config, tables, files)
+    for name, frame in tables.items():
+        for check in TABLES[name].checks:
+            problems += check(frame, tables, files[name])
+    if any(not p.warning for p in problems):
+        return None, problems
+    return Workspace(path, config, tables, files, [p for p in problems if p.warning]), problems
+
+
+def load_workspace(path: str | Path) -> Workspace:
+    """Load a workspace or raise :class:`WorkspaceInvalid` listing every problem."""
+    workspace, problems = check_workspace(path)
+    if workspace is None:
+        raise WorkspaceInvalid(problems)
+    return workspace
