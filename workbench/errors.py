@@ -136,6 +136,10 @@ def format_problems(problems: list[Problem], limit: int = MAX_LISTED) -> str:
 class WorkbenchError(Exception):
     """Base error of the workbench: its text is Italian and meant for users."""
 
+    def _render_traceback_(self) -> list[str]:
+        """IPython shows this instead of a traceback (notebooks, Voila)."""
+        return [str(self)]
+
 
 class WorkspaceInvalid(WorkbenchError):
     """The district workspace has errors; ``problems`` lists all of them."""

@@ -1,0 +1,135 @@
+"""Pages for administrators (Voila) and the same views in notebooks and HTML exports.
+
+Light by design: imports ipywidgets and our pure-Python views only. The data were
+computed by papermill and saved as JSON next to the dashboard.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from pathlib import Path
+
+from IPython.display import HTML, display
+
+from . import views
+from .render import chart_html, vega_loader, with_data
+
+__all__ = ["load_report", "distress_sections", "show_distress", "distress_page", "STYLE"]
+
+STYLE = """<style>
+.wb-table{border-collapse:collapse;font-size:13px;margin:6px 0 14px}
+.wb-table th{background:#1f4e79;color:#fff;text-align:left;padding:4px 8px}
+.wb-table td{border-bottom:1px solid #ddd;padding:3px 8px}
+.wb-table caption{text-align:left;font-weight:600;padding:4px 0}
+.wb-note{color:#444;font-size:13px;max-width:900px}
+.wb-questions li{margin:4px 0}
+.wb-warning{background:#fff4e5;border-left:4px solid #e08a00;padding:8px 12px;max-width:900px}
+.wb-error{background:#fdecea;border-left:4px solid #c62828;padding:8px 12px;max-width:900px;white-space:pre-wrap}
+</style>"""
+
+READING = ("Colore più scuro = situazione più critica secondo il verso dell'indicatore. In grigio i comuni "
+           "senza dato o con dato riservato. L'asterisco (*) segnala un dato instabile (comune con meno di "
+           "{pop} residenti o tasso basato su meno di {casi} casi): leggerlo insieme al suo intervallo al 95%.")
+
+
+class ReportMissing(Exception):
+    """The precomputed report is not there: the papermill run has not been done."""
+
+
+def load_report(folder: str | Path, name: str) -> dict:
+    """Read a precomputed report (JSON) written by a papermill run."""
+    path = Path(folder) / name
+    if not path.is_file():
+        raise ReportMissing(f"Non trovo i dati del cruscotto ({path}). Esegui prima: workbench esegui CARTELLA --out REPORT")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _questions(items: list[str]) -> str:
+    lis = "".join(f"<li>{html.escape(q)}</li>" for q in items)
+    return f"<h3>Domande per il laboratorio</h3><ol class='wb-questions'>{lis}</ol>"
+
+
+def distress_sections(report: dict, code: str, year=None, sub_ambito: str | None = None) -> list[str]:
+    """The HTML blocks of one view: map, ranking, trend, fragile comuni, table and questions."""
+    ind = views.find_indicator(report, code)
+    view = views.distress_view(report, ind["codice"], year or ind["anni"][-1], sub_ambito)
+    specs, d = ind["specs"], report["distretto"]
+    where = f" — sub-ambito {sub_ambito}" if sub_ambito and sub_ambito != views.ALL else ""
+    blocks = [f"<h2>{html.escape(ind['etichetta'])}, {view['anno']}{html.escape(where)}</h2>",
+              "<p class='wb-note'>" + html.escape(READING.format(pop=d["soglia_popolazione"], casi=d["min_casi"]))
+              + "</p>",
+              chart_html(with_data(specs["mappa"], mappa=view["mappa"]), height=430),
+              chart_html(with_data(specs["classifica"], classifica=view["classifica"], media=view["media"]))]
+    if len(ind["anni"]) > 1:
+        blocks.append(chart_html(with_data(specs["andamento"], andamento=view["andamento"]), height=300))
+    if view["instabili"]:
+        blocks.append("<div class='wb-warning'><b>Dati da leggere con cautela.</b> "
+                      + views.table_html(view["instabili"], "Comuni con dato instabile") + "</div>")
+    blocks.append(views.table_html(view["tabella"], "Classifica dei comuni"))
+    blocks.append(_questions(view["domande"]))
+    return blocks
+
+
+def show_distress(report: dict, codes: list[str] | None = None, year=None) -> None:
+    """Display the views of several indicators (static: for notebooks run by papermill and HTML exports)."""
+    display(HTML(STYLE + vega_loader()))
+    for code in codes or [i["codice"] for i in report["indicatori"]]:
+        display(HTML("".join(distress_sections(report, code, year))))
+
+
+def _friendly(exc: Exception) -> str:
+    return f"<div class='wb-error'>{html.escape(str(exc))}</div>"
+
+
+def distress_page(source: str | Path | dict = ".", name: str = "disagio.json"):
+    """The Voila page: indicator, year and sub-ambito filters over the precomputed report.
+
+    ``source`` is the folder holding the report, or the report itself (notebook 01).
+    """
+    import ipywidgets as w
+
+    try:
+        report = source if isinstance(source, dict) else load_report(source, name)
+    except (ReportMissing, ValueError) as exc:
+        display(HTML(STYLE + _friendly(exc)))
+        return None
+    d = report["distretto"]
+    display(HTML(STYLE + vega_loader() + f"<h1>{html.escape(d['nome'])}: mappa del disagio sociale</h1>"
+                 f"<p class='wb-note'>{html.escape(d['note'])}</p>"))
+    options = [(i["etichetta"], i["codice"]) for i in report["indicatori"]]
+    first = next((i for i in report["indicatori"] if i["polarita"]), report["indicatori"][0])
+    indicator = w.Dropdown(options=options, value=first["codice"], description="Indicatore",
+                           layout=w.Layout(width="520px"), style={"description_width": "90px"})
+    year = w.Dropdown(options=first["anni"], value=first["anni"][-1], description="Anno",
+                      style={"description_width": "50px"})
+    subs = [views.ALL] + d["sub_ambiti"]
+    sub = w.Dropdown(options=subs, value=views.ALL, description="Sub-ambito", disabled=len(subs) == 1)
+    out = w.Output()
+    busy = []
+
+    def redraw(*_):
+        if busy:
+            return
+        out.clear_output(wait=True)
+        with out:
+            try:
+                display(HTML("".join(distress_sections(report, indicator.value, year.value, sub.value))))
+            except Exception as exc:  # never a traceback in front of administrators
+                display(HTML(_friendly(f"Vista non disponibile: {exc}")))
+
+    def on_indicator(change):
+        years = views.find_indicator(report, change["new"])["anni"]
+        busy.append(True)
+        year.options = years
+        year.value = years[-1]
+        busy.clear()
+        redraw()
+
+    indicator.observe(on_indicator, names="value")
+    year.observe(redraw, names="value")
+    sub.observe(redraw, names="value")
+    box = w.VBox([w.HBox([indicator, year, sub]), out])
+    display(box)
+    redraw()
+    return box

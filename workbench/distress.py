@@ -1,0 +1,106 @@
+"""Build the social-distress report of notebook 01: every indicator and year, ready for dashboards."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from . import fmt
+from .charts import indicator_specs
+from .indicators import DEFAULT_MIN_POPULATION, MIN_EVENTS, district_averages, indicator_values, trend
+from .privacy import suppress
+from .territory import boundaries
+from .workspace import Workspace
+
+__all__ = ["build_report", "guiding_questions"]
+
+COUNTS = {"numeratore": ["valore", "lo", "hi"]}
+
+
+def _clean(value):
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        return None
+    return value.item() if hasattr(value, "item") else value
+
+
+def _records(frame: pd.DataFrame) -> list[dict]:
+    return [{k: _clean(v) for k, v in row.items()} for row in frame.to_dict("records")]
+
+
+def _decimals(values: pd.Series) -> int:
+    top = values.abs().max()
+    return 0 if pd.notna(top) and top >= 1000 else 1
+
+
+def guiding_questions(values: pd.DataFrame, averages: pd.DataFrame, history: pd.DataFrame,
+                      label: str, polarity: int, decimals: int) -> list[str]:
+    """Questions in plain Italian for the workshop, drawn from the data of one indicator and year."""
+    questions = []
+    ranked = values[values["valore"].notna()]
+    if polarity and len(ranked):
+        top = ", ".join(ranked.head(3)["comune"])
+        questions.append(f"{top}: sono i comuni con i valori più critici per «{label}». "
+                         "Il bisogno è già conosciuto dai servizi? Chi lo sta intercettando?")
+    subs = averages[averages["livello"] == "sub_ambito"].dropna(subset=["valore"])
+    if len(subs) > 1:
+        hi, lo = subs.loc[subs["valore"].idxmax()], subs.loc[subs["valore"].idxmin()]
+        questions.append(f"Tra i sub-ambiti il valore va da {fmt.number(lo['valore'], decimals)} ({lo['nome']}) "
+                         f"a {fmt.number(hi['valore'], decimals)} ({hi['nome']}): servono risposte diverse per territorio?")
+    district = history[history["livello"] == "ambito"].dropna(subset=["valore"]).sort_values("anno")
+    if len(district) > 1:
+        first, last = district.iloc[0], district.iloc[-1]
+        verb = "cresciuto" if last["valore"] > first["valore"] else "diminuito"
+        questions.append(f"Dal {first['anno']} al {last['anno']} il valore dell'ambito è {verb} "
+                         f"(da {fmt.number(first['valore'], decimals)} a {fmt.number(last['valore'], decimals)}): "
+                         "che cosa lo spiega e che cosa cambia per i servizi?")
+    unstable = int(values["instabile"].sum())
+    if unstable:
+        questions.append(f"In {unstable} comuni il dato poggia su pochi residenti o pochi casi: "
+                         "come leggerlo senza trarre conclusioni affrettate? Quali informazioni qualitative servono?")
+    missing = int(values["valore"].isna().sum())
+    if missing:
+        questions.append(f"Per {missing} comuni il dato manca: chi può aiutarci a ricostruirlo?")
+    questions.append("Quali servizi e quali attori del territorio rispondono oggi a questo bisogno, e dove non arrivano?")
+    return questions
+
+
+def _indicator_year(ws: Workspace, code: str, year: int, meta: dict, history, min_population: int):
+    values = indicator_values(ws, code, year, min_population)
+    averages = district_averages(values)
+    decimals = _decimals(values["valore"])
+    questions = guiding_questions(values, averages, history, meta["etichetta"], int(meta["polarita"]), decimals)
+    shared = suppress(values, ws.threshold, COUNTS)
+    return {"valori": _records(shared), "medie": _records(averages), "domande": questions, "decimali": decimals}
+
+
+def build_report(ws: Workspace, min_population: int = DEFAULT_MIN_POPULATION) -> dict:
+    """Everything the distress dashboard shows, already computed and privacy-suppressed.
+
+    The result is JSON-serialisable; :mod:`workbench.views` turns it into chart data.
+    """
+    meta = ws.table("indicatori_meta").set_index("indicatore")
+    data = ws.table("indicatori")
+    comuni = ws.table("comuni")
+    geo, missing_geo = boundaries(dict(zip(comuni["istat"], comuni["comune"])), ws.path)
+    indicators = []
+    for code in meta.index:
+        years = sorted(int(y) for y in data.loc[data["indicatore"] == code, "anno"].dropna().unique())
+        if not years:
+            continue
+        row = meta.loc[code].to_dict()
+        history = trend(ws, code)
+        indicators.append({
+            "codice": code, "etichetta": row["etichetta"], "unita": row["unita"], "fonte": row["fonte"],
+            "polarita": int(row["polarita"]), "tema": row.get("tema"), "anni": years,
+            "specs": indicator_specs(row, ws.is_synthetic("indicatori")),
+            "andamento": _records(history),
+            "per_anno": {str(y): _indicator_year(ws, code, y, row, history, min_population) for y in years},
+        })
+    return {
+        "distretto": {"nome": ws.name, "anno": ws.config["anno"], "note": ws.config["note"],
+                      "sub_ambiti": sorted(comuni["sub_ambito"].dropna().unique().tolist()),
+                      "soglia_riservatezza": ws.threshold, "soglia_popolazione": min_population,
+                      "min_casi": MIN_EVENTS},
+        "confini": geo, "confini_mancanti": missing_geo, "indicatori": indicators,
+    }

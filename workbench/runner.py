@@ -1,0 +1,143 @@
+"""Run the notebooks of a district with papermill and write its report folder.
+
+Layout of ``REPORTS/<distretto>/``::
+
+    cruscotti/   dashboards (Voila) and the precomputed data they read
+    report/      executed notebooks and static HTML exports without code
+    manifest.json
+
+The folder is written to a temporary sibling and moved in place only when every
+notebook succeeded: a failed or interrupted run leaves the previous report intact.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import __version__
+from .errors import WorkbenchError
+from .paths import NOTEBOOKS
+from .workspace import load_workspace
+
+__all__ = ["Step", "STEPS", "run_district", "RunFailed", "export_html"]
+
+
+@dataclass(frozen=True)
+class Step:
+    """One notebook of the workflow and the dashboard built on its results."""
+
+    notebook: str      # in notebooks/
+    dashboard: str     # in notebooks/cruscotti/, copied to the report
+    title: str
+
+
+STEPS = (
+    Step("01_disagio.ipynb", "disagio.ipynb", "Mappa del disagio sociale"),
+)
+
+KERNEL = "python3"
+
+
+class RunFailed(WorkbenchError):
+    """A notebook failed: which one, which cell, and the error in Italian."""
+
+    def __init__(self, notebook: str, cell: int | None, error: str, saved: Path | None = None):
+        self.notebook, self.cell, self.error, self.saved = notebook, cell, error, saved
+        where = f"nella cella {cell}" if cell is not None else ""
+        text = f"Il notebook «{notebook}» si è fermato {where}: {error}"
+        if saved:
+            text += f"\nIl notebook con l'errore è salvato in {saved}."
+        super().__init__(text)
+
+
+_EXTERNAL = re.compile(r'<(script|link)\b[^>]*\b(src|href)="(https?:)?//[^"]*"[^>]*>(\s*</script>)?', re.I)
+
+
+def export_html(notebook: Path, target: Path) -> None:
+    """Static HTML of an executed notebook, without code and without any external resource."""
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
+    body, _ = exporter.from_notebook_node(nbformat.read(notebook, as_version=4))
+    target.write_text(_EXTERNAL.sub("", body), encoding="utf-8")
+
+
+def _execute(step: Step, params: dict, report_dir: Path, progress: bool) -> Path:
+    import papermill as pm
+
+    output = report_dir / step.notebook
+    try:
+        pm.execute_notebook(str(NOTEBOOKS / step.notebook), str(output), parameters=params,
+                            kernel_name=KERNEL, progress_bar=progress, cwd=str(NOTEBOOKS))
+    except pm.PapermillExecutionError as exc:
+        raise RunFailed(step.notebook, exc.exec_count, f"{exc.ename}: {exc.evalue}", output) from None
+    return output
+
+
+def _prepare_dashboard(step: Step, target: Path) -> None:
+    import papermill as pm
+
+    pm.execute_notebook(str(NOTEBOOKS / "cruscotti" / step.dashboard), str(target / step.dashboard),
+                        parameters={"cartella_dati": "."}, prepare_only=True, kernel_name=KERNEL,
+                        progress_bar=False)
+
+
+def run_district(workspace: str | Path, reports: str | Path, parameters: dict | None = None,
+                 progress: bool = True, log=print) -> Path:
+    """Validate the workspace, run every step, export HTML and install the report folder.
+
+    Returns the report folder ``REPORTS/<name of the workspace folder>``.
+    Raises :class:`~workbench.errors.WorkspaceInvalid` or :class:`RunFailed`.
+    """
+    workspace = Path(workspace).resolve()
+    ws = load_workspace(workspace)
+    reports = Path(reports).resolve()
+    reports.mkdir(parents=True, exist_ok=True)
+    final = reports / workspace.name
+    tmp = Path(tempfile.mkdtemp(prefix=f".{workspace.name}-", dir=reports))
+    tmp.chmod(0o755)
+    started = time.perf_counter()
+    try:
+        (tmp / "cruscotti").mkdir()
+        (tmp / "report").mkdir()
+        for i, step in enumerate(STEPS, 1):
+            log(f"[{i}/{len(STEPS)}] {ws.name}: {step.title}…")
+            params = {"workspace": str(workspace), "cartella_output": str(tmp / "cruscotti"),
+                      "interattivo": False, **(parameters or {})}
+            try:
+                executed = _execute(step, params, tmp / "report", progress)
+            except RunFailed as exc:
+                kept = reports / f"{workspace.name}-errore-{step.notebook}"
+                shutil.copyfile(exc.saved, kept)
+                raise RunFailed(exc.notebook, exc.cell, exc.error, kept) from None
+            export_html(executed, executed.with_suffix(".html"))
+            _prepare_dashboard(step, tmp / "cruscotti")
+        manifest = {"distretto": ws.name, "cartella": str(workspace), "parametri": parameters or {},
+                    "versione": __version__, "eseguito": dt.datetime.now().isoformat(timespec="seconds"),
+                    "durata_s": round(time.perf_counter() - started, 1),
+                    "passi": [{"notebook": s.notebook, "cruscotto": s.dashboard, "titolo": s.title}
+                              for s in STEPS]}
+        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
+        _install(tmp, final)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    log(f"Report pronto in {final} ({time.perf_counter() - started:.1f} s).")
+    return final
+
+
+def _install(tmp: Path, final: Path) -> None:
+    """Swap the new report in place of the old one (two renames)."""
+    old = final.with_name(f".{final.name}-precedente")
+    shutil.rmtree(old, ignore_errors=True)
+    if final.exists():
+        final.rename(old)
+    tmp.rename(final)
+    shutil.rmtree(old, ignore_errors=True)
