@@ -1,0 +1,70 @@
+"""Excel templates and the documentation table, generated from the contract."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .contract import CONFIG_KEYS, TABLES, Table
+from .paths import DATA, TEMPLATES
+
+__all__ = ["contract_markdown", "write_templates", "write_template"]
+
+BEGIN, END = "<!-- contratto:inizio -->", "<!-- contratto:fine -->"
+
+
+def contract_markdown() -> str:
+    """The contract as Markdown tables (Italian, for technicians)."""
+    parts = ["### distretto.toml", "", "| voce | obbligatoria | descrizione | esempio |", "|---|---|---|---|"]
+    parts += [f"| `{k.name}` | {'sì' if k.required else 'no'} | {k.doc} | `{k.example}` |" for k in CONFIG_KEYS]
+    for table in TABLES.values():
+        parts += ["", f"### {table.name} ({'obbligatoria' if table.required else 'facoltativa'})", "",
+                  table.doc + (f" Chiave: {', '.join(table.key)} (una riga per combinazione)." if table.key else ""),
+                  "", "| colonna | obbligatoria | contenuto | valori ammessi | esempio |", "|---|---|---|---|---|"]
+        parts += [f"| `{c.name}` | {'sì' if c.required else 'no'} | {c.doc} | {c.rule} | {c.example} |"
+                  for c in table.columns]
+    return "\n".join(parts) + "\n"
+
+
+def _typed(example: str, kind: str):
+    """Example cell as Excel would hold it: numbers as numbers, codes as text."""
+    if kind in ("count", "integer", "year", "number"):
+        value = float(example.replace(".", "").replace(",", "."))
+        return int(value) if value.is_integer() else value
+    return example
+
+
+def write_template(table: Table, target: Path) -> Path:
+    """One workbook: the table's header with an example row, and a sheet explaining each column."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font, PatternFill
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = table.name
+    sheet.append([c.name for c in table.columns])
+    sheet.append([_typed(c.example, c.kind) for c in table.columns])
+    for cell in sheet[1]:
+        cell.font, cell.fill = Font(bold=True, color="FFFFFF"), PatternFill("solid", fgColor="1F4E79")
+    for cell in sheet[2]:
+        cell.number_format = "@"  # text: keeps leading zeros of ISTAT codes
+    for i, column in enumerate(table.columns, 1):
+        sheet.column_dimensions[sheet.cell(1, i).column_letter].width = max(14, len(column.name) + 4)
+    guide = book.create_sheet("istruzioni")
+    guide.append(["colonna", "obbligatoria", "contenuto", "valori ammessi"])
+    for c in table.columns:
+        guide.append([c.name, "sì" if c.required else "no", c.doc, c.rule])
+    guide.append([])
+    guide.append(["Solo dati aggregati: niente nomi di persone, codici fiscali o date di nascita. "
+                  "Il primo foglio è quello letto dal workbench; cancella la riga di esempio."])
+    book.save(target)
+    return target
+
+
+def write_templates(folder: Path = TEMPLATES, readme: Path = DATA / "README.md") -> list[Path]:
+    """Regenerate every Excel template and the contract section of ``data/README.md``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written = [write_template(t, folder / f"{t.name}.xlsx") for t in TABLES.values()]
+    text = readme.read_text(encoding="utf-8")
+    start, end = text.index(BEGIN) + len(BEGIN), text.index(END)
+    readme.write_text(text[:start] + "\n" + contract_markdown() + text[end:], encoding="utf-8")
+    return written + [readme]
