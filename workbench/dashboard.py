@@ -25,6 +25,7 @@ STYLE = """<style>
 .wb-note{color:#444;font-size:13px;max-width:900px}
 .wb-questions li{margin:4px 0}
 .wb-warning{background:#fff4e5;border-left:4px solid #e08a00;padding:8px 12px;max-width:900px}
+.wb-row{display:flex;flex-wrap:wrap;gap:28px;align-items:flex-start}
 .wb-error{background:#fdecea;border-left:4px solid #c62828;padding:8px 12px;max-width:900px;white-space:pre-wrap}
 </style>"""
 
@@ -59,8 +60,9 @@ def distress_sections(report: dict, code: str, year=None, sub_ambito: str | None
     blocks = [f"<h2>{html.escape(ind['etichetta'])}, {view['anno']}{html.escape(where)}</h2>",
               "<p class='wb-note'>" + html.escape(READING.format(pop=d["soglia_popolazione"], casi=d["min_casi"]))
               + "</p>",
-              chart_html(with_data(specs["mappa"], mappa=view["mappa"]), height=430),
-              chart_html(with_data(specs["classifica"], classifica=view["classifica"], media=view["media"]))]
+              "<div class='wb-row'>" + chart_html(with_data(specs["mappa"], mappa=view["mappa"]), height=430)
+              + chart_html(with_data(specs["classifica"], classifica=view["classifica"], media=view["media"]))
+              + "</div>"]
     if len(ind["anni"]) > 1:
         blocks.append(chart_html(with_data(specs["andamento"], andamento=view["andamento"]), height=300))
     if view["instabili"]:

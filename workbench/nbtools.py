@@ -6,17 +6,25 @@ import json
 import os
 from pathlib import Path
 
+from .paths import DEMO
 from .errors import WorkspaceInvalid, format_problems
 from .workspace import Workspace, check_workspace
 
-__all__ = ["open_workspace", "save_report"]
+__all__ = ["open_workspace", "save_report", "workspace_path"]
+
+WORKSPACE_ENV = "WORKBENCH_WORKSPACE"  # set by `workbench lab DIR`
 
 
-def open_workspace(path: str | Path) -> Workspace:
+def workspace_path(path: str | Path | None) -> Path:
+    """The workspace to open: the parameter, else the one chosen with ``workbench lab``, else the demo."""
+    return Path(path or os.environ.get(WORKSPACE_ENV) or DEMO / "cremasco")
+
+
+def open_workspace(path: str | Path | None) -> Workspace:
     """Load the workspace; show warnings, or stop with the Italian list of problems (no traceback)."""
     from IPython.display import Markdown, display
 
-    workspace, problems = check_workspace(path)
+    workspace, problems = check_workspace(workspace_path(path))
     if workspace is None:
         raise WorkspaceInvalid(problems)
     summary = (f"**{workspace.name}** — {len(workspace.table('comuni'))} comuni, "

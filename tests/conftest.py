@@ -1,0 +1,103 @@
+"""Shared fixtures: small workspaces, a demo run, a Voila server and an offline headless Chromium."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from workbench.paths import DEMO
+
+CHROMIUM = "/usr/bin/chromium"
+LOCAL = ("http://127.0.0.1", "http://localhost", "ws://127.0.0.1", "ws://localhost", "file:", "data:",
+         "about:", "blob:")
+
+
+@pytest.fixture
+def demo_copy(tmp_path) -> Path:
+    """A writable copy of the Cremasco demo workspace."""
+    target = tmp_path / "cremasco"
+    shutil.copytree(DEMO / "cremasco", target)
+    return target
+
+
+@pytest.fixture(scope="session")
+def demo_reports(tmp_path_factory) -> Path:
+    """Reports folder produced by running every notebook on the demo district (papermill)."""
+    from workbench.runner import run_district
+
+    reports = tmp_path_factory.mktemp("reports")
+    run_district(DEMO / "cremasco", reports, progress=False, log=lambda *_: None)
+    return reports
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_http(url: str, timeout: float = 60) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            return
+        except OSError:
+            time.sleep(0.3)
+    raise RuntimeError(f"server not answering at {url}")
+
+
+@pytest.fixture(scope="session")
+def voila_url(demo_reports):
+    """Base URL of ``workbench mostra``-equivalent Voila serving the demo reports."""
+    from workbench.serve import dashboard_root, voila_command, voila_env
+
+    port = free_port()
+    proc = subprocess.Popen(voila_command(dashboard_root(demo_reports), port), env=voila_env(),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        wait_http(url)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's headless Chromium driven by playwright (never a downloaded browser)."""
+    if not Path(CHROMIUM).exists():
+        subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], check=True)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM,
+                              args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A page whose non-local requests are aborted; ``page.blocked`` lists them."""
+    context = browser.new_context(viewport={"width": 1300, "height": 1000}, locale="it-IT")
+    blocked: list[str] = []
+
+    def route(r):
+        if r.request.url.startswith(LOCAL):
+            return r.continue_()
+        blocked.append(r.request.url)
+        return r.abort()
+
+    context.route("**/*", route)
+    pg = context.new_page()
+    pg.blocked = blocked
+    yield pg
+    context.close()
