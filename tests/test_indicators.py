@@ -1,0 +1,84 @@
+"""Rates, intervals, averages, rankings, suppression and the report of notebook 01."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from workbench import fmt, views
+from workbench.distress import build_report
+from workbench.indicators import district_averages, indicator_values, rate_scale, wilson_interval
+from workbench.privacy import suppress
+from workbench.workspace import load_workspace
+
+from .test_workspace import make
+
+
+def test_wilson_interval_matches_hand_computation():
+    # p = 0.1, n = 100, z = 1.959964: centre = (0.1 + z²/200)/(1 + z²/100), half as in Wilson (1927)
+    z = 1.959964
+    centre = (0.1 + z**2 / 200) / (1 + z**2 / 100)
+    half = z * math.sqrt(0.1 * 0.9 / 100 + z**2 / 40000) / (1 + z**2 / 100)
+    lo, hi = wilson_interval(np.array([10]), np.array([100]))
+    assert lo[0] == pytest.approx(centre - half) and hi[0] == pytest.approx(centre + half)
+
+
+def test_rate_scale_detects_percent():
+    assert rate_scale([10.0, 25.0], [1, 5], [10, 20]) == 100
+
+
+@pytest.fixture
+def small_ws(tmp_path):
+    comuni = ("istat,comune,popolazione,sub_ambito\n019001,Alfa,10000,Nord\n019002,Beta,500,Nord\n"
+              "019003,Gamma,2000,Sud\n019004,Delta,3000,Sud\n")
+    indic = ("istat,anno,indicatore,valore,numeratore,denominatore\n"
+             "019001,2023,q,10,1000,10000\n019002,2023,q,20,100,500\n019003,2023,q,1,2,200\n"
+             "019004,2023,q,n.d.,,\n019001,2022,q,8,800,10000\n019002,2022,q,18,90,500\n")
+    config = 'nome = "Prova"\nanno = 2023\nsub_ambiti = ["Nord", "Sud"]\n'
+    return load_workspace(make(tmp_path, comuni_csv=comuni, indicatori_csv=indic, distretto_toml=config,
+                               indicatori_meta_csv="indicatore,etichetta,unita,polarita,fonte\nq,Q,%,+1,Test\n"))
+
+
+def test_indicator_values_rank_flags_and_missing_not_imputed(small_ws):
+    v = indicator_values(small_ws, "q", 2023, min_population=1000).set_index("comune")
+    assert v.loc["Beta", "posizione"] == 1 and v.loc["Alfa", "posizione"] == 2
+    assert pd.isna(v.loc["Delta", "valore"]) and pd.isna(v.loc["Delta", "posizione"])
+    assert v.loc["Beta", "piccolo_comune"] and not v.loc["Alfa", "piccolo_comune"]
+    assert v.loc["Gamma", "pochi_casi"] and v.loc["Gamma", "instabile"]
+    lo, hi = wilson_interval(np.array([100]), np.array([500]))
+    assert v.loc["Beta", "lo"] == pytest.approx(lo[0] * 100)
+    assert v.loc["Beta", "hi"] == pytest.approx(hi[0] * 100)
+
+
+def test_district_average_is_pooled_rate(small_ws):
+    values = indicator_values(small_ws, "q", 2023)
+    averages = district_averages(values).set_index("nome")["valore"]
+    assert averages["Ambito"] == pytest.approx((1000 + 100 + 2) / (10000 + 500 + 200) * 100)
+    assert averages["Nord"] == pytest.approx(1100 / 10500 * 100)
+
+
+def test_suppression_hides_small_counts_and_derived_values():
+    frame = pd.DataFrame({"numeratore": [2, 5, 0, None], "valore": [1.0, 2.0, 0.0, 3.0]})
+    out = suppress(frame, 5, {"numeratore": ["valore"]})
+    assert out["numeratore"].tolist()[:3] == ["< 5", 5, 0]
+    assert out["valore"].tolist()[0] is None and out["riservato"].tolist() == [True, False, False, False]
+    assert frame["numeratore"].iloc[0] == 2  # input untouched
+
+
+def test_report_views_filter_suppress_and_format(small_ws):
+    report = build_report(small_ws, min_population=1000)
+    view = views.distress_view(report, "q", 2023, "Nord")
+    assert [r["comune"] for r in view["classifica"]] == ["Beta", "Alfa"]
+    assert {f["properties"]["istat"] for f in view["mappa"]} <= {"019001", "019002"}
+    assert view["media"][0]["nome"] == "Sub-ambito Nord"
+    gamma = next(r for r in views.distress_view(report, "q", 2023)["tabella"] if r["Comune"] == "Gamma")
+    assert gamma["Casi"] == "< 5" and gamma["Valore"] == "riservato"
+    assert any("2022" in q and "2023" in q for q in view["domande"])
+
+
+def test_italian_number_format():
+    assert fmt.number(1234567.891, 2) == "1.234.567,89"
+    assert fmt.interval(1.24, 3.5) == "da 1,2 a 3,5"
