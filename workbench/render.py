@@ -16,8 +16,10 @@ import uuid
 from functools import lru_cache
 from pathlib import Path
 
-__all__ = ["vega_loader", "chart_html", "with_data", "iframe_html", "bundle_path"]
+__all__ = ["vega_loader", "install_bundle", "chart_html", "with_data", "iframe_html", "bundle_path", "STATIC_ENV"]
 
+#: Set by ``workbench mostra``: the page template already loads the bundle.
+STATIC_ENV = "WORKBENCH_VEGA_STATIC"
 # d3-format locale for it-IT (as vl_convert.get_format_locale("it-IT") returns it).
 ITALIAN = {"decimal": ",", "thousands": ".", "grouping": [3], "currency": ["€", ""]}
 
@@ -46,8 +48,22 @@ def _bundle() -> str:
 
 
 def vega_loader() -> str:
-    """HTML that defines ``window.vegaEmbed`` (about 0.9 MB, to be shown once per page)."""
+    """HTML that defines ``window.vegaEmbed`` (about 0.9 MB, to be shown once per page).
+
+    Empty under ``workbench mostra``, whose Voila template already serves the bundle as a static file.
+    """
+    if os.environ.get(STATIC_ENV):
+        return ""
     return f'<script type="text/javascript">{_bundle()}</script>'
+
+
+def install_bundle(static_dir: Path) -> Path:
+    """Copy the bundle into a Voila template's ``static`` folder (done by ``workbench mostra``)."""
+    target = static_dir / "vega-bundle.js"
+    if not target.exists() or target.stat().st_size != len(_bundle().encode("utf-8")):
+        static_dir.mkdir(parents=True, exist_ok=True)
+        target.write_text(_bundle(), encoding="utf-8")
+    return target
 
 
 def with_data(spec: dict, **datasets) -> dict:

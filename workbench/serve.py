@@ -11,6 +11,7 @@ from pathlib import Path
 from .errors import WorkbenchError
 from .nbtools import WORKSPACE_ENV
 from .paths import NOTEBOOKS, TEMPLATES
+from .render import STATIC_ENV, install_bundle
 
 __all__ = ["voila_command", "serve_dashboards", "open_lab", "dashboard_root"]
 
@@ -30,9 +31,12 @@ def dashboard_root(reports: Path) -> Path:
 
 
 def voila_env() -> dict:
-    """Environment that makes Voila find our offline template."""
+    """Environment that makes Voila find our offline template, with the vega bundle as a static file."""
+    template_root = TEMPLATES / "jupyter"
+    install_bundle(template_root / "voila" / "templates" / VOILA_TEMPLATE / "static")
     env = dict(os.environ)
-    env["JUPYTER_PATH"] = os.pathsep.join(filter(None, [str(TEMPLATES / "jupyter"), env.get("JUPYTER_PATH")]))
+    env["JUPYTER_PATH"] = os.pathsep.join(filter(None, [str(template_root), env.get("JUPYTER_PATH")]))
+    env[STATIC_ENV] = "1"
     return env
 
 
