@@ -10,6 +10,7 @@ import shutil
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parent
@@ -119,6 +120,322 @@ def write_workspace(folder: Path, name: str, members: pd.DataFrame, sub_ambiti: 
         encoding="utf-8")
 
 
+# --- synthetic services table (issue 4), labelled "dati dimostrativi" ------------------------------------
+
+SERVICES_SEED = 20230401
+SERVICE_YEARS = (2020, 2021, 2022, 2023)
+COOPS = ("Cooperativa sociale Alfa (fittizia)", "Cooperativa sociale Beta (fittizia)",
+         "Cooperativa sociale Gamma (fittizia)", "Cooperativa sociale Delta (fittizia)")
+RSA = "Fondazione RSA Epsilon (fittizia)"
+VOLUNTEERS = "Associazione di volontariato Zeta (fittizia)"
+# servizio, area, macro_area, gestore ("comune" | "coop" | "rsa" | "volontari"), base column, users per
+# resident of the base (low, high), euro per user (low, high), minimum residents, yearly growth
+COMUNE_SERVICES = (
+    ("Assistenza domiciliare anziani (SAD)", "anziani", "interventi e servizi", "coop", "pop_65_piu",
+     (0.008, 0.02), (1800, 3200), 0, 0.03),
+    ("Integrazione rette RSA", "anziani", "strutture", "rsa", "pop_65_piu", (0.002, 0.006), (3500, 6000), 0, 0.04),
+    ("Asilo nido comunale", "famiglia e minori", "strutture", "comune", "pop_0_17", (0.025, 0.045), (6000, 9000),
+     2500, 0.02),
+    ("Comunità educative per minori", "famiglia e minori", "strutture", "coop", "pop_0_17", (0.0005, 0.002),
+     (25000, 40000), 0, 0.03),
+    ("Assistenza educativa scolastica alunni con disabilità", "disabili", "interventi e servizi", "coop",
+     "pop_0_17", (0.01, 0.02), (5000, 8000), 0, 0.06),
+    ("Rette centri diurni per persone con disabilità", "disabili", "strutture", "coop", "popolazione",
+     (0.0015, 0.003), (6000, 10000), 0, 0.02),
+    ("Contributi economici", "povertà e disagio adulti", "trasferimenti in denaro", "comune", "pop_18_64",
+     (0.004, 0.012), (600, 1400), 0, -0.01),
+    ("Trasporto sociale", "anziani", "interventi e servizi", "volontari", "pop_65_piu", (0.003, 0.006),
+     (300, 600), 0, 0.02),
+    ("Trasporto sociale", "disabili", "interventi e servizi", "volontari", "popolazione", (0.0005, 0.0012),
+     (300, 600), 0, 0.02),
+    ("Segretariato sociale", "multiutenza", "interventi e servizi", "comune", "popolazione", (0.01, 0.03),
+     (40, 90), 0, 0.01),
+)
+# servizio, area, macro_area, gestore, base column, users per resident, euro per user, growth, riparto
+AMBITO_SERVICES = (
+    ("Servizio tutela minori e famiglia", "famiglia e minori", "interventi e servizi", "azienda", "popolazione",
+     0.004, 2500, 0.03, None),
+    ("Servizio inserimenti lavorativi", "disabili", "interventi e servizi", "azienda", "popolazione", 0.0008,
+     2500, 0.02, None),
+    ("Sportello e mediazione per stranieri", "immigrati", "interventi e servizi", "coop", "popolazione", 0.006,
+     400, -0.02, None),
+    ("Prevenzione e riduzione del danno", "dipendenze", "interventi e servizi", "coop", "popolazione", 0.0005,
+     1200, 0.0, None),
+    ("Misura per la non autosufficienza (buoni e voucher)", "anziani", "trasferimenti in denaro", "azienda",
+     "pop_65_piu", 0.008, 1400, 0.05, "utenti"),
+    ("Servizio per l'inclusione (fondo povertà)", "povertà e disagio adulti", "interventi e servizi", "azienda",
+     "pop_18_64", 0.004, 900, 0.04, None),
+    ("Servizio sociale professionale", "multiutenza", "interventi e servizi", "azienda", "popolazione", 0.02,
+     350, 0.02, None),
+    ("Housing sociale temporaneo", "povertà e disagio adulti", "strutture", "coop", "popolazione", 0.0002,
+     6000, 0.03, None),
+)
+# servizio, area, macro_area, gestore, base column, users per resident, euro per user, comuni sharing it
+SHARED_SERVICES = (
+    ("Centro diurno integrato anziani", "anziani", "strutture", "rsa", "pop_65_piu", 0.006, 7000, 3),
+    ("Centro di aggregazione giovanile", "famiglia e minori", "interventi e servizi", "coop", "pop_0_17",
+     0.02, 600, 4),
+)
+
+
+def _manager(kind: str, comune: str, ambito: str, rng) -> tuple[str, str]:
+    if kind == "comune":
+        return f"Comune di {comune}", "pubblico"
+    if kind == "azienda":
+        return f"Azienda consortile {ambito} (fittizia)", "pubblico"
+    if kind == "rsa":
+        return RSA, "privato"
+    if kind == "volontari":
+        return VOLUNTEERS, "terzo settore"
+    return COOPS[int(rng.integers(len(COOPS)))], "terzo settore"
+
+
+def _service_row(service, area, macro, manager, nature, year, users, cost, **extra) -> dict:
+    spending = round(users * cost)
+    paid = round(spending * 0.2) if macro == "strutture" else 0
+    return {"servizio": service, "area": area, "macro_area": macro, "ente_gestore": manager, "natura": nature,
+            "istat": extra.get("istat", ""), "territorio": extra.get("territorio", ""), "anno": year,
+            "utenti": int(users), "spesa_euro": spending, "compartecipazione_utenti_euro": paid,
+            "quota_ssn_euro": round(spending * 0.3) if "disabilità" in service and macro == "strutture" else 0,
+            "quota": extra.get("quota", ""), "riparto": extra.get("riparto") or ""}
+
+
+def build_services(comuni: pd.DataFrame, ambito: str, seed: int) -> pd.DataFrame:
+    """Synthetic but plausible services of one ambito (about 100-200 euro of spending per resident)."""
+    rng = np.random.default_rng(seed)
+    last = SERVICE_YEARS[-1]
+    out = []
+    for c in comuni.itertuples(index=False):
+        for name, area, macro, kind, base, users_rate, cost, minimum, growth in COMUNE_SERVICES:
+            if c.popolazione < minimum:
+                continue
+            manager, nature = ("Comune di " + c.comune, "pubblico") if kind == "coop" and c.popolazione > 15000 \
+                else _manager(kind, c.comune, ambito, rng)
+            rate, unit = rng.uniform(*users_rate), rng.uniform(*cost)
+            for year in SERVICE_YEARS:
+                factor = (1 + growth) ** (year - last) * rng.uniform(0.95, 1.05)
+                users = round(getattr(c, base) * rate * factor)
+                if users:
+                    out.append(_service_row(name, area, macro, manager, nature, year, users, unit * factor,
+                                            istat=c.istat))
+    totals = comuni[["popolazione", "pop_0_17", "pop_18_64", "pop_65_piu"]].sum()
+    for name, area, macro, kind, base, rate, unit, growth, rule in AMBITO_SERVICES:
+        manager, nature = _manager(kind, "", ambito, rng)
+        for year in SERVICE_YEARS:
+            factor = (1 + growth) ** (year - last) * rng.uniform(0.97, 1.03)
+            out.append(_service_row(name, area, macro, manager, nature, year, round(totals[base] * rate * factor),
+                                    unit * factor, territorio="ambito", riparto=rule))
+    small = comuni[comuni["popolazione"].between(1500, 8000)].sort_values("istat")
+    start = 0
+    for name, area, macro, kind, base, rate, unit, size in SHARED_SERVICES:
+        group = small.iloc[start:start + size]
+        name = f"{name} di {comuni.set_index('istat').loc[group['istat'].iloc[0], 'comune']}"
+        start += size
+        manager, nature = _manager(kind, "", ambito, rng)
+        weights = group[base] / group[base].sum() * 100
+        shares = weights.round().astype(int)
+        shares.iloc[-1] = 100 - shares.iloc[:-1].sum()
+        for year in SERVICE_YEARS:
+            factor = (1 + 0.02) ** (year - last) * rng.uniform(0.97, 1.03)
+            users = round(group[base].sum() * rate * factor)
+            for code, share in zip(group["istat"], shares):
+                out.append(_service_row(name, area, macro, manager, nature, year, users, unit * factor,
+                                        istat=code, quota=int(share)))
+    return pd.DataFrame(out)
+
+
+def declare_synthetic(folder: Path, table: str) -> None:
+    """Add ``table`` to ``dati_dimostrativi`` in the folder's distretto.toml (keeping other entries)."""
+    import tomllib
+
+    path = folder / "distretto.toml"
+    text = path.read_text(encoding="utf-8")
+    listed = tomllib.loads(text).get("dati_dimostrativi", [])
+    if table in listed:
+        return
+    line = "dati_dimostrativi = [" + ", ".join(f'"{t}"' for t in [*listed, table]) + "]"
+    lines = [ln for ln in text.splitlines() if not ln.startswith("dati_dimostrativi")]
+    path.write_text("\n".join(lines + [line]) + "\n", encoding="utf-8")
+
+
+def write_demo_services() -> None:
+    """servizi.csv for every demo district (province: the three ambiti's services, ambito → sub-ambito)."""
+    parts = []
+    for i, folder in enumerate(DEMOS):
+        comuni = pd.read_csv(ROOT / "demo" / folder / "comuni.csv", dtype={"istat": str})
+        services = build_services(comuni, folder.capitalize(), SERVICES_SEED + i)
+        services.to_csv(ROOT / "demo" / folder / "servizi.csv", index=False)
+        declare_synthetic(ROOT / "demo" / folder, "servizi")
+        parts.append(services.assign(territorio=services["territorio"].replace("ambito", folder.capitalize())))
+    province = ROOT / "demo" / "provincia_cremona"
+    pd.concat(parts, ignore_index=True).to_csv(province / "servizi.csv", index=False)
+    declare_synthetic(province, "servizi")
+
+
+# --- synthetic local welfare network (issue 5), labelled "dati dimostrativi" ----------------------------
+
+NETWORK_SEED = 20240501
+NETWORK_WAVES = (2022, 2024)
+A = {"fm": "famiglia e minori", "di": "disabili", "dp": "dipendenze", "an": "anziani", "im": "immigrati",
+     "po": "povertà e disagio adulti", "mu": "multiutenza"}
+# id, name ({c} = capofila, {k} = k-th largest comune), sector, level, area codes, local to comune (index) or None,
+# influence
+NETWORK_ACTORS = [
+    ("UDP", "Ufficio di Piano dell'ambito", "servizi sociali", "dirigenziale", "fm di an im po mu", None, 5),
+    ("SSP", "Servizio sociale professionale d'ambito", "servizi sociali", "operativo", "fm di an po mu", None, 4),
+    ("TUT", "Servizio tutela minori d'ambito", "servizi sociali", "operativo", "fm", None, 4),
+    ("SIL", "Servizio inserimenti lavorativi", "servizi sociali", "operativo", "di po", None, 3),
+    ("CAP", "Comune di {c} – Assessorato servizi sociali", "pubblico-comune", "politico", "fm di an im po mu", 0, 5),
+    ("CAPS", "Comune di {c} – Servizi sociali", "pubblico-comune", "gestionale", "fm di an im po mu", 0, 4),
+    ("COM1", "Comune di {1} – Servizi sociali", "pubblico-comune", "gestionale", "fm an po", 1, 3),
+    ("COM2", "Comune di {2} – Servizi sociali", "pubblico-comune", "gestionale", "fm an po", 2, 3),
+    ("COM3", "Comune di {3} – Servizi sociali", "pubblico-comune", "gestionale", "an po", 3, 2),
+    ("COM4", "Comune di {4} – Servizi sociali", "pubblico-comune", "gestionale", "an fm", 4, 2),
+    ("COM5", "Comune di {5} – Servizi sociali", "pubblico-comune", "operativo", "an", 5, 2),
+    ("ASM", "Assemblea dei sindaci dell'ambito", "pubblico-comune", "politico", "fm di an im po mu", None, 5),
+    ("PLC", "Polizia locale di {c}", "forze dell'ordine", "operativo", "fm po", 0, 3),
+    ("CC", "Carabinieri – Compagnia di {c}", "forze dell'ordine", "operativo", "fm dp", None, 3),
+    ("QUE", "Questura – Divisione anticrimine (sezione fasce deboli)", "forze dell'ordine", "dirigenziale", "fm",
+     None, 3),
+    ("CONS", "Consultorio familiare di {c}", "sanità", "operativo", "fm", 0, 3),
+    ("PS", "Pronto soccorso dell'ospedale di {c}", "sanità", "operativo", "fm an", 0, 3),
+    ("SERD", "Servizio dipendenze (SerD)", "sanità", "operativo", "dp", None, 3),
+    ("CPS", "Centro psico-sociale", "sanità", "operativo", "po dp", None, 3),
+    ("NPI", "Neuropsichiatria dell'infanzia e adolescenza", "sanità", "operativo", "fm di", None, 3),
+    ("ATS", "ATS – Dipartimento per la programmazione", "sanità", "dirigenziale", "fm di an dp", None, 4),
+    ("MMG", "Medici di medicina generale (aggregazione funzionale)", "sanità", "operativo", "an di", None, 2),
+    ("DIM", "Servizio dimissioni protette (ospedale di {c})", "sanità", "operativo", "an", 0, 2),
+    ("IC1", "Istituto comprensivo di {c}", "scuola", "dirigenziale", "fm di im", 0, 3),
+    ("IC2", "Istituto comprensivo di {1}", "scuola", "dirigenziale", "fm di", 1, 2),
+    ("IC3", "Istituto comprensivo di {2}", "scuola", "dirigenziale", "fm di", 2, 2),
+    ("ISS", "Istituto di istruzione superiore di {c}", "scuola", "dirigenziale", "fm im", 0, 2),
+    ("CPIA", "Centro provinciale istruzione adulti (CPIA)", "scuola", "gestionale", "im po", None, 2),
+    ("CAV", "Centro antiviolenza (fittizio)", "terzo settore", "operativo", "fm", None, 4),
+    ("RIF", "Casa rifugio per donne (fittizia)", "terzo settore", "operativo", "fm", None, 3),
+    ("COOP1", "Cooperativa sociale Alfa (fittizia)", "terzo settore", "gestionale", "an di", None, 3),
+    ("COOP2", "Cooperativa sociale Beta (fittizia)", "terzo settore", "gestionale", "fm im", None, 3),
+    ("COOP3", "Cooperativa sociale Gamma (fittizia)", "terzo settore", "gestionale", "di po", None, 3),
+    ("COOP4", "Cooperativa sociale Delta (fittizia)", "terzo settore", "gestionale", "fm", 1, 2),
+    ("COOP5", "Cooperativa di inserimento lavorativo Epsilon (fittizia)", "terzo settore", "gestionale", "po di",
+     None, 2),
+    ("RSA", "Fondazione RSA Zeta (fittizia)", "terzo settore", "dirigenziale", "an", 0, 3),
+    ("CDA", "Centro di ascolto della Caritas (fittizio)", "terzo settore", "operativo", "po im", 0, 3),
+    ("BAL", "Banco alimentare locale (fittizio)", "terzo settore", "operativo", "po", None, 2),
+    ("VOL1", "Associazione volontari trasporto sociale (fittizia)", "terzo settore", "operativo", "an di", 2, 2),
+    ("VOL2", "Associazione di volontariato per anziani soli (fittizia)", "terzo settore", "operativo", "an", 3, 1),
+    ("MIG", "Associazione per l'accoglienza dei migranti (fittizia)", "terzo settore", "operativo", "im", None, 2),
+    ("ORA", "Oratorio e centro giovanile di {1} (fittizio)", "terzo settore", "operativo", "fm", 1, 2),
+    ("CSV", "Centro servizi per il volontariato (fittizio)", "terzo settore", "gestionale", "mu", None, 3),
+    ("DIP", "Comunità terapeutica per dipendenze (fittizia)", "terzo settore", "operativo", "dp", None, 2),
+    ("FOND", "Fondazione comunitaria (fittizia)", "profit", "dirigenziale", "fm di an po", None, 4),
+    ("BANCA", "Banca di credito cooperativo (fittizia)", "profit", "dirigenziale", "po", None, 2),
+    ("ART", "Associazione artigiani e imprese (fittizia)", "profit", "gestionale", "po di", None, 2),
+    ("IMP1", "Impresa manifatturiera Eta (fittizia)", "profit", "gestionale", "di", 1, 1),
+    ("FARM", "Farmacie comunali di {c}", "profit", "operativo", "an", 0, 1),
+    ("SPI", "Sindacato pensionati (fittizio)", "sindacato", "gestionale", "an", None, 2),
+    ("SIND", "Camera del lavoro (fittizia)", "sindacato", "gestionale", "po im", None, 2),
+    ("PAT", "Patronato (fittizio)", "sindacato", "operativo", "an po im", None, 1),
+    ("GEN", "Comitato genitori di {c}", "gruppi di cittadini", "operativo", "fm", 0, 1),
+    ("AMA", "Gruppo di auto-mutuo aiuto familiari (fittizio)", "gruppi di cittadini", "operativo", "dp di", None, 1),
+    ("FAM", "Associazione famiglie con disabilità (fittizia)", "gruppi di cittadini", "operativo", "di", None, 2),
+    ("DON", "Rete donne del territorio (fittizia)", "gruppi di cittadini", "operativo", "fm", None, 1),
+    ("CIT", "Social street di {2} (fittizia)", "gruppi di cittadini", "operativo", "an", 2, 1),
+    ("ANZ", "Centro sociale anziani di {3} (fittizio)", "gruppi di cittadini", "operativo", "an", 3, 1),
+    ("INF", "Informagiovani di {c}", "pubblico-comune", "operativo", "fm im", 0, 1),
+    ("ALER", "Agenzia per la casa (ALER)", "pubblico-comune", "gestionale", "po", None, 2),
+]
+# the anti-violence network (lead body, centres, police, hospital, social services, schools) and its processes
+ANTIVIOLENCE = ("UDP", "CAPS", "CAV", "RIF", "PLC", "CC", "QUE", "PS", "CONS", "SSP", "TUT", "IC1", "ISS", "DON")
+NETWORK_ROLES = {
+    "Governo della rete antiviolenza": {"CAP": "responsabile", "UDP": "contributore", "CAV": "contributore",
+                                        "ATS": "consultato", "ASM": "informato", "QUE": "consultato"},
+    "Accoglienza e ascolto delle donne": {"CAV": "responsabile", "CONS": "contributore", "PS": "contributore",
+                                          "SSP": "contributore", "DON": "informato"},
+    "Messa in protezione": {"RIF": "responsabile", "CAV": "contributore", "CC": "contributore",
+                            "QUE": "contributore", "PLC": "consultato", "SSP": "informato"},
+    "Presa in carico sociale e dei figli": {"SSP": "responsabile", "TUT": "responsabile", "CAV": "contributore",
+                                            "NPI": "consultato", "IC1": "informato"},
+    "Percorsi di autonomia (casa e lavoro)": {"SIL": "contributore", "COOP5": "contributore", "ALER": "consultato",
+                                              "CAV": "contributore", "FOND": "consultato"},
+    "Prevenzione nelle scuole": {"CAV": "responsabile", "IC1": "contributore", "ISS": "contributore",
+                                 "CONS": "contributore", "GEN": "informato"},
+}
+# affinity between sectors: base probability of a tie (symmetric), before area and hub effects
+_SECTOR_AFFINITY = {
+    ("servizi sociali", "pubblico-comune"): 0.55, ("servizi sociali", "terzo settore"): 0.3,
+    ("servizi sociali", "sanità"): 0.3, ("servizi sociali", "scuola"): 0.2, ("pubblico-comune", "terzo settore"): 0.18,
+    ("pubblico-comune", "forze dell'ordine"): 0.15, ("sanità", "forze dell'ordine"): 0.1, ("sanità", "terzo settore"): 0.12,
+    ("scuola", "terzo settore"): 0.1, ("terzo settore", "terzo settore"): 0.1, ("pubblico-comune", "pubblico-comune"): 0.3,
+    ("sanità", "sanità"): 0.3, ("profit", "terzo settore"): 0.08, ("sindacato", "pubblico-comune"): 0.1,
+    ("gruppi di cittadini", "terzo settore"): 0.1, ("scuola", "scuola"): 0.25,
+}
+
+
+def _affinity(s1: str, s2: str) -> float:
+    return _SECTOR_AFFINITY.get((s1, s2), _SECTOR_AFFINITY.get((s2, s1), 0.03))
+
+
+def build_network(comuni: pd.DataFrame, seed: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Synthetic but plausible actors, two waves of ties and a role matrix (anti-violence network)."""
+    rng = np.random.default_rng(seed)
+    towns = comuni.sort_values("popolazione", ascending=False)["comune"].tolist()
+    actors = pd.DataFrame([{"id": i, "nome": n.format(*towns, c=towns[0]), "settore": s, "livello": lv,
+                            "aree": "|".join(A[a] for a in ar.split()),
+                            "sub_ambito": towns[loc] if loc is not None else "", "influenza": inf}
+                           for i, n, s, lv, ar, loc, inf in NETWORK_ACTORS])
+    info = actors.set_index("id")
+    ids = actors["id"].tolist()
+    areas = {i: set(info.loc[i, "aree"].split("|")) for i in ids}
+    ties, previous = [], {}
+    for wave_no, wave in enumerate(NETWORK_WAVES):
+        silent = set(rng.choice(ids, size=6 - 2 * wave_no, replace=False))  # non-respondents of the wave
+        current = {}
+        for a in ids:
+            if a in silent:
+                continue
+            for b in ids:
+                if a == b:
+                    continue
+                p = _affinity(info.loc[a, "settore"], info.loc[b, "settore"])
+                p *= 0.4 + 0.6 * min(len(areas[a] & areas[b]), 2)
+                p *= 0.6 + 0.15 * (info.loc[a, "influenza"] + info.loc[b, "influenza"]) / 2
+                protocol = a in ANTIVIOLENCE and b in ANTIVIOLENCE
+                if protocol:
+                    p = max(p, 0.25 + 0.35 * wave_no)  # the protocol signed between the two waves
+                old = previous.get((a, b))
+                if old is not None:  # ties persist, a few are lost or change intensity
+                    if rng.random() < 0.12:
+                        continue
+                    step = rng.choice([-1, 0, 0, 0, 1, 1]) + (1 if protocol and rng.random() < 0.4 else 0)
+                    current[(a, b)] = [(k, int(np.clip(lv + step, 1, 4))) for k, lv in old]
+                    continue
+                if rng.random() >= min(p * (0.3 if wave_no else 1), 0.9):
+                    continue
+                kinds = ["informazione"] + [k for k, q in (("invio/presa in carico", 0.35), ("co-progettazione", 0.2),
+                                                            ("risorse condivise", 0.12)) if rng.random() < q]
+                current[(a, b)] = [(k, int(np.clip(rng.normal(1.1 + 0.45 * len(kinds), 0.7), 1, 4).round()))
+                                   for k in kinds]
+        for (a, b), kinds in current.items():
+            for kind, level in kinds:
+                ties.append({"da": a, "a": b, "tipo": kind, "intensita": level,
+                             "fiducia": int(np.clip(rng.normal(2.7 + 0.2 * wave_no, 0.7), 1, 4).round()),
+                             "valore": int(np.clip(rng.normal(2.9, 0.7), 1, 4).round()), "onda": wave})
+        previous = {**current, **{k: v for k, v in previous.items() if k[0] in silent}}
+    roles = pd.DataFrame([{"attore": a, "processo": p, "ruolo": r}
+                          for p, members in NETWORK_ROLES.items() for a, r in members.items()])
+    return actors, pd.DataFrame(ties), roles
+
+
+def write_demo_network() -> None:
+    """attori.csv, legami.csv and ruoli.csv for the three demo ambiti, declared as demonstration data."""
+    for i, folder in enumerate(DEMOS):
+        path = ROOT / "demo" / folder
+        comuni = pd.read_csv(path / "comuni.csv", dtype={"istat": str})
+        for table, frame in zip(("attori", "legami", "ruoli"), build_network(comuni, NETWORK_SEED + i)):
+            frame.to_csv(path / f"{table}.csv", index=False)
+            declare_synthetic(path, table)
+
+
 def main() -> None:
     ambiti = read("ambiti_cremona_e_distretti_bergamo_est.csv")
     ambiti = ambiti[ambiti["livello"] == "ambito_pdz"]
@@ -128,6 +445,8 @@ def main() -> None:
     province = ambiti.assign(sub_ambito=ambiti["ambito"].str.split(" ").str[0])
     write_workspace(ROOT / "demo" / "provincia_cremona", "Provincia di Cremona (tre ambiti)", province,
                     sorted(province["sub_ambito"].unique()))
+    write_demo_services()
+    write_demo_network()
     registry = read("comuni_italia_istat.csv")[["codice_istat", "denominazione", "sigla_provincia",
                                                   "codice_regione", "regione", "popolazione_2023"]]
     registry.to_csv(ROOT / "reference" / "comuni_italia.csv", index=False)

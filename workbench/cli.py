@@ -39,17 +39,26 @@ def cmd_verifica(args) -> int:
 
 
 def cmd_esegui(args) -> int:
-    from .runner import run_district
+    from .batch import find_workspaces, run_batch, run_one, summary_table
 
     params = {name: _value(value) for name, value in args.parametro}
-    failed = 0
-    for folder in args.cartelle:
-        try:
-            run_district(folder, args.out, params, progress=not args.silenzioso)
-        except WorkbenchError as exc:
-            failed += 1
-            print(f"\nERRORE per {folder}:\n{exc}", file=sys.stderr)
-    return 1 if failed else 0
+    workspaces = find_workspaces(args.cartelle)
+    if len(workspaces) == 1 and not args.dask:  # one district: in this process, with the per-cell bar
+        outcomes = [run_one(workspaces[0], args.out, params, args.forza, progress=not args.silenzioso, log=print)]
+    else:
+        outcomes = run_batch(workspaces, args.out, params, args.forza, args.processi, args.dask,
+                             progress=not args.silenzioso)
+    print("\n" + summary_table(outcomes))
+    return 1 if any(o.failed for o in outcomes) else 0
+
+
+def cmd_sito(args) -> int:
+    from .site import build_site, zip_site
+
+    print("Scritto", build_site(args.report))
+    if args.zip:
+        print("Archivio", zip_site(args.report, args.zip))
+    return 0
 
 
 def cmd_mostra(args) -> int:
@@ -72,6 +81,30 @@ def cmd_modelli(args) -> int:
     return 0
 
 
+def cmd_esporta_laboratorio(args) -> int:
+    from .workshop_export import export_workshop
+
+    for kind, path in export_workshop(args.percorso, args.out).items():
+        print(f"  {kind}: {path}")
+    return 0
+
+
+def cmd_esporta(args) -> int:
+    from .services import export_tables
+    from .workspace import load_workspace
+
+    ws = load_workspace(args.cartella)
+    try:
+        written = export_tables(ws, args.out, args.anno, args.riparto)
+    except ValueError as exc:
+        print(f"Esportazione non possibile: {exc}", file=sys.stderr)
+        return 1
+    print(f"Tabelle dei servizi di «{ws.name}» (conteggi sotto {ws.threshold} nascosti):")
+    for path in written:
+        print("  ", path)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="workbench", description=(
         "Workbench per il welfare locale: verifica i dati del distretto, esegue i notebook, "
@@ -83,12 +116,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_verifica)
 
     p = sub.add_parser("esegui", help="esegue i notebook con papermill e produce il report")
-    p.add_argument("cartelle", nargs="+", help="una o più cartelle di distretto")
+    p.add_argument("cartelle", nargs="+", help="una o più cartelle di distretto, o cartelle che le contengono")
     p.add_argument("--out", required=True, help="cartella dei report (una sottocartella per distretto)")
     p.add_argument("-p", "--parametro", nargs=2, action="append", default=[], metavar=("NOME", "VALORE"),
                    help="parametro dei notebook, es. -p anno 2023 (ripetibile)")
-    p.add_argument("--silenzioso", action="store_true", help="senza barra di avanzamento per cella")
+    p.add_argument("--silenzioso", action="store_true", help="senza barre di avanzamento")
+    p.add_argument("--forza", action="store_true", help="riesegue anche i distretti con dati e parametri invariati")
+    p.add_argument("--processi", type=int, metavar="N", help="distretti in parallelo (predefinito: i core)")
+    p.add_argument("--dask", metavar="INDIRIZZO", help="esegue su un cluster Dask (indirizzo dello scheduler, "
+                   "es. tcp://10.0.0.5:8786) o su un cluster locale con `--dask locale`")
     p.set_defaults(func=cmd_esegui)
+
+    p = sub.add_parser("sito", help="scrive REPORT/index.html con i link ai report di ogni distretto, "
+                       "consultabile senza server; --zip per condividerlo")
+    p.add_argument("report", help="cartella dei report prodotta da `workbench esegui`")
+    p.add_argument("--zip", metavar="FILE", help="archivio .zip del sito completo")
+    p.set_defaults(func=cmd_sito)
 
     p = sub.add_parser("mostra", help="apre i cruscotti (Voila) per gli amministratori")
     p.add_argument("report", help="cartella dei report prodotta da `workbench esegui`")
@@ -100,6 +143,21 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("lab", help="apre JupyterLab sui notebook, con la cartella del distretto preselezionata")
     p.add_argument("cartella", nargs="?", help="cartella del distretto")
     p.set_defaults(func=cmd_lab)
+
+    p = sub.add_parser("esporta-laboratorio", help="esporta il documento del laboratorio (HTML, Markdown, "
+                       "CSV/Excel dei contributi) e una copia dell'archivio")
+    p.add_argument("percorso", help="file .sqlite del laboratorio o cartella del report del distretto")
+    p.add_argument("--out", help="cartella di destinazione (predefinita: accanto all'archivio)")
+    p.set_defaults(func=cmd_esporta_laboratorio)
+
+    p = sub.add_parser("esporta", help="esporta le tabelle calcolate sui servizi in Excel (un foglio per "
+                       "tabella) e CSV")
+    p.add_argument("cartella", help="cartella del distretto (con la tabella servizi)")
+    p.add_argument("--out", required=True, help="cartella di destinazione")
+    p.add_argument("--anno", type=int, help="anno della spesa (predefinito: l'ultimo presente)")
+    p.add_argument("--riparto", choices=("popolazione", "utenti"), default="popolazione",
+                   help="regola di riparto dei servizi d'ambito (predefinita: popolazione)")
+    p.set_defaults(func=cmd_esporta)
 
     p = sub.add_parser("modelli", help="rigenera i modelli Excel e la tabella del contratto dati")
     p.set_defaults(func=cmd_modelli)

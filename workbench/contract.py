@@ -149,4 +149,251 @@ CONFIG_KEYS = (
               "negli output condivisi", "5", default=5),
     ConfigKey("dati_dimostrativi", list, "Tabelle che contengono dati dimostrativi (sintetici)",
               '["servizi"]', default=[]),
+    ConfigKey("famiglie_progetto", list, "Famiglie di progetto per classificare le proposte del laboratorio "
+              "(vuoto = presa in carico integrata, lavoro di comunità, modello organizzativo, progetti "
+              "sperimentali)", '["presa in carico integrata", "lavoro di comunità"]', default=[]),
 )
+
+
+# --- servizi: the supply of services (optional table) ------------------------------------------------
+
+#: Value of ``servizi.territorio`` meaning "the whole ambito".
+WHOLE_AMBITO = "ambito"
+#: Tolerance, in percentage points, on the shares of a service shared by several comuni.
+SHARE_TOLERANCE = 0.5
+
+
+def _rule_problems(frame, mask, file: str, column: str, detail, hint: str) -> list:
+    """One ``Code.RULE`` problem per masked row; ``detail`` is a text or a function of the row."""
+    from .errors import Code, Problem
+
+    return [Problem(Code.RULE, file=file, row=int(row["_riga"]), column=column,
+                    value=None if row[column] is None else str(row[column]),
+                    detail=detail(row) if callable(detail) else detail, hint=hint)
+            for _, row in frame[mask].iterrows()]
+
+
+def _check_amounts(frame, tables, file) -> list:
+    """Spending, co-payments and health-service shares cannot be negative."""
+    from .errors import Code, Problem
+
+    problems = []
+    for name in ("spesa_euro", "compartecipazione_utenti_euro", "quota_ssn_euro"):
+        values = frame[name].astype("float64")
+        bad = frame[values.notna() & (values < 0)]
+        problems += [Problem(Code.NEGATIVE, file=file, row=int(r), column=name, value=f"{v:g}")
+                     for v, r in zip(bad[name], bad["_riga"])]
+    return problems
+
+
+def _check_territory(frame, tables, file) -> list:
+    """Every row says where the service is delivered: a comune (istat) or a territory, not both, not neither."""
+    has_code, has_area = frame["istat"].notna(), frame["territorio"].notna()
+    problems = _rule_problems(
+        frame, ~has_code & ~has_area, file, "istat",
+        lambda r: (f"Utenti e spesa senza comune: il servizio «{r['servizio']}» non indica né il comune (istat) "
+                   "né il territorio servito (ambito o sub-ambito)."),
+        "Scrivi il codice ISTAT del comune servito, oppure in «territorio» «ambito» o il nome del sub-ambito.")
+    problems += _rule_problems(
+        frame, has_code & has_area, file, "territorio",
+        lambda r: f"La riga indica sia il comune {r['istat']} sia il territorio «{r['territorio']}».",
+        "Lascia vuoto «territorio» per un servizio di un comune, oppure vuoto «istat» per un servizio "
+        "d'ambito o di sub-ambito.")
+    subs = set()
+    if "comuni" in tables:
+        subs = {s.strip().lower() for s in tables["comuni"]["sub_ambito"].dropna()}
+    known = subs | {WHOLE_AMBITO}
+    unknown = has_area & ~frame["territorio"].fillna("").str.strip().str.lower().isin(known)
+    allowed = ", ".join([WHOLE_AMBITO] + sorted(tables["comuni"]["sub_ambito"].dropna().unique())
+                        if "comuni" in tables else [WHOLE_AMBITO])
+    problems += _rule_problems(
+        frame, unknown, file, "territorio",
+        lambda r: f"«{r['territorio']}» non è «ambito» né un sub-ambito della tabella comuni.",
+        f"Valori ammessi: {allowed}.")
+    problems += _rule_problems(
+        frame, frame["quota"].notna() & ~has_code, file, "quota",
+        "La quota si usa solo per i servizi condivisi fra alcuni comuni: manca il codice ISTAT del comune.",
+        "Scrivi una riga per ogni comune che condivide il servizio, con il suo codice ISTAT e la sua quota (%).")
+    return problems
+
+
+def _check_shares(frame, tables, file) -> list:
+    """Shares of a service shared by several comuni add up to 100% and the totals repeat identically."""
+    from .errors import Code, Problem
+
+    shared = frame[frame["quota"].notna() & frame["istat"].notna()]
+    problems = []
+    for (service, area, manager, year), group in shared.groupby(
+            ["servizio", "area", "ente_gestore", "anno"], dropna=False, sort=False):
+        first = group.iloc[0]
+        total = float(group["quota"].sum())
+        if abs(total - 100) > SHARE_TOLERANCE:
+            parts = " + ".join(f"{q:g}" for q in group["quota"])
+            problems.append(Problem(
+                Code.RULE, file=file, row=int(first["_riga"]), column="quota", value=f"{total:g}",
+                detail=(f"Le quote del servizio condiviso «{service}» ({area}, {year}) sommano a "
+                        f"{parts} = {total:g}%, non a 100%."),
+                hint="Correggi le quote dei comuni che condividono il servizio perché sommino a 100."))
+        for column in ("spesa_euro", "utenti"):
+            if group[column].astype("Float64").nunique(dropna=False) > 1:
+                problems.append(Problem(
+                    Code.RULE, file=file, row=int(first["_riga"]), column=column,
+                    value=str(first[column]),
+                    detail=(f"Nelle righe del servizio condiviso «{service}» ({area}, {year}) «{column}» "
+                            "ha valori diversi."),
+                    hint=(f"Per un servizio condiviso ripeti in ogni riga «{column}» complessivo del servizio: "
+                          "la quota di ciascun comune è in «quota».")))
+    return problems
+
+
+SERVIZI = Table(
+    "servizi",
+    "Spesa e utenti dei servizi sociali per area di utenza (una riga per servizio, anno e territorio servito). "
+    "Dove è erogato il servizio: servizio di un comune → codice in «istat», «territorio» vuoto; servizio "
+    "dell'intero ambito → «istat» vuoto e «territorio» = ambito; servizio di un sub-ambito → «istat» vuoto e "
+    "«territorio» = nome del sub-ambito (come in comuni.sub_ambito). I servizi d'ambito e di sub-ambito sono "
+    "ripartiti fra i comuni con la regola in «riparto» (o quella scelta nel notebook 02). Servizio condiviso da "
+    "alcuni comuni → una riga per comune con la sua «quota» (%), ripetendo in ogni riga spesa e utenti "
+    "complessivi del servizio; le quote devono sommare a 100.",
+    (
+        Column("servizio", "text", "Nome del servizio o intervento", "Assistenza domiciliare anziani (SAD)"),
+        Column("area", "choice", "Area di utenza (classificazione ISTAT)", "anziani", choices=AREAS),
+        Column("macro_area", "choice", "Macro-area di spesa (classificazione ISTAT)", "interventi e servizi",
+               choices=("interventi e servizi", "trasferimenti in denaro", "strutture")),
+        Column("ente_gestore", "text", "Ente che gestisce il servizio", "Cooperativa sociale Il Ponte"),
+        Column("natura", "choice", "Natura dell'ente gestore", "terzo settore",
+               choices=("pubblico", "terzo settore", "privato")),
+        Column("istat", "istat", "Codice ISTAT del comune servito; vuoto per i servizi d'ambito o di sub-ambito",
+               "019035", nullable=True, references=("comuni", "istat")),
+        Column("territorio", "text", "Vuoto per il servizio di un comune; «ambito» per l'intero ambito; "
+               "altrimenti il nome del sub-ambito servito", "ambito", required=False, nullable=True),
+        Column("anno", "year", "Anno della spesa", "2023"),
+        Column("utenti", "count", "Utenti (persone o nuclei) nell'anno", "120", nullable=True),
+        Column("spesa_euro", "number", "Spesa dei comuni e dell'ambito per il servizio, in euro", "250.000"),
+        Column("compartecipazione_utenti_euro", "number", "Quota pagata dagli utenti, in euro", "30.000",
+               required=False, nullable=True),
+        Column("quota_ssn_euro", "number", "Quota a carico del Servizio sanitario, in euro", "0",
+               required=False, nullable=True),
+        Column("quota", "number", "Per un servizio condiviso da alcuni comuni: quota (%) del comune della riga",
+               "25", required=False, nullable=True, minimum=0, maximum=100),
+        Column("riparto", "choice", "Regola per ripartire fra i comuni un servizio d'ambito o di sub-ambito "
+               "(vuoto = quella scelta nel notebook 02)", "popolazione", required=False, nullable=True,
+               choices=("popolazione", "utenti")),
+    ),
+    key=("servizio", "area", "ente_gestore", "anno", "istat"),
+    required=False,
+    checks=(_check_amounts, _check_territory, _check_shares),
+)
+TABLES[SERVIZI.name] = SERVIZI
+
+
+# --- documenti: readings for the workshop (optional table) ------------------------------------------
+
+DOCUMENTI = Table(
+    "documenti", "Letture e materiali per il laboratorio (piani di zona, ricerche, delibere), elencati nella "
+    "pagina del laboratorio e nel documento finale.",
+    (
+        Column("titolo", "text", "Titolo del documento", "Piano di Zona 2021-2023"),
+        Column("fonte", "text", "Chi lo ha prodotto", "Ambito Cremasco"),
+        Column("anno", "year", "Anno di pubblicazione", "2021", nullable=True),
+        Column("temi", "text", "Temi trattati, separati da |", "anziani|domiciliarità", required=False,
+               nullable=True),
+        Column("link", "text", "Indirizzo web o nome del file (nella cartella del distretto)",
+               "piano_di_zona_2021.pdf", required=False, nullable=True),
+    ),
+    key=("titolo",),
+    required=False,
+)
+TABLES[DOCUMENTI.name] = DOCUMENTI
+
+
+# --- attori, legami, ruoli: the local welfare network (optional tables, notebook 03) --------------------
+
+#: Sectors of the actors of the network (colours in ``workbench.netviz``).
+SECTORS = ("pubblico-comune", "servizi sociali", "sanità", "scuola", "terzo settore", "profit", "sindacato",
+           "forze dell'ordine", "gruppi di cittadini", "altro")
+#: Tie types and intensity levels (1–4) of the network survey.
+TIE_TYPES = ("informazione", "invio/presa in carico", "co-progettazione", "risorse condivise")
+INTENSITY = {1: "networking", 2: "cooperazione", 3: "coordinamento", 4: "collaborazione"}
+#: Rule applied to the same tie reported twice in one wave (stated in the warning and applied by the analysis).
+TIE_MERGE_RULE = ("nell'analisi il legame è contato una volta sola, con l'intensità più alta e la media di "
+                  "fiducia e valore")
+
+
+def _check_self_ties(frame, tables, file) -> list:
+    """An actor cannot have a tie with itself."""
+    mask = frame["da"].notna() & (frame["da"] == frame["a"])
+    return _rule_problems(frame, mask, file, "a",
+                          lambda r: f"Legame di «{r['da']}» con se stesso.",
+                          "Togli la riga oppure correggi «da» o «a».")
+
+
+def _check_duplicate_ties(frame, tables, file) -> list:
+    """The same tie (da, a, tipo) reported twice in one wave: a warning naming the merge rule."""
+    from .errors import Code, Problem
+
+    keys = ["da", "a", "tipo", "onda"]
+    valid = frame[keys].notna().all(axis=1)
+    dup = frame[valid & frame.duplicated(keys, keep=False)]
+    first = dup.groupby(keys, sort=False)["_riga"].transform("min")
+    return [Problem(Code.RULE, file=file, row=int(row["_riga"]), column="tipo", value=str(row["tipo"]),
+                    detail=(f"Legame ripetuto nella stessa onda ({row['da']} → {row['a']}, {row['tipo']}, "
+                            f"onda {row['onda']}): compare anche alla riga {int(other)}; {TIE_MERGE_RULE}."),
+                    hint="Se è un errore di compilazione tieni una sola riga.", warning=True)
+            for (_, row), other in zip(dup.iterrows(), first) if row["_riga"] != other]
+
+
+ATTORI = Table(
+    "attori", "Gli attori della rete locale del welfare (enti, servizi, associazioni, gruppi): uno per riga.",
+    (
+        Column("id", "text", "Codice breve e univoco dell'attore (usato in legami e ruoli)", "COM_CREMA"),
+        Column("nome", "text", "Nome dell'ente o del servizio (organizzazioni, non persone)",
+               "Comune di Crema – Servizi sociali"),
+        Column("settore", "choice", "Settore dell'attore", "pubblico-comune", choices=SECTORS),
+        Column("livello", "choice", "Livello di chi partecipa alla rete", "gestionale",
+               choices=("politico", "dirigenziale", "gestionale", "operativo")),
+        Column("aree", "choices", "Aree di utenza in cui l'attore è attivo", "anziani|disabili",
+               choices=AREAS, nullable=True),
+        Column("sub_ambito", "text", "Sub-ambito o comune in cui opera (vuoto = tutto l'ambito)", "Crema",
+               required=False, nullable=True),
+        Column("influenza", "integer", "Influenza sull'obiettivo comune, da 1 a 5 (stile Net-Map)", "3",
+               required=False, nullable=True, minimum=1, maximum=5),
+    ),
+    key=("id",),
+    required=False,
+)
+
+LEGAMI = Table(
+    "legami", "I legami tra attori come dichiarati da chi risponde (diretti: da → a), per tipo e onda di "
+    "rilevazione. Intensità: 1 networking, 2 cooperazione, 3 coordinamento, 4 collaborazione. Lo stesso legame "
+    f"(da, a, tipo) ripetuto nella stessa onda genera un avviso: {TIE_MERGE_RULE}.",
+    (
+        Column("da", "text", "Attore che dichiara il legame", "COM_CREMA", references=("attori", "id")),
+        Column("a", "text", "Attore partner", "ASST_CREMA", references=("attori", "id")),
+        Column("tipo", "choice", "Tipo di legame", "co-progettazione", choices=TIE_TYPES),
+        Column("intensita", "integer", "Intensità: 1 networking, 2 cooperazione, 3 coordinamento, "
+               "4 collaborazione", "3", minimum=1, maximum=4),
+        Column("fiducia", "integer", "Fiducia nel partner, da 1 a 4 (stile PARTNER)", "3",
+               required=False, nullable=True, minimum=1, maximum=4),
+        Column("valore", "integer", "Valore del partner per la rete, da 1 a 4 (stile PARTNER)", "4",
+               required=False, nullable=True, minimum=1, maximum=4),
+        Column("onda", "integer", "Onda della rilevazione o ciclo di piano (es. 2024)", "2024"),
+    ),
+    required=False,
+    checks=(_check_self_ties, _check_duplicate_ties),
+)
+
+RUOLI = Table(
+    "ruoli", "Matrice dei ruoli: chi fa che cosa in ciascun processo della rete (es. rete antiviolenza).",
+    (
+        Column("attore", "text", "Attore (come in attori.id)", "COM_CREMA", references=("attori", "id")),
+        Column("processo", "text", "Processo o funzione della rete", "Presa in carico delle donne"),
+        Column("ruolo", "choice", "Ruolo nel processo", "responsabile",
+               choices=("responsabile", "contributore", "consultato", "informato")),
+    ),
+    key=("attore", "processo"),
+    required=False,
+)
+
+for _table in (ATTORI, LEGAMI, RUOLI):
+    TABLES[_table.name] = _table

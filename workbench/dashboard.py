@@ -134,4 +134,4 @@ def distress_page(source: str | Path | dict = ".", name: str = "disagio.json"):
     box = w.VBox([w.HBox([indicator, year, sub]), out])
     display(box)
     redraw()
-    return box
+    return None

@@ -34,12 +34,19 @@ class Step:
     """One notebook of the workflow and the dashboard built on its results."""
 
     notebook: str      # in notebooks/
-    dashboard: str     # in notebooks/cruscotti/, copied to the report
+    dashboard: str | tuple[str, ...]  # in notebooks/cruscotti/, copied to the report (one or several)
     title: str
+
+    @property
+    def dashboards(self) -> tuple[str, ...]:
+        return (self.dashboard,) if isinstance(self.dashboard, str) else tuple(self.dashboard)
 
 
 STEPS = (
-    Step("01_disagio.ipynb", "disagio.ipynb", "Mappa del disagio sociale"),
+    Step("01_disagio.ipynb", ("disagio.ipynb", "indice.ipynb"), "Mappa del disagio sociale e indice composito"),
+    Step("02_servizi.ipynb", "servizi.ipynb", "I servizi e la spesa sociale"),
+    Step("03_rete.ipynb", "rete.ipynb", "La rete locale del welfare"),
+    Step("04_laboratorio.ipynb", ("laboratorio.ipynb", "facilitatore.ipynb"), "Laboratorio: note, voti e valutazioni"),
 )
 
 KERNEL = "python3"
@@ -85,16 +92,18 @@ def _execute(step: Step, params: dict, report_dir: Path, progress: bool) -> Path
 def _prepare_dashboard(step: Step, target: Path) -> None:
     import papermill as pm
 
-    pm.execute_notebook(str(NOTEBOOKS / "cruscotti" / step.dashboard), str(target / step.dashboard),
-                        parameters={"cartella_dati": "."}, prepare_only=True, kernel_name=KERNEL,
-                        progress_bar=False)
+    for dashboard in step.dashboards:
+        pm.execute_notebook(str(NOTEBOOKS / "cruscotti" / dashboard), str(target / dashboard),
+                            parameters={"cartella_dati": "."}, prepare_only=True, kernel_name=KERNEL,
+                            progress_bar=False)
 
 
 def run_district(workspace: str | Path, reports: str | Path, parameters: dict | None = None,
-                 progress: bool = True, log=print) -> Path:
+                 progress: bool = True, log=print, input_hash: str | None = None) -> Path:
     """Validate the workspace, run every step, export HTML and install the report folder.
 
-    Returns the report folder ``REPORTS/<name of the workspace folder>``.
+    Returns the report folder ``REPORTS/<name of the workspace folder>``. ``input_hash`` (see
+    :func:`workbench.batch.input_hash`) is recorded in the manifest so that batches skip unchanged districts.
     Raises :class:`~workbench.errors.WorkspaceInvalid` or :class:`RunFailed`.
     """
     workspace = Path(workspace).resolve()
@@ -121,7 +130,8 @@ def run_district(workspace: str | Path, reports: str | Path, parameters: dict | 
             export_html(executed, executed.with_suffix(".html"))
             _prepare_dashboard(step, tmp / "cruscotti")
         manifest = {"distretto": ws.name, "cartella": str(workspace), "parametri": parameters or {},
-                    "versione": __version__, "eseguito": dt.datetime.now().isoformat(timespec="seconds"),
+                    "versione": __version__, "hash_input": input_hash,
+                    "eseguito": dt.datetime.now().isoformat(timespec="seconds"),
                     "durata_s": round(time.perf_counter() - started, 1),
                     "passi": [{"notebook": s.notebook, "cruscotto": s.dashboard, "titolo": s.title}
                               for s in STEPS]}

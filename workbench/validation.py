@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import numpy as np
@@ -22,12 +23,24 @@ CODICE_FISCALE = re.compile(r"\b[A-Z]{6}[0-9LMNPQRSTUV]{2}[A-EHLMPR-T][0-9LMNPQR
                             re.IGNORECASE)
 _CF_PATTERN = CODICE_FISCALE.pattern
 _MISSING = set(MISSING_TOKENS)
+MAX_PER_RULE = 200  # rows listed per file, column and rule; the rest are counted
+MAX_INTEGER = 2**53  # larger "integers" are not counts: refused as not integer
+
+
+def _more(count: int, file: str, column: str) -> list[Problem]:
+    """One closing problem that stands for ``count`` further rows with the same problem."""
+    if count <= 0:
+        return []
+    return [Problem(Code.RULE, file=file, column=column, detail=f"altre {count} righe hanno lo stesso problema",
+                    hint="Correggi le righe elencate e ripeti la verifica.")]
 
 
 def _problems(mask: pd.Series, raw: pd.DataFrame, column: str, code: Code, file: str, **extra) -> list[Problem]:
+    """One problem per flagged row, at most ``MAX_PER_RULE`` (then a single summary)."""
     hits = raw.loc[mask, [column, "_riga"]]
+    listed = hits.head(MAX_PER_RULE)
     return [Problem(code, file=file, row=int(r), column=column, value=v, **extra)
-            for v, r in zip(hits[column], hits["_riga"])]
+            for v, r in zip(listed[column], listed["_riga"])] + _more(len(hits) - len(listed), file, column)
 
 
 def is_missing(values: pd.Series) -> pd.Series:
@@ -71,8 +84,33 @@ def _choice_lookup(column: Column) -> dict[str, str]:
     return lookup
 
 
-def parse_column(raw: pd.DataFrame, column: Column, file: str, decimal_comma: bool):
-    """Parse one column; returns (typed Series, problems)."""
+def parse_column(raw: pd.DataFrame, column: Column, file: str, decimal_comma: bool, factorized=None):
+    """Parse one column; returns (typed Series, problems).
+
+    Columns repeat heavily (codes, years, indicators): each distinct cell is parsed once
+    and the result spread back to every row, with problems reported on every row.
+    """
+    codes, uniques = factorized if factorized is not None else pd.factorize(raw[column.name])
+    if len(uniques) * 2 > len(raw) or (codes < 0).any():
+        return _parse_cells(raw, column, file, decimal_comma)
+    distinct = pd.DataFrame({column.name: pd.Series(uniques, dtype=raw[column.name].dtype),
+                             "_riga": np.arange(len(uniques))})
+    parsed, found = _parse_cells(distinct, column, file, decimal_comma)
+    typed = parsed.take(codes).set_axis(raw.index)
+    if not found:
+        return typed, found
+    order = np.argsort(codes, kind="stable")
+    starts = np.searchsorted(codes[order], np.arange(len(uniques) + 1))
+    rows = raw["_riga"].to_numpy()[order]
+    first = {}
+    expanded = [dataclasses.replace(p, row=int(r)) for p in found
+                for r in rows[starts[p.row]:starts[p.row + 1]]]
+    for p in expanded:
+        first.setdefault(p.code, len(first))
+    return typed, sorted(expanded, key=lambda p: (first[p.code], p.row))
+
+
+def _parse_cells(raw: pd.DataFrame, column: Column, file: str, decimal_comma: bool):
     values = raw[column.name]
     missing = is_missing(values)
     problems: list[Problem] = []
@@ -90,7 +128,7 @@ def parse_column(raw: pd.DataFrame, column: Column, file: str, decimal_comma: bo
     problems += _problems(bad, raw, column.name, Code.NOT_NUMBER, file)
     ok = numbers.notna()
     if column.kind in ("count", "integer", "year"):
-        fractional = ok & (numbers % 1 != 0)
+        fractional = ok & ((numbers % 1 != 0) | (numbers.abs() > MAX_INTEGER))
         code = Code.NOT_YEAR if column.kind == "year" else Code.NOT_INTEGER
         problems += _problems(fractional, raw, column.name, code, file)
         numbers = numbers.where(~fractional)
@@ -128,14 +166,15 @@ def _parse_choices(raw, column: Column, file: str, missing, problems):
     return parsed, problems
 
 
-def _personal_data(raw: pd.DataFrame, table: Table, file: str) -> list[Problem]:
+def _personal_data(raw: pd.DataFrame, table: Table, file: str, factorized: dict | None = None) -> list[Problem]:
     declared = {c.name for c in table.columns}
     problems = [Problem(Code.PERSONAL_COLUMN, file=file, row=1, column=c)
                 for c in raw.columns if c in PERSONAL_COLUMNS and c not in declared]
     for name in raw.columns:
         if name == "_riga":
             continue
-        uniques = pd.Series(pd.unique(raw[name]))
+        uniques = pd.Series(factorized[name][1] if factorized and name in factorized else pd.unique(raw[name]))
+        uniques = uniques[uniques.str.len() >= 16]  # a codice fiscale has 16 characters
         hits = set(uniques[uniques.str.contains(_CF_PATTERN, case=False, regex=True)])
         if hits:
             problems += _problems(raw[name].isin(hits), raw, name, Code.PERSONAL_VALUE, file)
@@ -151,11 +190,11 @@ def _duplicates(frame: pd.DataFrame, table: Table, file: str) -> list[Problem]:
     first = dup.groupby(keys, sort=False)["_riga"].transform("min")
     repeated = dup[dup["_riga"] != first]
     problems = []
-    for (_, row), other in zip(repeated.iterrows(), first[dup["_riga"] != first]):
+    for (_, row), other in zip(repeated.head(MAX_PER_RULE).iterrows(), first[dup["_riga"] != first]):
         combo = ", ".join(f"{k}={row[k]}" for k in keys)
         problems.append(Problem(Code.DUPLICATE_KEY, file=file, row=int(row["_riga"]),
                                 column=keys[-1], value=str(row[keys[-1]]), detail=combo, other=int(other)))
-    return problems
+    return problems + _more(len(repeated) - MAX_PER_RULE, file, keys[-1])
 
 
 def parse_table(raw: RawTable, table: Table) -> tuple[pd.DataFrame | None, list[Problem]]:
@@ -171,11 +210,13 @@ def parse_table(raw: RawTable, table: Table) -> tuple[pd.DataFrame | None, list[
                  for c in table.columns if c.required and c.name not in names]
     if problems:
         return None, problems
-    problems += _personal_data(frame, table, raw.file)
+    factorized = {name: pd.factorize(frame[name]) for name in names}
+    problems += _personal_data(frame, table, raw.file, factorized)
     typed = pd.DataFrame({"_riga": frame["_riga"].to_numpy()})
     for column in table.columns:
         if column.name in frame.columns:
-            typed[column.name], found = parse_column(frame, column, raw.file, raw.decimal_comma)
+            typed[column.name], found = parse_column(frame, column, raw.file, raw.decimal_comma,
+                                                     factorized[column.name])
             problems += found
         else:
             typed[column.name] = pd.Series([None] * len(frame), dtype="object")
@@ -196,7 +237,6 @@ def check_references(tables: dict[str, pd.DataFrame], files: dict[str, str], con
             known = set(tables[target][target_col].dropna())
             values = frame[column.name]
             bad = values.notna() & ~values.isin(known)
-            hits = frame.loc[bad, [column.name, "_riga"]]
-            problems += [Problem(Code.UNKNOWN_REFERENCE, file=files[name], row=int(r), column=column.name,
-                                 value=str(v), detail=target) for v, r in zip(hits[column.name], hits["_riga"])]
+            problems += _problems(bad, frame.assign(**{column.name: values.astype(str)}), column.name,
+                                  Code.UNKNOWN_REFERENCE, files[name], detail=target)
     return problems

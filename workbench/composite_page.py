@@ -1,0 +1,208 @@
+"""The composite-index page for administrators (Voila) and the same views in notebooks and HTML exports.
+
+Light by design: ipywidgets, IPython.display and our pure-Python modules only; the
+numbers come from ``indice.json`` written by the papermill run of notebook 01.
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+from IPython.display import HTML, display
+
+from . import fmt, views
+from .dashboard import STYLE, ReportMissing, _friendly, load_report
+from .render import chart_html, vega_loader, with_data
+
+__all__ = ["index_view", "index_sections", "show_index", "index_page", "EXPLANATIONS"]
+
+#: Italian explanation of each method, shown above the charts.
+EXPLANATIONS = {
+    "ampi": ("AMPI+ (Mazziotta–Pareto corretto), il metodo con cui l'ISTAT calcola l'Indice di vulnerabilità "
+             "sociale e materiale (IVSM). Ogni indicatore è riportato su una scala in cui il valore di riferimento "
+             "vale 100 e l'intera escursione vale 60 punti: r = 100 ± 60 × (valore − riferimento) / (massimo − minimo), "
+             "con il segno + se un valore alto indica più disagio. L'indice è la media dei punteggi più una penalità "
+             "per i profili squilibrati (media + scarto quadratico × coefficiente di variazione): sopra 100 = più "
+             "disagio del riferimento. Fonti: Mazziotta e Pareto (2016), Social Indicators Research 127; ISTAT "
+             "(2020), «Le misure della vulnerabilità», § 1.3."),
+    "percentili": ("Ranghi percentili, come il Social Vulnerability Index dei CDC/ATSDR: per ogni indicatore il "
+                   "comune riceve (posizione − 1) / (numero di comuni − 1), da 0 (meno disagio) a 1 (più disagio); "
+                   "i ranghi si sommano e la somma si riordina in un nuovo rango percentile. Un comune è segnalato "
+                   "quando è al 90° percentile o oltre di un indicatore."),
+    "zscore": ("Media dei punteggi z: ogni indicatore è espresso in scarti dalla media dei comuni divisi per la "
+               "deviazione standard, con il segno del verso dell'indicatore; l'indice è la media semplice. È il "
+               "metodo più semplice, usato qui come termine di confronto."),
+}
+
+
+def _find(report: dict, istat: str | None) -> dict:
+    rows = report["comuni"]
+    return next((r for r in rows if r["istat"] == istat), rows[0])
+
+
+def _index_text(row: dict, method: str) -> str:
+    value = row.get(method)
+    if value is None:
+        return "n.d."
+    if method == "percentili":
+        return fmt.number(100 * value, 0) + "°"
+    return fmt.number(value, 1 if method == "ampi" else 2)
+
+
+def _note(row: dict, threshold: int) -> str:
+    notes = []
+    if row.get("mancanti"):
+        notes.append("manca: " + ", ".join(row["mancanti"]))
+    if row.get("piccolo_comune"):
+        notes.append(f"meno di {fmt.number(threshold, 0)} residenti: dati fragili")
+    return "; ".join(notes)
+
+
+def index_view(report: dict, method: str, istat: str | None = None) -> dict:
+    """Datasets of the three charts and the rows of the tables for one method and one comune."""
+    method = method if method in report["metodi"] else report["metodo"]
+    labels = report["metodi"]
+    threshold = report["distretto"]["soglia_popolazione"]
+    by_code = {r["istat"]: r for r in report["comuni"]}
+    key = f"posizione_{method}"
+    features = [{**f, "properties": {**f["properties"], "valore": by_code[c].get(method),
+                                     "testo": _index_text(by_code[c], method),
+                                     "posizione": str(by_code[c].get(key) or "n.d."),
+                                     "nota": _note(by_code[c], threshold)}}
+                for f in report["confini"]["features"] if (c := f["properties"]["istat"]) in by_code]
+    ranked = sorted((r for r in report["comuni"] if r.get(key) is not None), key=lambda r: r[key])
+    top = {r["istat"] for r in ranked if any(r[f"posizione_{m}"] <= max(1, -(-len(ranked) // 5)) for m in labels)}
+    bump = [{"comune": r["comune"], "metodo": label, "posizione": r[f"posizione_{m}"],
+             "robustezza": r["robustezza"], "evidenzia": r["istat"] in top}
+            for r in ranked for m, label in labels.items()]
+    table = [{"Posizione": r[key], "Comune": r["comune"] + (" *" if r.get("piccolo_comune") else ""),
+              "Indice": _index_text(r, method),
+              **({"Fascia": r.get("fascia") or ""} if method == "ampi" and report["fasce"] else {}),
+              **{f"Pos. {m}": r[f"posizione_{m}"] for m in labels if m != method},
+              "Posizioni possibili": f"{r['posizione_min']}–{r['posizione_max']}",
+              "Sopra il 90° perc.": r["segnalazioni_90"], "Giudizio": r["robustezza"]} for r in ranked]
+    excluded = [{"Comune": r["comune"], "Indicatori mancanti": ", ".join(r["mancanti"])}
+                for r in report["comuni"] if r.get(key) is None]
+    names = {i["codice"]: i["etichetta"] for i in report["indicatori"]}
+    shifts = sorted((s for s in report["spostamenti"] if s["metodo"] == method),
+                    key=lambda s: -s["spostamento_medio"])
+    shift_rows = [{"Indicatore tolto": names.get(s["indicatore"], s["indicatore"]),
+                   "Spostamento medio (posizioni)": fmt.number(s["spostamento_medio"], 1),
+                   "Spostamento massimo": s["spostamento_massimo"]} for s in shifts]
+    chosen = _find(report, istat)
+    meta = {i["codice"]: i for i in report["indicatori"]}
+    profile, profile_rows = [], []
+    for p in report["profili"].get(chosen["istat"], []):
+        m = meta[p["indicatore"]]
+        dec = 0 if abs(m["valore_ambito"]) >= 1000 else 1
+        value = "riservato" if p.get("riservato") else fmt.number(p.get("valore"), dec)
+        interval = fmt.interval(p.get("lo"), p.get("hi"), dec)
+        note = ("sopra il 90° percentile" if p.get("segnalato") else "") + ("; pochi casi" if p.get("pochi_casi") else "")
+        if p.get("punteggio") is not None:
+            profile.append({"etichetta": m["etichetta"], "ordine": p["ordine"], "punteggio": p["punteggio"],
+                            "testo": f"{value} {m['unita']}", "testo_ambito": f"{fmt.number(m['valore_ambito'], dec)} {m['unita']}",
+                            "intervallo": interval, "nota": note.strip("; ")})
+        profile_rows.append({"Indicatore": m["etichetta"], "Anno": m["anno"], "Comune": value,
+                             "Intervallo 95%": interval, "Ambito": fmt.number(m["valore_ambito"], dec),
+                             "Unità": m["unita"], "Nota": note.strip("; ")})
+    return {"metodo": method, "mappa": features, "posizioni": bump, "classifica": table, "esclusi": excluded,
+            "spostamenti": shift_rows, "comune": chosen, "profilo": profile, "profilo_tabella": profile_rows}
+
+
+def _method_blocks(report: dict, view: dict) -> list[str]:
+    method, specs = view["metodo"], report["specs"]
+    d = report["distretto"]
+    notes = [EXPLANATIONS[method]]
+    if method == "ampi":
+        notes.append(f"Riferimento per i valori 100 e per minimo e massimo: {report['riferimento']}.")
+        if report["fasce"]:
+            bands = ", ".join(f"{label} (sotto {fmt.number(u, 0)})" if u is not None else f"{label} (oltre)"
+                              for u, label in report["fasce"])
+            notes.append(f"Fasce di lettura: {bands}.")
+    notes.append(report["regola_mancanti"])
+    notes.append(f"L'asterisco (*) segnala i comuni con meno di {fmt.number(d['soglia_popolazione'], 0)} residenti: "
+                 "pochi casi bastano a spostare i loro indicatori, leggerne l'indice con cautela.")
+    blocks = [f"<h2>{html.escape(report['metodi'][method])}</h2>",
+              "".join(f"<p class='wb-note'>{html.escape(n)}</p>" for n in notes),
+              "<div class='wb-row'>" + chart_html(with_data(specs["mappa"][method], mappa=view["mappa"]), height=430)
+              + chart_html(with_data(specs["posizioni"], posizioni=view["posizioni"]), height=560) + "</div>",
+              views.table_html(view["classifica"], "Classifica dei comuni (1 = più disagio) e solidità della posizione")]
+    if view["esclusi"]:
+        blocks.append("<div class='wb-warning'><b>Comuni senza indice.</b> "
+                      + views.table_html(view["esclusi"], "Dati mancanti (non stimati)") + "</div>")
+    blocks.append("<h3>Quanto pesa ogni indicatore</h3><p class='wb-note'>"
+                  + html.escape(f"Spostamento delle posizioni togliendo un indicatore alla volta "
+                                f"({report['varianti']} varianti in tutto tra metodi e indicatori tolti).")
+                  + "</p>" + views.table_html(view["spostamenti"]))
+    return blocks
+
+
+def _comune_blocks(report: dict, view: dict) -> list[str]:
+    row = view["comune"]
+    blocks = [f"<h2>{html.escape(row['comune'])}: profilo degli indicatori</h2>",
+              f"<p class='wb-note'><b>{html.escape(row['giudizio'] or '')}</b></p>" if row.get("giudizio") else
+              f"<div class='wb-warning'>Indice non calcolato: {html.escape(_note(row, report['distretto']['soglia_popolazione']))}.</div>"]
+    if view["profilo"]:
+        blocks.append(chart_html(with_data(report["specs"]["profilo"], profilo=view["profilo"]), height=260))
+    blocks.append(views.table_html(view["profilo_tabella"], f"Valori di {row['comune']} e dell'ambito"))
+    return blocks
+
+
+def index_sections(report: dict, method: str | None = None, istat: str | None = None) -> list[str]:
+    """The HTML blocks of one view: method explanation, map, rank shifts, tables and the comune profile."""
+    view = index_view(report, method or report["metodo"], istat)
+    return _method_blocks(report, view) + _comune_blocks(report, view)
+
+
+def show_index(report: dict, method: str | None = None, istat: str | None = None) -> None:
+    """Display the index views (static: notebooks run by papermill and HTML exports)."""
+    display(HTML(STYLE + vega_loader() + "".join(index_sections(report, method, istat))))
+
+
+def _options(report: dict) -> list[tuple[str, str]]:
+    return [(r["comune"], r["istat"]) for r in sorted(report["comuni"], key=lambda r: r["comune"])]
+
+
+def index_page(source: str | Path | dict = ".", name: str = "indice.json"):
+    """The Voila page: method and comune menus over the precomputed index."""
+    import ipywidgets as w
+
+    try:
+        report = source if isinstance(source, dict) else load_report(source, name)
+    except (ReportMissing, ValueError) as exc:
+        display(HTML(STYLE + _friendly(exc)))
+        return None
+    d = report["distretto"]
+    demo = " (dati dimostrativi)" if d.get("dati_dimostrativi") else ""
+    display(HTML(STYLE + vega_loader() + f"<h1>{html.escape(d['nome'])}: indice composito di disagio{demo}</h1>"
+                 "<p class='wb-note'>Un solo numero per comune è utile ma fragile: la pagina mostra lo stesso indice "
+                 "con tre metodi, quanto cambia la classifica e quanto è solida la posizione di ogni comune.</p>"))
+    method = w.Dropdown(options=[(label, code) for code, label in report["metodi"].items()], value=report["metodo"],
+                        description="Metodo", layout=w.Layout(width="420px"), style={"description_width": "70px"})
+    first = next((r for r in report["comuni"] if r.get(f"posizione_{report['metodo']}") == 1), report["comuni"][0])
+    comune = w.Dropdown(options=_options(report), value=first["istat"], description="Comune",
+                        layout=w.Layout(width="360px"), style={"description_width": "70px"})
+    top, bottom = w.Output(), w.Output()
+
+    def show(out, blocks):
+        out.clear_output(wait=True)
+        with out:
+            try:
+                display(HTML("".join(blocks())))
+            except Exception as exc:  # never a traceback in front of administrators
+                display(HTML(_friendly(f"Vista non disponibile: {exc}")))
+
+    def redraw_method(*_):
+        show(top, lambda: _method_blocks(report, index_view(report, method.value, comune.value)))
+
+    def redraw_comune(*_):
+        show(bottom, lambda: _comune_blocks(report, index_view(report, method.value, comune.value)))
+
+    method.observe(redraw_method, names="value")
+    comune.observe(redraw_comune, names="value")
+    box = w.VBox([method, top, comune, bottom])
+    display(box)
+    redraw_method()
+    redraw_comune()
+    return box

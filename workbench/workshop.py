@@ -1,0 +1,436 @@
+"""The workshop store: notes, dot votes and rubric ratings of a mixed workshop, in one SQLite file.
+
+Every Voila tab is its own kernel process, so several processes write to the same
+file at once. The store therefore uses WAL mode, a busy timeout, ``BEGIN IMMEDIATE``
+and short transactions; every write carries a client-generated uuid (primary key),
+so a retried write is applied once. Edits and deletions append to a history table:
+nothing entered is destroyed.
+
+Light on purpose (sqlite3, json and the standard library only): the participant
+page imports this module and must stay small in memory.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import sqlite3
+import time
+import unicodedata
+import uuid
+from contextlib import contextmanager
+from pathlib import Path
+
+from .errors import WorkbenchError
+
+__all__ = ["Store", "WorkshopError", "NOTE_TYPES", "ROLES", "TARGETS", "MOVES", "DEFAULT_FAMILIES",
+           "MAX_TEXT", "MAX_NAME", "new_id", "slug", "store_name"]
+
+#: Note types (stored value = label shown).
+NOTE_TYPES = ("criticità", "punto di forza", "proposta")
+#: Participants' roles.
+ROLES = ("amministratore", "tecnico", "terzo settore", "cittadino", "altro")
+#: What a note can be attached to: stored kind -> Italian label.
+TARGETS = {"ambito": "Tutto l'ambito", "comune": "Comune", "sub_ambito": "Sub-ambito",
+           "area": "Area di bisogno", "attore": "Attore"}
+#: The seven moves of "welfare responsabile" (capacitating welfare rubric, 1–5).
+MOVES = {
+    "persona": "Attiva la persona",
+    "comunita": "Attiva la comunità",
+    "attori": "Coinvolge gli attori",
+    "rete": "Lavora in rete",
+    "cogestione": "Co-gestisce i servizi",
+    "responsabilita": "Condivide responsabilità e valutazione",
+    "personalizza": "Personalizza gli interventi",
+}
+#: Project families of a real Piano di Zona (override with ``famiglie_progetto`` in distretto.toml).
+DEFAULT_FAMILIES = ("presa in carico integrata", "lavoro di comunità", "modello organizzativo",
+                    "progetti sperimentali")
+MAX_TEXT = 600
+MAX_NAME = 40
+MAX_LABEL = 200
+DEFAULT_DOTS = 5
+BUSY_MS = 15000
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS info (chiave TEXT PRIMARY KEY, valore TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS note (
+    id TEXT PRIMARY KEY, partecipante TEXT NOT NULL, autore TEXT NOT NULL, ruolo TEXT NOT NULL,
+    tipo TEXT NOT NULL, testo TEXT NOT NULL, riferimento TEXT NOT NULL, valore TEXT NOT NULL,
+    grafico TEXT NOT NULL DEFAULT '', famiglia TEXT NOT NULL DEFAULT '',
+    creata TEXT NOT NULL, modificata TEXT NOT NULL, versione INTEGER NOT NULL DEFAULT 1,
+    eliminata INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS storia (
+    id TEXT PRIMARY KEY, nota TEXT NOT NULL REFERENCES note(id), versione INTEGER NOT NULL,
+    azione TEXT NOT NULL, tipo TEXT NOT NULL, testo TEXT NOT NULL, famiglia TEXT NOT NULL,
+    chi TEXT NOT NULL, quando TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS voti (
+    id TEXT PRIMARY KEY, nota TEXT NOT NULL REFERENCES note(id), partecipante TEXT NOT NULL,
+    ruolo TEXT NOT NULL, creato TEXT NOT NULL, ritirato TEXT);
+CREATE TABLE IF NOT EXISTS valutazioni (
+    id TEXT PRIMARY KEY, partecipante TEXT NOT NULL, ruolo TEXT NOT NULL, oggetto TEXT NOT NULL,
+    mossa TEXT NOT NULL, punteggio INTEGER NOT NULL CHECK (punteggio BETWEEN 1 AND 5), creata TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS voti_nota ON voti(nota);
+CREATE INDEX IF NOT EXISTS valutazioni_chi ON valutazioni(partecipante, oggetto, mossa);
+"""
+
+
+class WorkshopError(WorkbenchError):
+    """A contribution that cannot be saved; the text (Italian) is shown to the participant."""
+
+
+def new_id() -> str:
+    """A fresh client-side identifier for one write (kept when the write is retried)."""
+    return uuid.uuid4().hex
+
+
+def slug(text: str) -> str:
+    """File-name friendly form of a workshop name.
+
+    >>> slug("Laboratorio anziani — 12/03/2025")
+    'laboratorio-anziani-12-03-2025'
+    """
+    plain = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode().lower()
+    return re.sub(r"[^a-z0-9]+", "-", plain).strip("-") or "laboratorio"
+
+
+def store_name(name: str, date: str = "") -> str:
+    """The store's file name: ``laboratorio-<slug>.sqlite``."""
+    base = slug(f"{name} {date}".strip())
+    return f"{base if base.startswith('laboratorio') else 'laboratorio-' + base}.sqlite"
+
+
+def _now() -> str:
+    return dt.datetime.now().isoformat(timespec="seconds")
+
+
+def _clean(text, limit: int, what: str) -> str:
+    value = " ".join(str(text or "").split()) if what != "testo" else str(text or "").strip()
+    if len(value) > limit:
+        raise WorkshopError(f"Il campo «{what}» è troppo lungo: {len(value)} caratteri, al massimo {limit}.")
+    return value
+
+
+def _person(name: str) -> tuple[str, str]:
+    """(normalised key, shown name) of a participant's nickname."""
+    shown = _clean(name, MAX_NAME, "nome o soprannome")
+    if not shown:
+        raise WorkshopError("Scrivi il tuo nome o un soprannome prima di partecipare.")
+    return shown.casefold(), shown
+
+
+def _role(role: str) -> str:
+    if role not in ROLES:
+        raise WorkshopError(f"Ruolo non valido: scegli tra {', '.join(ROLES)}.")
+    return role
+
+
+def _text(text: str) -> str:
+    value = str(text or "").strip()
+    if not value:
+        raise WorkshopError("La nota è vuota: scrivi il tuo contributo prima di salvarlo.")
+    if len(value) > MAX_TEXT:
+        raise WorkshopError(f"La nota è troppo lunga ({len(value)} caratteri): il limite è {MAX_TEXT}. "
+                            "Accorciala o dividila in due note.")
+    return value
+
+
+class Store:
+    """One workshop's SQLite file, safe for many writer processes.
+
+    Parameters
+    ----------
+    path : path of the ``.sqlite`` file (created with its folder if missing)
+    name, date, district : recorded in the ``info`` table when the store is created
+    dots : dot votes per participant (``None`` = keep the stored value, 5 for a new store)
+    readonly : open for reading only (exports)
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> s = Store(pathlib.Path(tempfile.mkdtemp()) / "lab.sqlite", name="Prova", dots=2)
+    >>> n = s.add_note("Anna", "tecnico", "proposta", "Sportello unico", "ambito", "")
+    >>> s.vote("Anna", "tecnico", n); s.votes_left("Anna")
+    True
+    1
+    """
+
+    def __init__(self, path: str | Path, name: str = "", date: str = "", district: str = "",
+                 dots: int | None = None, readonly: bool = False):
+        self.path = Path(path)
+        if readonly:
+            if not self.path.is_file():
+                raise WorkshopError(f"Il laboratorio {self.path} non esiste ancora.")
+            self.db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=BUSY_MS / 1000,
+                                      isolation_level=None, check_same_thread=False)
+            self.db.execute(f"PRAGMA busy_timeout={BUSY_MS}")
+        else:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.db = sqlite3.connect(self.path, timeout=BUSY_MS / 1000, isolation_level=None,
+                                      check_same_thread=False)
+            self.db.execute(f"PRAGMA busy_timeout={BUSY_MS}")
+            self._retry(lambda: self.db.execute("PRAGMA journal_mode=WAL"))
+            self.db.execute("PRAGMA synchronous=FULL")
+            self.db.execute("PRAGMA foreign_keys=ON")
+            with self._write() as db:
+                for statement in filter(str.strip, SCHEMA.split(";")):
+                    db.execute(statement)
+                defaults = {"nome": name or "Laboratorio", "data": date, "distretto": district,
+                            "punti": str(DEFAULT_DOTS), "creato": _now()}
+                db.executemany("INSERT OR IGNORE INTO info VALUES (?, ?)", defaults.items())
+                if dots is not None:
+                    if int(dots) < 1:
+                        raise WorkshopError("I punti per partecipante devono essere almeno 1.")
+                    db.execute("INSERT OR REPLACE INTO info VALUES ('punti', ?)", (str(int(dots)),))
+        self.db.row_factory = sqlite3.Row
+
+    # -- plumbing -------------------------------------------------------------------------------
+    @staticmethod
+    def _retry(action, attempts: int = 20):
+        for i in range(attempts):
+            try:
+                return action()
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) and "busy" not in str(exc) or i == attempts - 1:
+                    raise
+                time.sleep(0.05 * (i + 1))
+
+    @contextmanager
+    def _write(self):
+        """A short ``BEGIN IMMEDIATE`` transaction (the write lock is taken at once)."""
+        self._retry(lambda: self.db.execute("BEGIN IMMEDIATE"))
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        else:
+            self._retry(lambda: self.db.execute("COMMIT"))
+
+    def close(self) -> None:
+        self.db.close()
+
+    def info(self) -> dict:
+        """Workshop name, date, district, dots per person and creation time."""
+        info = {r[0]: r[1] for r in self.db.execute("SELECT chiave, valore FROM info")}
+        info["punti"] = int(info.get("punti") or DEFAULT_DOTS)
+        return info
+
+    # -- notes ----------------------------------------------------------------------------------
+    def add_note(self, name: str, role: str, kind: str, text: str, target: str = "ambito", value: str = "",
+                 chart: str = "", family: str = "", op: str | None = None) -> str:
+        """Save a note; returns its id. ``op`` (client uuid) makes a retried call a no-op."""
+        key, shown = _person(name)
+        role, text = _role(role), _text(text)
+        if kind not in NOTE_TYPES:
+            raise WorkshopError(f"Tipo di nota non valido: scegli tra {', '.join(NOTE_TYPES)}.")
+        if target not in TARGETS:
+            raise WorkshopError("Scegli a che cosa si riferisce la nota (ambito, comune, sub-ambito, area, attore).")
+        value = _clean(value, MAX_LABEL, "riferimento")
+        if target != "ambito" and not value:
+            raise WorkshopError(f"Scegli quale {TARGETS[target].lower()} riguarda la nota.")
+        chart, family = _clean(chart, MAX_LABEL, "grafico"), _clean(family, MAX_LABEL, "famiglia di progetto")
+        op, now = op or new_id(), _now()
+        with self._write() as db:
+            done = db.execute(
+                "INSERT INTO note (id, partecipante, autore, ruolo, tipo, testo, riferimento, valore, grafico, "
+                "famiglia, creata, modificata) VALUES (?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO NOTHING",
+                (op, key, shown, role, kind, text, target, value if target != "ambito" else "", chart,
+                 family if kind == "proposta" else "", now, now)).rowcount
+            if done:
+                db.execute("INSERT INTO storia VALUES (?,?,?,?,?,?,?,?,?)",
+                           (new_id(), op, 1, "creata", kind, text, family if kind == "proposta" else "", shown, now))
+        return op
+
+    def _own_note(self, db, note: str, key: str):
+        row = db.execute("SELECT * FROM note WHERE id = ?", (note,)).fetchone()
+        if row is None or row["eliminata"]:
+            raise WorkshopError("Questa nota non esiste più (è stata eliminata).")
+        if row["partecipante"] != key:
+            raise WorkshopError("Puoi modificare o eliminare solo le tue note.")
+        return row
+
+    def edit_note(self, note: str, name: str, text: str, kind: str | None = None, family: str | None = None,
+                  op: str | None = None) -> bool:
+        """Change a note's text (and type/family); the previous version stays in the history.
+
+        Returns False when ``op`` was already applied (a retried call)."""
+        key, shown = _person(name)
+        text = _text(text)
+        if kind is not None and kind not in NOTE_TYPES:
+            raise WorkshopError(f"Tipo di nota non valido: scegli tra {', '.join(NOTE_TYPES)}.")
+        op = op or new_id()
+        with self._write() as db:
+            if db.execute("SELECT 1 FROM storia WHERE id = ?", (op,)).fetchone():
+                return False
+            row = self._own_note(db, note, key)
+            kind = kind or row["tipo"]
+            family = _clean(row["famiglia"] if family is None else family, MAX_LABEL, "famiglia di progetto")
+            family = family if kind == "proposta" else ""
+            version, now = row["versione"] + 1, _now()
+            db.execute("UPDATE note SET testo=?, tipo=?, famiglia=?, modificata=?, versione=? WHERE id=?",
+                       (text, kind, family, now, version, note))
+            db.execute("INSERT INTO storia VALUES (?,?,?,?,?,?,?,?,?)",
+                       (op, note, version, "modificata", kind, text, family, shown, now))
+        return True
+
+    def delete_note(self, note: str, name: str, op: str | None = None) -> bool:
+        """Hide a note from the room and the ranking; its text and votes stay in the store."""
+        key, shown = _person(name)
+        op = op or new_id()
+        with self._write() as db:
+            if db.execute("SELECT 1 FROM storia WHERE id = ?", (op,)).fetchone():
+                return False
+            row = self._own_note(db, note, key)
+            version, now = row["versione"] + 1, _now()
+            db.execute("UPDATE note SET eliminata=1, modificata=?, versione=? WHERE id=?", (now, version, note))
+            db.execute("INSERT INTO storia VALUES (?,?,?,?,?,?,?,?,?)",
+                       (op, note, version, "eliminata", row["tipo"], row["testo"], row["famiglia"], shown, now))
+        return True
+
+    def notes(self, include_deleted: bool = False) -> list[dict]:
+        """Notes with their active dot count, most voted first, then oldest first."""
+        rows = self.db.execute(
+            "SELECT n.*, (SELECT COUNT(*) FROM voti v WHERE v.nota = n.id AND v.ritirato IS NULL) AS punti "
+            "FROM note n " + ("" if include_deleted else "WHERE n.eliminata = 0 ") +
+            "ORDER BY punti DESC, n.creata, n.rowid").fetchall()
+        return [dict(r) for r in rows]
+
+    def history(self, note: str | None = None) -> list[dict]:
+        """Every version of every note (or of one note), oldest first."""
+        sql = "SELECT * FROM storia" + (" WHERE nota = ?" if note else "") + " ORDER BY nota, versione"
+        return [dict(r) for r in self.db.execute(sql, (note,) if note else ())]
+
+    # -- dot votes ------------------------------------------------------------------------------
+    def votes_left(self, name: str) -> int:
+        key, _ = _person(name)
+        used = self.db.execute("SELECT COUNT(*) FROM voti WHERE partecipante = ? AND ritirato IS NULL",
+                               (key,)).fetchone()[0]
+        return max(self.info()["punti"] - used, 0)
+
+    def my_votes(self, name: str) -> dict[str, int]:
+        """Active dots of one participant by note."""
+        key, _ = _person(name)
+        return {r[0]: r[1] for r in self.db.execute(
+            "SELECT nota, COUNT(*) FROM voti WHERE partecipante = ? AND ritirato IS NULL GROUP BY nota", (key,))}
+
+    def vote(self, name: str, role: str, note: str, op: str | None = None) -> bool:
+        """Put one dot on a note. Returns False if ``op`` was already applied."""
+        key, _ = _person(name)
+        role, op = _role(role), op or new_id()
+        with self._write() as db:
+            if db.execute("SELECT 1 FROM voti WHERE id = ?", (op,)).fetchone():
+                return False
+            found = db.execute("SELECT eliminata FROM note WHERE id = ?", (note,)).fetchone()
+            if found is None or found[0]:
+                raise WorkshopError("Questa nota non esiste più: aggiorna la pagina.")
+            dots = int(db.execute("SELECT valore FROM info WHERE chiave='punti'").fetchone()[0])
+            used = db.execute("SELECT COUNT(*) FROM voti WHERE partecipante = ? AND ritirato IS NULL",
+                              (key,)).fetchone()[0]
+            if used >= dots:
+                raise WorkshopError(f"Hai già usato tutti i tuoi {dots} punti: togline uno da un'altra "
+                                    "nota per spostarlo.")
+            db.execute("INSERT INTO voti (id, nota, partecipante, ruolo, creato) VALUES (?,?,?,?,?)",
+                       (op, note, key, role, _now()))
+        return True
+
+    def unvote(self, name: str, note: str) -> bool:
+        """Withdraw one of one's dots from a note (the vote is marked withdrawn, not deleted)."""
+        key, _ = _person(name)
+        with self._write() as db:
+            row = db.execute("SELECT id FROM voti WHERE partecipante = ? AND nota = ? AND ritirato IS NULL "
+                             "ORDER BY creato DESC, rowid DESC LIMIT 1", (key, note)).fetchone()
+            if row is None:
+                return False
+            db.execute("UPDATE voti SET ritirato = ? WHERE id = ?", (_now(), row[0]))
+        return True
+
+    def ranking(self) -> list[dict]:
+        """Notes that received dots, most voted first: position, dots, voters, type, text."""
+        ranked = [n for n in self.notes() if n["punti"] > 0]
+        voters = {r[0]: r[1] for r in self.db.execute(
+            "SELECT nota, COUNT(DISTINCT partecipante) FROM voti WHERE ritirato IS NULL GROUP BY nota")}
+        return [{"posizione": i, "punti": n["punti"], "votanti": voters.get(n["id"], 0), **n}
+                for i, n in enumerate(ranked, 1)]
+
+    # -- rubric ---------------------------------------------------------------------------------
+    def rate(self, name: str, role: str, subject: str, scores: dict[str, int], op: str | None = None) -> int:
+        """Rate a service or project on the seven moves (1–5 each; missing moves are skipped).
+
+        A new rating of the same subject replaces the previous one in the results; the old
+        rows stay in the store. Returns how many scores were saved (0 for a retried call)."""
+        key, _ = _person(name)
+        role = _role(role)
+        subject = _clean(subject, MAX_LABEL, "servizio o progetto")
+        if not subject:
+            raise WorkshopError("Scegli il servizio o il progetto da valutare.")
+        clean = {}
+        for move, score in scores.items():
+            if move not in MOVES:
+                raise WorkshopError(f"Voce della griglia sconosciuta: {move}.")
+            if score in (None, 0, ""):
+                continue
+            if not isinstance(score, int) or not 1 <= score <= 5:
+                raise WorkshopError(f"«{MOVES[move]}»: il punteggio va da 1 a 5.")
+            clean[move] = score
+        if not clean:
+            raise WorkshopError("Dai almeno un punteggio da 1 a 5 prima di salvare.")
+        op, now = op or new_id(), _now()
+        with self._write() as db:
+            if db.execute("SELECT 1 FROM valutazioni WHERE id = ?", (f"{op}:{next(iter(clean))}",)).fetchone():
+                return 0
+            db.executemany("INSERT INTO valutazioni VALUES (?,?,?,?,?,?,?)",
+                           [(f"{op}:{m}", key, role, subject, m, s, now) for m, s in clean.items()])
+        return len(clean)
+
+    def ratings(self) -> list[dict]:
+        """Current ratings: the latest score of each participant for each subject and move."""
+        rows = self.db.execute(
+            "SELECT v.* FROM valutazioni v WHERE v.rowid = (SELECT w.rowid FROM valutazioni w "
+            "WHERE w.partecipante = v.partecipante AND w.oggetto = v.oggetto AND w.mossa = v.mossa "
+            "ORDER BY w.creata DESC, w.rowid DESC LIMIT 1) ORDER BY v.oggetto, v.mossa, v.ruolo")
+        return [dict(r) for r in rows]
+
+    def rubric(self) -> list[dict]:
+        """Average score by subject, move and role, plus the administrators − technicians gap.
+
+        One row per (subject, move): ``media`` over everyone, ``per_ruolo`` {role: (mean, n)},
+        ``divario`` = mean of amministratori − mean of tecnici (None unless both rated).
+        """
+        acc: dict[tuple, dict[str, list[int]]] = {}
+        for r in self.ratings():
+            acc.setdefault((r["oggetto"], r["mossa"]), {}).setdefault(r["ruolo"], []).append(r["punteggio"])
+        out = []
+        order = list(MOVES)
+        for (subject, move), by_role in sorted(acc.items(), key=lambda kv: (kv[0][0], order.index(kv[0][1]))):
+            scores = [s for v in by_role.values() for s in v]
+            means = {role: (sum(v) / len(v), len(v)) for role, v in by_role.items()}
+            gap = (means["amministratore"][0] - means["tecnico"][0]
+                   if "amministratore" in means and "tecnico" in means else None)
+            out.append({"oggetto": subject, "mossa": move, "etichetta": MOVES[move],
+                        "media": sum(scores) / len(scores), "n": len(scores), "per_ruolo": means,
+                        "divario": gap})
+        return out
+
+    # -- summary --------------------------------------------------------------------------------
+    def counts(self) -> dict:
+        """Headline numbers: participants, notes by type, active dots, ratings."""
+        notes = self.notes()
+        people = {r[0] for r in self.db.execute(
+            "SELECT partecipante FROM note UNION SELECT partecipante FROM voti "
+            "UNION SELECT partecipante FROM valutazioni")}
+        return {"partecipanti": len(people), "note": len(notes),
+                "per_tipo": {t: sum(n["tipo"] == t for n in notes) for t in NOTE_TYPES},
+                "punti": sum(n["punti"] for n in notes),
+                "valutazioni": len(self.ratings())}
+
+    def backup(self, target: str | Path) -> Path:
+        """A consistent copy of the store (sqlite3 backup API), safe while others write."""
+        target = Path(target)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        copy = sqlite3.connect(target)
+        try:
+            self.db.backup(copy)
+        finally:
+            copy.close()
+        return target
