@@ -58,6 +58,8 @@ DEFAULT_NEED = {
     ALL_AREAS: ("indice_composito", "ivsm", "quota_redditi_bassi"),
 }
 COUNTS = {"utenti": ["utenti_per_1000"]}
+#: Per-comune rows add up to the ambito totals by area, and to each comune's "all areas" row.
+TOTALS = (("area",), ("istat",))
 #: Length of a Piano di Zona cycle, in years (change "since the previous plan cycle").
 CYCLE_YEARS = 3
 
@@ -458,7 +460,7 @@ def build_report(ws, year: int | None = None, rule: str = "popolazione", need: d
                              "servizi.xlsx (modello in templates/servizi.xlsx) e riesegui."}
     t = compute_tables(ws, year, rule, need, areas)
     geo, missing_geo = boundaries(dict(zip(comuni["istat"], comuni["comune"])), ws.path)
-    values = suppress(t["per_comune"], ws.threshold, COUNTS)
+    values = suppress(t["per_comune"], ws.threshold, COUNTS, TOTALS)
     averages_ = suppress(t["medie"], ws.threshold, COUNTS)
     questions = guiding_questions(t["griglia"], t["mix"], t["variazione"], t["ricomposizione"],
                                   t["frammentazione"])
@@ -475,14 +477,14 @@ def build_report(ws, year: int | None = None, rule: str = "popolazione", need: d
 
 #: Italian sheet names of the exported tables and the count columns each one suppresses.
 EXPORTS = {
-    "per_comune": ("spesa_e_utenti_per_comune", COUNTS),
-    "medie": ("medie_ambito", COUNTS),
-    "griglia": ("bisogno_offerta", {}),
-    "mix": ("spesa_per_gestore", {}),
-    "frammentazione": ("frammentazione", {}),
-    "ricomposizione": ("servizi_trasversali", {}),
-    "andamento": ("andamento_spesa", {}),
-    "variazione": ("variazione_ciclo", {}),
+    "per_comune": ("spesa_e_utenti_per_comune", COUNTS, TOTALS),
+    "medie": ("medie_ambito", COUNTS, ()),
+    "griglia": ("bisogno_offerta", {}, ()),
+    "mix": ("spesa_per_gestore", {}, ()),
+    "frammentazione": ("frammentazione", {}, ()),
+    "ricomposizione": ("servizi_trasversali", {}, ()),
+    "andamento": ("andamento_spesa", {}, ()),
+    "variazione": ("variazione_ciclo", {}, ()),
 }
 
 
@@ -499,11 +501,11 @@ def export_tables(ws, folder: str | Path, year: int | None = None, rule: str = "
     written = []
     xlsx = folder / f"servizi_{t['anno']}.xlsx"
     with pd.ExcelWriter(xlsx, engine="openpyxl") as writer:
-        for key, (sheet, counts) in EXPORTS.items():
+        for key, (sheet, counts, totals) in EXPORTS.items():
             table = t[key].copy()
             if "utenti" in table:
                 table["utenti"] = table["utenti"].round(0)
-            frame = suppress(table.round(2), ws.threshold, counts)
+            frame = suppress(table.round(2), ws.threshold, counts, totals)
             frame.to_excel(writer, sheet_name=sheet, index=False)
             csv = folder / f"servizi_{t['anno']}_{sheet}.csv"
             frame.to_csv(csv, index=False, encoding="utf-8-sig")
