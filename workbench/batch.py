@@ -11,9 +11,11 @@ The per-district function :func:`run_one` is the unit of work of both engines: t
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
+import re
 import sys
 import time
 from dataclasses import dataclass
@@ -127,11 +129,27 @@ def _one_line(text: str, limit: int = 160) -> str:
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
+@functools.cache
+def _our_classes() -> frozenset[str]:
+    """Names of the classes defined in the workbench package: its errors speak Italian already."""
+    package = Path(__file__).parent
+    return frozenset(m for f in package.glob("*.py")
+                     for m in re.findall(r"^class (\w+)\(", f.read_text(encoding="utf-8"), re.M))
+
+
 def _italian_error(error: str) -> str:
-    """``"ValueError: x"`` → ``"valore non valido: x"``; our own errors are already Italian."""
+    """``"ValueError: x"`` → ``"valore non valido: x"``; our own errors are already Italian.
+
+    >>> _italian_error("ZeroDivisionError: division by zero")
+    'divisione per zero: division by zero'
+    >>> _italian_error("WorkspaceInvalid: Trovati 2 errori")
+    'Trovati 2 errori'
+    """
     name, sep, rest = error.partition(": ")
     if sep and name in _ITALIAN:
         return f"{_ITALIAN[name]}: {rest}" if _ITALIAN[name] else rest
+    if sep and name in _our_classes():
+        return rest
     return error
 
 

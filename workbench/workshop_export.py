@@ -22,7 +22,7 @@ from pathlib import Path
 
 from .contract import AREAS
 from .errors import WorkbenchError
-from .workshop import DEFAULT_FAMILIES, MOVES, NOTE_TYPES, ROLES, Store, slug, store_name
+from .workshop import DEFAULT_FAMILIES, NOTE_TYPES, ROLES, Store, slug, store_name
 from .workshop_page import (SETUP_FILE, STYLE, documents_html, load_setup, notes_sections, ranking_rows,
                             rubric_chart_rows, rubric_rows, table_html, target_label)
 
@@ -37,14 +37,16 @@ def chart_specs() -> dict:
     """Vega-Lite specifications (named datasets ``priorita`` and ``rubrica``) built with Altair."""
     import altair as alt
 
-    priorities = alt.Chart(alt.NamedData(name="priorita")).mark_bar().encode(
+    base = alt.Chart(alt.NamedData(name="priorita")).encode(
         y=alt.Y("etichetta:N", sort=alt.EncodingSortField("posizione"), title=None,
                 axis=alt.Axis(labelLimit=420)),
-        x=alt.X("punti:Q", title="Punti", axis=alt.Axis(tickMinStep=1, format="d")),
-        color=alt.Color("tipo:N", title="Tipo", scale=alt.Scale(domain=list(NOTE_TYPES),
-                                                                 range=["#c62828", "#2e7d32", "#1f4e79"])),
-        tooltip=[alt.Tooltip("etichetta:N", title="Nota"), alt.Tooltip("punti:Q", title="Punti")],
-    ).properties(width=420, height=alt.Step(20), title="Priorità votate (punti)")
+        x=alt.X("punti:Q", title="Punti", axis=None),
+        tooltip=[alt.Tooltip("etichetta:N", title="Nota"), alt.Tooltip("punti:Q", title="Punti")])
+    bars = base.mark_bar().encode(color=alt.Color("tipo:N", title="Tipo", scale=alt.Scale(
+        domain=list(NOTE_TYPES), range=["#c62828", "#2e7d32", "#1f4e79"])))
+    labels = base.mark_text(align="left", dx=4, fontWeight="bold").encode(text="punti:Q")
+    priorities = alt.layer(bars, labels).properties(width=420, height=alt.Step(20),
+                                                    title="Priorità votate (punti)")
     rubric = alt.Chart(alt.NamedData(name="rubrica")).mark_bar().encode(
         y=alt.Y("mossa:N", sort=alt.EncodingSortField("ordine"), title=None, axis=alt.Axis(labelLimit=260)),
         yOffset=alt.YOffset("ruolo:N", sort=list(ROLES)),

@@ -25,7 +25,7 @@ ALL_AMBITO = TARGETS["ambito"]
 STYLE = """<style>
 .wb-lab{max-width:860px;font-size:14px}
 .wb-lab h1{font-size:22px;margin:4px 0}.wb-lab h2{font-size:18px;margin:14px 0 6px}
-.wb-lab h3{font-size:15px;margin:10px 0 4px}
+.wb-lab h3{font-size:15px;margin:10px 0 4px}.wb-lab h4{font-size:14px;margin:8px 0 2px;color:#333}
 .wb-card{border:1px solid #ddd;border-left:5px solid #999;border-radius:4px;padding:6px 10px;margin:6px 0;
   background:#fff;white-space:pre-wrap;word-wrap:break-word}
 .wb-card.t-criticita{border-left-color:#c62828}.wb-card.t-punto-di-forza{border-left-color:#2e7d32}
@@ -34,8 +34,8 @@ STYLE = """<style>
 .wb-dots{float:right;font-weight:600;color:#1f4e79}
 .wb-ok{color:#2e7d32;font-weight:600}.wb-ko{color:#c62828;font-weight:600}
 .wb-table{border-collapse:collapse;font-size:13px;margin:6px 0 14px}
-.wb-table th{background:#1f4e79;color:#fff;text-align:left;padding:4px 8px}
-.wb-table td{border-bottom:1px solid #ddd;padding:3px 8px;vertical-align:top}
+.wb-table th{background:#1f4e79;color:#fff;text-align:left !important;padding:4px 8px}
+.wb-table td{border-bottom:1px solid #ddd;padding:3px 8px;vertical-align:top;text-align:left !important}
 .wb-note{color:#444;font-size:13px}
 .wb-gap{font-weight:600}
 .wb-error{background:#fdecea;border-left:4px solid #c62828;padding:8px 12px;max-width:900px}
