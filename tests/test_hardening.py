@@ -63,3 +63,33 @@ def test_sigint_leaves_no_half_written_report(demo_copy, tmp_path):
     assert proc.returncode != 0
     assert not (reports / demo_copy.name).exists()
     assert [p.name for p in reports.iterdir() if p.name.startswith(".")] == []
+
+
+WRITER = """
+import sys
+from workbench.workshop import Store
+store = Store(sys.argv[1], name="Prova")
+for i in range(100000):
+    note = store.add_note(f"p{i % 7}", "tecnico", "proposta", f"nota {i}", "ambito", "")
+    print(note, flush=True)  # printed only after the commit: a confirmed note
+"""
+
+
+def test_workshop_store_survives_a_killed_writer(tmp_path):
+    from workbench.workshop import Store
+
+    path = tmp_path / "lab.sqlite"
+    proc = subprocess.Popen([sys.executable, "-c", WRITER, str(path)], stdout=subprocess.PIPE, text=True)
+    confirmed = []
+    while len(confirmed) < 300:
+        confirmed.append(proc.stdout.readline().strip())
+    proc.send_signal(signal.SIGKILL)  # killed mid-stream, possibly inside a transaction
+    proc.wait(timeout=30)
+    confirmed += [line.strip() for line in proc.stdout.read().splitlines() if line.strip()]
+    store = Store(path)
+    assert store.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    stored = {n["id"] for n in store.notes()}
+    assert set(confirmed) <= stored
+    assert len(stored) in (len(confirmed), len(confirmed) + 1)  # at most the one not yet confirmed
+    backup = store.backup(tmp_path / "copia.sqlite")
+    assert Store(backup, readonly=True).db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
