@@ -77,7 +77,7 @@ def main() -> None:
     try:
         reports = work / "reports"
         esegui = [timed([sys.executable, "-m", "workbench", "esegui", str(DEMO / "cremasco"), "--out",
-                         str(reports), "--silenzioso"]) for _ in range(2)]
+                         str(reports), "--silenzioso", "--forza"]) for _ in range(2)]
         empty = work / "vuoto.ipynb"
         empty_notebook(empty)
         papermill = [timed([sys.executable, "-c", "import papermill as pm; pm.execute_notebook("

@@ -28,6 +28,7 @@ from .paths import NOTEBOOKS
 __all__ = ["Outcome", "find_workspaces", "input_hash", "run_one", "run_batch", "summary_table"]
 
 MANIFEST = "manifest.json"
+LOG = "esegui.log"  # messages of the workers and kernels of the last local batch, in REPORTS/
 HASH_KEY = "hash_input"
 DONE, FAILED, SKIPPED = "completato", "errore", "invariato"
 
@@ -236,12 +237,25 @@ def summary_table(outcomes: list[Outcome]) -> str:
     return "\n".join(lines)
 
 
+def _quiet_worker(log: str) -> None:
+    """Send a worker's (and its kernels') stderr to the batch log: the console keeps the status lines only."""
+    import logging
+
+    logging.getLogger("papermill").setLevel(logging.ERROR)
+    fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    os.dup2(fd, 2)
+    os.close(fd)
+
+
 def _local_futures(workspaces, reports, parameters, force, processes):
     """Process pool, one district per task; spawn keeps workers free of the parent's threads."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
-    pool = ProcessPoolExecutor(max_workers=processes, mp_context=multiprocessing.get_context("spawn"))
+    log = reports / LOG
+    log.write_text("", encoding="utf-8")
+    pool = ProcessPoolExecutor(max_workers=processes, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_quiet_worker, initargs=(str(log),))
     futures = {pool.submit(run_one, w, reports, parameters, force): w for w in workspaces}
     try:
         for future in as_completed(futures):
@@ -311,4 +325,6 @@ def run_batch(folders, reports: str | Path, parameters: dict | None = None, forc
             results[workspace] = outcome
             bar.write(_status_line(outcome), file=out)
             bar.update(1)
+    if not dask:
+        print(f"Messaggi tecnici dei kernel in {reports / LOG}", file=out, flush=True)
     return [results[w] for w in workspaces]
