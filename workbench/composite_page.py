@@ -12,7 +12,7 @@ from pathlib import Path
 from IPython.display import HTML, display
 
 from . import fmt, views
-from .dashboard import STYLE, ReportMissing, _friendly, load_report
+from .dashboard import STYLE, _friendly, open_report
 from .render import chart_html, vega_loader, with_data
 
 __all__ = ["index_view", "index_sections", "show_index", "index_page", "EXPLANATIONS"]
@@ -168,10 +168,8 @@ def index_page(source: str | Path | dict = ".", name: str = "indice.json"):
     """The Voila page: method and comune menus over the precomputed index."""
     import ipywidgets as w
 
-    try:
-        report = source if isinstance(source, dict) else load_report(source, name)
-    except (ReportMissing, ValueError) as exc:
-        display(HTML(STYLE + _friendly(exc)))
+    report = open_report(source, name)
+    if report is None:
         return None
     d = report["distretto"]
     demo = " (dati dimostrativi)" if d.get("dati_dimostrativi") else ""

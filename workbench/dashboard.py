@@ -15,7 +15,7 @@ from IPython.display import HTML, display
 from . import views
 from .render import chart_html, vega_loader, with_data
 
-__all__ = ["load_report", "distress_sections", "show_distress", "distress_page", "STYLE"]
+__all__ = ["load_report", "open_report", "distress_sections", "show_distress", "distress_page", "STYLE"]
 
 STYLE = """<style>
 .wb-table{border-collapse:collapse;font-size:13px;margin:6px 0 14px}
@@ -44,6 +44,15 @@ def load_report(folder: str | Path, name: str) -> dict:
     if not path.is_file():
         raise ReportMissing(f"Non trovo i dati del cruscotto ({path}). Esegui prima: workbench esegui CARTELLA --out REPORT")
     return json.loads(path.read_text(encoding="utf-8"))
+
+
+def open_report(source: str | Path | dict, name: str) -> dict | None:
+    """The report itself, or read from its folder; on failure an Italian message is shown and None returned."""
+    try:
+        return source if isinstance(source, dict) else load_report(source, name)
+    except (ReportMissing, ValueError) as exc:
+        display(HTML(STYLE + _friendly(exc)))
+        return None
 
 
 def _questions(items: list[str]) -> str:
@@ -91,10 +100,8 @@ def distress_page(source: str | Path | dict = ".", name: str = "disagio.json"):
     """
     import ipywidgets as w
 
-    try:
-        report = source if isinstance(source, dict) else load_report(source, name)
-    except (ReportMissing, ValueError) as exc:
-        display(HTML(STYLE + _friendly(exc)))
+    report = open_report(source, name)
+    if report is None:
         return None
     d = report["distretto"]
     display(HTML(STYLE + vega_loader() + f"<h1>{html.escape(d['nome'])}: mappa del disagio sociale</h1>"

@@ -12,7 +12,7 @@ from pathlib import Path
 from IPython.display import HTML, display
 
 from . import fmt, views
-from .dashboard import STYLE, ReportMissing, _friendly, load_report
+from .dashboard import STYLE, _friendly, open_report
 from .render import chart_html, vega_loader, with_data
 
 __all__ = ["services_view", "services_sections", "show_services", "services_page", "MEASURES"]
@@ -228,10 +228,8 @@ def services_page(source: str | Path | dict = ".", name: str = REPORT):
     """The Voila page: area, sub-ambito and measure filters over the precomputed report."""
     import ipywidgets as w
 
-    try:
-        report = source if isinstance(source, dict) else load_report(source, name)
-    except (ReportMissing, ValueError) as exc:
-        display(HTML(STYLE + _friendly(exc)))
+    report = open_report(source, name)
+    if report is None:
         return None
     if report.get("vuoto"):
         display(HTML(STYLE + _friendly(report["messaggio"])))

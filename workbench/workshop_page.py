@@ -239,19 +239,29 @@ def _ticker(callback):
     return play
 
 
-def participant_page(folder: str | Path | dict = ".", name: str = SETUP_FILE):
-    """The page each participant opens: identity, notes, dot votes, rubric, the room's notes, readings."""
-    import ipywidgets as w
+def _open(folder: str | Path | dict, name: str):
+    """(set-up, store) of the workshop, or None after showing an Italian message."""
     from IPython.display import HTML, display
 
     try:
         setup = folder if isinstance(folder, dict) else load_setup(folder, name)
         if isinstance(folder, dict):  # notebook 04 in JupyterLab: the set-up just prepared
             setup, folder = {**setup, "archivio": setup["archivio_assoluto"]}, "."
-        store = open_store(folder, setup)
+        return setup, open_store(folder, setup)
     except (WorkshopError, sqlite3.Error, OSError, ValueError) as exc:
         display(HTML(_friendly(exc)))
         return None
+
+
+def participant_page(folder: str | Path | dict = ".", name: str = SETUP_FILE):
+    """The page each participant opens: identity, notes, dot votes, rubric, the room's notes, readings."""
+    import ipywidgets as w
+    from IPython.display import HTML, display
+
+    opened = _open(folder, name)
+    if opened is None:
+        return None
+    setup, store = opened
     lab, dots = setup["laboratorio"], setup["punti"]
     when = f" — {lab['data']}" if lab.get("data") else ""
     display(HTML(STYLE + f"<div class='wb-lab'><h1>{_e(lab['nome'])}{_e(when)}</h1>"
@@ -468,14 +478,10 @@ def facilitator_page(folder: str | Path | dict = ".", name: str = SETUP_FILE):
 
     from .render import chart_html, vega_loader, with_data
 
-    try:
-        setup = folder if isinstance(folder, dict) else load_setup(folder, name)
-        if isinstance(folder, dict):  # notebook 04 in JupyterLab: the set-up just prepared
-            setup, folder = {**setup, "archivio": setup["archivio_assoluto"]}, "."
-        store = open_store(folder, setup)
-    except (WorkshopError, sqlite3.Error, OSError, ValueError) as exc:
-        display(HTML(_friendly(exc)))
+    opened = _open(folder, name)
+    if opened is None:
         return None
+    setup, store = opened
     lab = setup["laboratorio"]
     display(HTML(STYLE + vega_loader() + f"<div class='wb-lab'><h1>Facilitatore: {_e(lab['nome'])}</h1></div>"))
     out = w.Output()
