@@ -115,8 +115,9 @@ def write_workspace(folder: Path, name: str, members: pd.DataFrame, sub_ambiti: 
     subs = ", ".join(f'"{s}"' for s in sub_ambiti)
     (folder / "distretto.toml").write_text(
         f'nome = "{name}"\nanno = 2023\nsub_ambiti = [{subs}]\nsoglia_riservatezza = 5\n'
-        'note = "Dati reali: ISTAT (popolazione 2023, stranieri 2020-2025, IVSM 2011), '
-        'MEF (IRPEF 2018-2023). Composizione dall\'Accordo di programma del Piano di Zona."\n',
+        'note = "Indicatori: dati reali ISTAT (popolazione 2023, stranieri 2020-2025, IVSM 2011) e MEF '
+        '(IRPEF 2018-2023); composizione dall\'Accordo di programma del Piano di Zona. Servizi e rete degli '
+        'attori: dati dimostrativi."\n',
         encoding="utf-8")
 
 

@@ -256,22 +256,22 @@ def network_page(source: str | Path | dict = ".", template: str | None = None, n
     has_influence = any(n.get("influenza") for n in data["nodi"])
     size = w.Dropdown(options=[("legami", "grado")] + ([("influenza", "influenza")] if has_influence else []),
                       description="Dimensione", style={"description_width": "80px"})
-    out = w.Output()
+    # An HTML widget, not an Output: Voila's server-side run stalls on a large document inside an Output
+    # widget, while a widget value reaches the browser through the kernel's websocket.
+    graph = w.HTML(layout=w.Layout(width="100%"))
 
     def redraw(*_):
-        out.clear_output(wait=True)
-        with out:
-            try:
-                doc, note = graph_document(data, template, size.value, settore=sector.value, area=area.value,
-                                           tipo=tipo.value, min_intensity=int(intensity.value))
-                display(HTML(iframe_html(doc, 620, "Rete degli attori")
-                             + f"<p class='wb-note'>{html.escape(note)}</p>"))
-            except Exception as exc:  # never a traceback in front of administrators
-                display(HTML(_friendly(f"Vista non disponibile: {exc}")))
+        try:
+            doc, note = graph_document(data, template, size.value, settore=sector.value, area=area.value,
+                                       tipo=tipo.value, min_intensity=int(intensity.value))
+            graph.value = (iframe_html(doc, 620, "Rete degli attori")
+                           + f"<p class='wb-note'>{html.escape(note)}</p>")
+        except Exception as exc:  # never a traceback in front of administrators
+            graph.value = _friendly(f"Vista non disponibile: {exc}")
 
     for control in (sector, area, tipo, intensity, size):
         control.observe(redraw, names="value")
-    box = w.VBox([w.HBox([sector, area, tipo]), w.HBox([intensity, size]), out])
+    box = w.VBox([w.HBox([sector, area, tipo]), w.HBox([intensity, size]), graph])
     display(box)
     redraw()
     display(HTML("".join(network_sections(report))))
