@@ -93,6 +93,36 @@ def _friendly(exc: Exception) -> str:
     return f"<div class='wb-error'>{html.escape(str(exc))}</div>"
 
 
+def live_view(controls, render, busy: list) -> callable:
+    """Show ``controls`` and the first view, and return the function that redraws on a filter change.
+
+    The first view is a plain output, drawn as soon as the page arrives (before the widget
+    library loads); later views go to an ``Output`` widget whose first update hides it.
+    Errors become an Italian message, never a traceback.
+    """
+    import uuid
+
+    import ipywidgets as w
+
+    first = "wb-first-" + uuid.uuid4().hex[:8]
+    out = w.Output()
+    display(controls)
+    display(HTML(f"<div id='{first}'>{render()}</div>"))
+    display(out)
+
+    def redraw(*_):
+        if busy:
+            return
+        out.clear_output(wait=True)
+        with out:
+            try:
+                display(HTML(f"<style>#{first}{{display:none}}</style>" + render()))
+            except Exception as exc:  # never a traceback in front of administrators
+                display(HTML(_friendly(f"Vista non disponibile: {exc}")))
+
+    return redraw
+
+
 def distress_page(source: str | Path | dict = ".", name: str = "disagio.json"):
     """The Voila page: indicator, year and sub-ambito filters over the precomputed report.
 
@@ -114,18 +144,12 @@ def distress_page(source: str | Path | dict = ".", name: str = "disagio.json"):
                       style={"description_width": "50px"})
     subs = [views.ALL] + d["sub_ambiti"]
     sub = w.Dropdown(options=subs, value=views.ALL, description="Sub-ambito", disabled=len(subs) == 1)
-    out = w.Output()
     busy = []
 
-    def redraw(*_):
-        if busy:
-            return
-        out.clear_output(wait=True)
-        with out:
-            try:
-                display(HTML("".join(distress_sections(report, indicator.value, year.value, sub.value))))
-            except Exception as exc:  # never a traceback in front of administrators
-                display(HTML(_friendly(f"Vista non disponibile: {exc}")))
+    def render() -> str:
+        return "".join(distress_sections(report, indicator.value, year.value, sub.value))
+
+    redraw = live_view(w.HBox([indicator, year, sub]), render, busy)
 
     def on_indicator(change):
         years = views.find_indicator(report, change["new"])["anni"]
@@ -138,7 +162,4 @@ def distress_page(source: str | Path | dict = ".", name: str = "disagio.json"):
     indicator.observe(on_indicator, names="value")
     year.observe(redraw, names="value")
     sub.observe(redraw, names="value")
-    box = w.VBox([w.HBox([indicator, year, sub]), out])
-    display(box)
-    redraw()
     return None
