@@ -97,7 +97,7 @@ def live_view(controls, render, busy: list) -> callable:
     """Show ``controls`` and the first view, and return the function that redraws on a filter change.
 
     The first view is a plain output, drawn as soon as the page arrives (before the widget
-    library loads); later views go to an ``Output`` widget whose first update hides it.
+    library loads); later views go to an ``Output`` widget whose first update removes it.
     Errors become an Italian message, never a traceback.
     """
     import uuid
@@ -105,6 +105,8 @@ def live_view(controls, render, busy: list) -> callable:
     import ipywidgets as w
 
     first = "wb-first-" + uuid.uuid4().hex[:8]
+    drop = (f"<style>#{first}{{display:none}}</style>"
+            f"<script>var e=document.getElementById('{first}');if(e){{e.remove();}}</script>")
     out = w.Output()
     display(controls)
     display(HTML(f"<div id='{first}'>{render()}</div>"))
@@ -116,7 +118,7 @@ def live_view(controls, render, busy: list) -> callable:
         out.clear_output(wait=True)
         with out:
             try:
-                display(HTML(f"<style>#{first}{{display:none}}</style>" + render()))
+                display(HTML(drop + render()))
             except Exception as exc:  # never a traceback in front of administrators
                 display(HTML(_friendly(f"Vista non disponibile: {exc}")))
 

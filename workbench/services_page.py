@@ -12,7 +12,7 @@ from pathlib import Path
 from IPython.display import HTML, display
 
 from . import fmt, views
-from .dashboard import STYLE, _friendly, open_report
+from .dashboard import STYLE, _friendly, live_view, open_report
 from .render import chart_html, vega_loader, with_data
 
 __all__ = ["services_view", "services_sections", "show_services", "services_page", "MEASURES"]
@@ -241,19 +241,11 @@ def services_page(source: str | Path | dict = ".", name: str = REPORT):
     sub = w.Dropdown(options=subs, value=views.ALL, description="Sub-ambito", disabled=len(subs) == 1)
     measure = w.Dropdown(options=[(v[0], k) for k, v in MEASURES.items()], value="spesa_per_residente",
                          description="Offerta", layout=w.Layout(width="520px"), style={"description_width": "60px"})
-    out = w.Output()
 
-    def redraw(*_):
-        try:
-            page = "".join(services_sections(report, area.value, sub.value, measure.value))
-        except Exception as exc:  # never a traceback in front of administrators
-            page = _friendly(f"Vista non disponibile: {exc}")
-        # replace the whole output at once: no flicker, never two copies of the view
-        out.outputs = ({"output_type": "display_data", "data": {"text/html": page}, "metadata": {}},)
+    def render() -> str:
+        return "".join(services_sections(report, area.value, sub.value, measure.value))
 
+    redraw = live_view(w.HBox([area, sub, measure]), render, [])
     for control in (area, sub, measure):
         control.observe(redraw, names="value")
-    box = w.VBox([w.HBox([area, sub, measure]), out])
-    display(box)
-    redraw()
-    return box
+    return None
