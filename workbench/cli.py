@@ -64,7 +64,8 @@ def cmd_sito(args) -> int:
 def cmd_mostra(args) -> int:
     from .serve import serve_dashboards
 
-    return serve_dashboards(args.report, port=args.porta, lan=args.rete, open_browser=args.browser)
+    return serve_dashboards(args.report, port=args.porta, lan=args.rete, open_browser=args.browser,
+                            preheat=args.preriscalda)
 
 
 def cmd_lab(args) -> int:
@@ -138,6 +139,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--porta", type=int, default=8866, help="porta (predefinita 8866)")
     p.add_argument("--rete", action="store_true", help="accessibile dalla rete locale della sala (con token)")
     p.add_argument("--browser", action="store_true", help="apre il browser")
+    p.add_argument("--preriscalda", type=int, default=1, metavar="N",
+                   help="kernel pronti in anticipo per ogni cruscotto (predefinito 1; 0 = nessuno)")
     p.set_defaults(func=cmd_mostra)
 
     p = sub.add_parser("lab", help="apre JupyterLab sui notebook, con la cartella del distretto preselezionata")

@@ -17,6 +17,7 @@ __all__ = ["voila_command", "serve_dashboards", "open_lab", "dashboard_root"]
 
 VOILA_TEMPLATE = "workbench"
 CULL_IDLE_SECONDS = 900
+NOT_PREHEATED = ("laboratorio.ipynb", "facilitatore.ipynb")
 
 
 def dashboard_root(reports: Path) -> Path:
@@ -40,6 +41,17 @@ def voila_env() -> dict:
     return env
 
 
+def preheat_options(pool: int) -> list[str]:
+    """Keep ``pool`` kernels per dashboard started and executed ahead of the next visitor.
+
+    Workshop pages are excluded: each participant's page keeps their own state.
+    """
+    if pool <= 0:
+        return []
+    return ["--preheat_kernel=True", f"--pool_size={pool}",
+            f"--VoilaKernelManager.preheat_denylist={list(NOT_PREHEATED)}"]
+
+
 def voila_command(root: Path, port: int, lan: bool = False, token: str | None = None,
                   extra: list[str] | None = None) -> list[str]:
     """The Voila command line: offline template, no code, no tracebacks, idle kernels culled."""
@@ -53,7 +65,8 @@ def voila_command(root: Path, port: int, lan: bool = False, token: str | None = 
             *(extra or [])]
 
 
-def serve_dashboards(reports: str | Path, port: int = 8866, lan: bool = False, open_browser: bool = False) -> int:
+def serve_dashboards(reports: str | Path, port: int = 8866, lan: bool = False, open_browser: bool = False,
+                     preheat: int = 1) -> int:
     """Serve the dashboards until Ctrl+C; prints the address to open."""
     root = dashboard_root(Path(reports))
     token = secrets.token_urlsafe(16) if lan else None
@@ -67,7 +80,7 @@ def serve_dashboards(reports: str | Path, port: int = 8866, lan: bool = False, o
 
         webbrowser.open(url)
     try:
-        return subprocess.call(voila_command(root, port, lan, token), env=voila_env())
+        return subprocess.call(voila_command(root, port, lan, token, preheat_options(preheat)), env=voila_env())
     except KeyboardInterrupt:
         return 0
 
