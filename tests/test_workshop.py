@@ -298,8 +298,8 @@ def test_two_participants_and_the_facilitator(voila_url, browser, page):
 
         page.goto(f"{voila_url}voila/render/facilitatore.ipynb")
         page.wait_for_selector("text=Priorità votate", timeout=90000)
-        first = page.locator("table.wb-table").first.locator("tbody tr").first
-        assert text in first.inner_text() and first.locator("td").nth(1).inner_text() == "1"
+        row = page.locator("table.wb-table").first.locator("tbody tr", has_text=text)
+        assert row.count() == 1 and row.locator("td").nth(1).inner_text() == "1"
         page.wait_for_selector(".vega-embed svg", timeout=30000)
         assert page.blocked == []
     finally:

@@ -12,7 +12,7 @@ from pathlib import Path
 from IPython.display import HTML, display
 
 from . import fmt, views
-from .dashboard import STYLE, _friendly, open_report
+from .dashboard import STYLE, live_view, open_report
 from .render import chart_html, vega_loader, with_data
 
 __all__ = ["index_view", "index_sections", "show_index", "index_page", "EXPLANATIONS"]
@@ -181,26 +181,12 @@ def index_page(source: str | Path | dict = ".", name: str = "indice.json"):
     first = next((r for r in report["comuni"] if r.get(f"posizione_{report['metodo']}") == 1), report["comuni"][0])
     comune = w.Dropdown(options=_options(report), value=first["istat"], description="Comune",
                         layout=w.Layout(width="360px"), style={"description_width": "70px"})
-    top, bottom = w.Output(), w.Output()
+    def method_view() -> str:
+        return "".join(_method_blocks(report, index_view(report, method.value, comune.value)))
 
-    def show(out, blocks):
-        out.clear_output(wait=True)
-        with out:
-            try:
-                display(HTML("".join(blocks())))
-            except Exception as exc:  # never a traceback in front of administrators
-                display(HTML(_friendly(f"Vista non disponibile: {exc}")))
+    def comune_view() -> str:
+        return "".join(_comune_blocks(report, index_view(report, method.value, comune.value)))
 
-    def redraw_method(*_):
-        show(top, lambda: _method_blocks(report, index_view(report, method.value, comune.value)))
-
-    def redraw_comune(*_):
-        show(bottom, lambda: _comune_blocks(report, index_view(report, method.value, comune.value)))
-
-    method.observe(redraw_method, names="value")
-    comune.observe(redraw_comune, names="value")
-    box = w.VBox([method, top, comune, bottom])
-    display(box)
-    redraw_method()
-    redraw_comune()
-    return box
+    method.observe(live_view(method, method_view, []), names="value")
+    comune.observe(live_view(comune, comune_view, []), names="value")
+    return None

@@ -73,10 +73,10 @@ def distress_view(report: dict, code: str, year: int | str, sub_ambito: str | No
             "instabili": [r for r in table if "piccolo" in r["Nota"] or "pochi" in r["Nota"]]}
 
 
-def table_html(rows: list[dict], caption: str = "", css_class: str = "wb-table") -> str:
-    """An HTML table with every cell escaped."""
+def table_html(rows: list[dict], caption: str = "", css_class: str = "wb-table", empty: str = "Nessun dato.") -> str:
+    """An HTML table with every cell escaped (``empty`` is shown when there are no rows)."""
     if not rows:
-        return "<p><em>Nessun dato.</em></p>"
+        return f"<p class='wb-note'><em>{html.escape(empty)}</em></p>"
     head = "".join(f"<th>{html.escape(str(k))}</th>" for k in rows[0])
     body = "".join("<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in r.values()) + "</tr>"
                    for r in rows)

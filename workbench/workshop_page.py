@@ -13,6 +13,7 @@ import json
 import sqlite3
 from pathlib import Path
 
+from . import views
 from .workshop import MAX_TEXT, MOVES, NOTE_TYPES, ROLES, TARGETS, Store, WorkshopError, new_id
 
 __all__ = ["load_setup", "open_store", "participant_page", "facilitator_page", "target_label",
@@ -152,13 +153,8 @@ def rubric_chart_rows(rubric: list[dict]) -> list[dict]:
 
 
 def table_html(rows: list[dict], caption: str = "") -> str:
-    """An HTML table with every cell escaped (same as ``views.table_html``, without importing fmt)."""
-    if not rows:
-        return "<p class='wb-note'><em>Ancora nessun dato.</em></p>"
-    head = "".join(f"<th>{_e(k)}</th>" for k in rows[0])
-    body = "".join("<tr>" + "".join(f"<td>{_e(v)}</td>" for v in r.values()) + "</tr>" for r in rows)
-    cap = f"<caption>{_e(caption)}</caption>" if caption else ""
-    return f"<table class='wb-table'>{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    """An escaped HTML table (see ``views.table_html``)."""
+    return views.table_html(rows, caption, empty="Ancora nessun dato.")
 
 
 def _link(link: str) -> str:
@@ -476,6 +472,7 @@ def facilitator_page(folder: str | Path | dict = ".", name: str = SETUP_FILE):
     import ipywidgets as w
     from IPython.display import HTML, display
 
+    from .dashboard import live_view
     from .render import chart_html, vega_loader, with_data
 
     opened = _open(folder, name)
@@ -484,16 +481,14 @@ def facilitator_page(folder: str | Path | dict = ".", name: str = SETUP_FILE):
     setup, store = opened
     lab = setup["laboratorio"]
     display(HTML(STYLE + vega_loader() + f"<div class='wb-lab'><h1>Facilitatore: {_e(lab['nome'])}</h1></div>"))
-    out = w.Output()
     again = w.Button(description="Aggiorna", icon="refresh")
     updated = w.HTML()
 
-    def refresh(*_):
+    def render() -> str:
         try:
             counts, ranking, notes, rubric = store.counts(), store.ranking(), store.notes(), store.rubric()
         except sqlite3.Error:
-            updated.value = _status(False, "Archivio occupato, riprovo al prossimo aggiornamento.")
-            return
+            return _status(False, "Archivio occupato, riprovo al prossimo aggiornamento.")
         per_type = ", ".join(f"{v} {k}" for k, v in counts["per_tipo"].items())
         blocks = [f"<p><b>{counts['partecipanti']}</b> partecipanti · <b>{counts['note']}</b> note ({per_type}) · "
                   f"<b>{counts['punti']}</b> punti assegnati · <b>{counts['valutazioni']}</b> punteggi</p>",
@@ -510,13 +505,10 @@ def facilitator_page(folder: str | Path | dict = ".", name: str = SETUP_FILE):
         if rubric and setup.get("specs"):
             blocks.append(chart_html(with_data(setup["specs"]["rubrica"], rubrica=rubric_chart_rows(rubric))))
         blocks += ["<h2>Note per tipo e per riferimento</h2>", notes_sections(notes, setup, by_target=True)]
-        out.clear_output(wait=True)
-        with out:
-            display(HTML("<div class='wb-lab' style='max-width:1100px'>" + "".join(blocks) + "</div>"))
         updated.value = f"<span class='wb-meta'>aggiornato alle {dt.datetime.now():%H:%M:%S}</span>"
+        return "<div class='wb-lab' style='max-width:1100px'>" + "".join(blocks) + "</div>"
 
+    refresh = live_view(w.HBox([again, updated]), render, [])
     again.on_click(refresh)
-    box = w.VBox([w.HBox([again, updated]), out, _ticker(refresh)])
-    display(box)
-    refresh()
-    return box
+    display(_ticker(refresh))
+    return None
