@@ -292,3 +292,21 @@ def test_network_page_in_voila_draws_offline(voila_url, page):
     page.wait_for_function("document.querySelector(\"iframe[title='Rete degli attori']\") &&"
                            " document.body.innerText.includes('Nella vista:')", timeout=30_000)
     assert page.blocked == []
+
+
+def test_survey_cli_writes_legami_and_lists_non_respondents(demo_copy, tmp_path):
+    import subprocess
+    import sys
+
+    attori = pd.read_csv(demo_copy / "attori.csv", dtype=str, keep_default_na=False)
+    a, b, c = attori["nome"].iloc[:3]
+    export = tmp_path / "export.csv"
+    pd.DataFrame({"rispondente": [a, a, b], "partner": [b, c, a], "tipo": ["informazione"] * 3,
+                  "intensita": ["collaborazione", "2", "3"]}).to_csv(export, index=False, sep=";")
+    out = tmp_path / "legami_nuovi.csv"
+    run = subprocess.run([sys.executable, "-m", "workbench", "questionario", str(export), str(demo_copy),
+                          "--onda", "2026", "--out", str(out)], capture_output=True, text=True)
+    assert run.returncode == 0, run.stdout + run.stderr
+    written = pd.read_csv(out, dtype=str)
+    assert len(written) == 3 and set(written["onda"]) == {"2026"}
+    assert f"Non hanno risposto ({len(attori) - 2})" in run.stdout
