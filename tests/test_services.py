@@ -241,7 +241,7 @@ def test_services_page_in_voila(voila_url, page):
     page.goto(f"{voila_url}voila/render/servizi.ipynb", timeout=120_000)
     page.wait_for_selector(".wb-mappa svg path", timeout=120_000)
     page.wait_for_selector(".wb-griglia svg", timeout=60_000)
-    assert page.locator(".widget-dropdown select").count() == 3
+    page.wait_for_function("document.querySelectorAll('.widget-dropdown select').length === 3", timeout=60_000)
     page.locator(".widget-dropdown select").first.select_option("anziani")
     page.wait_for_selector("h2:has-text('anziani')", timeout=60_000)
     page.wait_for_selector(".wb-griglia svg", timeout=60_000)

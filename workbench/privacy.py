@@ -19,7 +19,8 @@ def _complementary(values: pd.Series, hidden: pd.Series, frame: pd.DataFrame, gr
     while changed:
         changed = False
         for keys in groups:
-            for _, index in frame.groupby(list(keys), dropna=False).groups.items():
+            for index in frame.groupby(list(keys), dropna=False).indices.values():
+                index = frame.index[index]
                 cells = hidden.loc[index]
                 if cells.sum() != 1:
                     continue
