@@ -63,6 +63,36 @@ def test_no_small_count_in_shared_data(demo_reports):
                     assert row["valore"] is None and row["lo"] is None
 
 
+def _specs(node):
+    if isinstance(node, dict):
+        if "vega-lite" in str(node.get("$schema", "")):
+            yield node
+        else:
+            for value in node.values():
+                yield from _specs(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _specs(value)
+
+
+def test_every_saved_chart_is_valid_vega_lite(demo_reports):
+    """The reports save chart specifications without validating them (speed): validate them all here."""
+    import altair as alt
+    import jsonschema
+
+    specs = [(path.name, spec) for path in sorted((demo_reports / "cremasco" / "cruscotti").glob("*.json"))
+             for spec in _specs(json.loads(path.read_text(encoding="utf-8")))]
+    assert {name for name, _ in specs} >= {"disagio.json", "indice.json", "servizi.json", "rete.json"}
+    for name, spec in specs:
+        try:
+            alt.vegalite.v6.schema.core.Root.validate(spec)
+        except jsonschema.ValidationError as exc:
+            pytest.fail(f"{name}: {spec.get('title')}: {exc.message}")
+    broken = {**specs[0][1], "mark": {"type": "barra"}}
+    with pytest.raises(jsonschema.ValidationError):
+        alt.vegalite.v6.schema.core.Root.validate(broken)
+
+
 def test_failed_run_keeps_previous_report(demo_copy, tmp_path):
     reports = tmp_path / "reports"
     first = run_district(demo_copy, reports, progress=False, log=lambda *_: None)

@@ -10,7 +10,9 @@ import pytest
 
 from workbench import fmt, views
 from workbench.distress import build_report
-from workbench.indicators import district_averages, indicator_values, rate_scale, wilson_interval
+from workbench.charts import indicator_specs, map_spec, ranking_spec, trend_spec
+from workbench.indicators import (district_averages, indicator_values, rate_scale, trend, wilson_interval,
+                                  yearly_values)
 from workbench.privacy import suppress
 from workbench.workspace import load_workspace
 
@@ -58,6 +60,22 @@ def test_district_average_is_pooled_rate(small_ws):
     averages = district_averages(values).set_index("nome")["valore"]
     assert averages["Ambito"] == pytest.approx((1000 + 100 + 2) / (10000 + 500 + 200) * 100)
     assert averages["Nord"] == pytest.approx(1100 / 10500 * 100)
+
+
+def test_yearly_values_and_trend_match_the_single_year_tables(small_ws):
+    per_year = yearly_values(small_ws, "q", 1000)
+    assert sorted(per_year) == [2022, 2023]
+    pd.testing.assert_frame_equal(per_year[2023], indicator_values(small_ws, "q", 2023, 1000))
+    history = trend(small_ws, "q").set_index(["anno", "nome"])["valore"]
+    assert history[(2022, "Ambito")] == pytest.approx(900 / 10500 * 100)
+
+
+def test_indicator_charts_filled_from_the_cached_template_equal_fresh_ones():
+    meta = {"etichetta": 'Quota "75+" e l\'età \\ media', "unita": "%", "fonte": "ISTAT, 2023", "polarita": -1}
+    specs = indicator_specs(meta, synthetic=True)
+    args = (meta["etichetta"], meta["unita"], meta["fonte"], -1, True)
+    assert specs == {"mappa": map_spec(*args), "classifica": ranking_spec(*args), "andamento": trend_spec(*args[:3], True)}
+    assert specs["mappa"]["title"]["text"] == 'Quota "75+" e l\'età \\ media (%)'
 
 
 def test_suppression_hides_small_counts_and_derived_values():

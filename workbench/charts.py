@@ -7,13 +7,25 @@ only fill the datasets (:func:`workbench.render.with_data`), without importing A
 
 from __future__ import annotations
 
+import json
+from functools import lru_cache
+
 import altair as alt
 
-__all__ = ["indicator_specs", "COLOR_SCHEMES"]
+__all__ = ["indicator_specs", "spec", "COLOR_SCHEMES"]
 
 #: Colour scheme by polarity: darker = more distress.
 COLOR_SCHEMES = {1: ("orangered", False), -1: ("orangered", True), 0: ("blues", False)}
 NO_DATA = "#d9d9d9"
+
+
+def spec(chart: alt.TopLevelMixin) -> dict:
+    """The Vega-Lite specification of a chart, as saved in the reports.
+
+    Schema validation is skipped here (it costs about a second per district run);
+    the tests validate every specification of the demo reports instead.
+    """
+    return chart.to_dict(validate=False)
 
 
 def _title(label: str, unit: str, source: str, synthetic: bool) -> alt.TitleParams:
@@ -32,7 +44,7 @@ def map_spec(label: str, unit: str, source: str, polarity: int, synthetic: bool 
         tooltip=[alt.Tooltip("properties.comune:N", title="Comune"),
                  alt.Tooltip("properties.testo:N", title=label)],
     ).project("mercator").properties(width=520, height=420, title=_title(label, unit, source, synthetic))
-    return chart.to_dict()
+    return spec(chart)
 
 
 def ranking_spec(label: str, unit: str, source: str, polarity: int, synthetic: bool = False) -> dict:
@@ -51,7 +63,7 @@ def ranking_spec(label: str, unit: str, source: str, polarity: int, synthetic: b
         x="valore:Q", tooltip=[alt.Tooltip("nome:N", title=""), alt.Tooltip("testo:N", title="Valore")])
     chart = alt.layer(bars, whiskers, average).properties(
         width=480, height=alt.Step(16), title=_title(label, unit, source, synthetic))
-    return chart.to_dict()
+    return spec(chart)
 
 
 def trend_spec(label: str, unit: str, source: str, synthetic: bool = False) -> dict:
@@ -64,12 +76,27 @@ def trend_spec(label: str, unit: str, source: str, synthetic: bool = False) -> d
         tooltip=[alt.Tooltip("nome:N", title=""), alt.Tooltip("anno:O", title="Anno"),
                  alt.Tooltip("testo:N", title=label)],
     ).properties(width=480, height=260, title=_title(label, unit, source, synthetic))
-    return chart.to_dict()
+    return spec(chart)
+
+
+_SLOTS = ("@@etichetta@@", "@@unita@@", "@@fonte@@")  # placeholders of the cached chart templates
+
+
+@lru_cache(maxsize=8)
+def _indicator_template(polarity: int, synthetic: bool) -> str:
+    """The three charts of an indicator as JSON, with placeholders for its texts (built once by Altair)."""
+    return json.dumps({"mappa": map_spec(*_SLOTS, polarity, synthetic),
+                       "classifica": ranking_spec(*_SLOTS, polarity, synthetic),
+                       "andamento": trend_spec(*_SLOTS, synthetic)}, ensure_ascii=False)
 
 
 def indicator_specs(meta: dict, synthetic: bool = False) -> dict:
-    """The three chart specifications of one indicator (``meta`` = a row of indicatori_meta)."""
-    args = (meta["etichetta"], meta["unita"], meta["fonte"])
-    polarity = int(meta["polarita"])
-    return {"mappa": map_spec(*args, polarity, synthetic), "classifica": ranking_spec(*args, polarity, synthetic),
-            "andamento": trend_spec(*args, synthetic)}
+    """The three chart specifications of one indicator (``meta`` = a row of indicatori_meta).
+
+    Only the texts differ between indicators of the same polarity: the charts are built once
+    and the label, unit and source are written into a copy.
+    """
+    text = _indicator_template(int(meta["polarita"]), synthetic)
+    for slot, value in zip(_SLOTS, (meta["etichetta"], meta["unita"], meta["fonte"])):
+        text = text.replace(slot, json.dumps(str(value), ensure_ascii=False)[1:-1])
+    return json.loads(text)

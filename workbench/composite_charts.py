@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import altair as alt
 
+from .charts import spec
+
 __all__ = ["index_map_spec", "rank_shift_spec", "profile_spec", "index_specs", "ROBUSTNESS_COLORS"]
 
 NO_DATA = "#d9d9d9"
@@ -40,7 +42,7 @@ def index_map_spec(method: str, label: str, synthetic: bool = False) -> dict:
         width=520, height=420,
         title=_title(f"Indice composito di disagio — {label}",
                      ["Più scuro = più disagio; in grigio i comuni senza indice", _source(synthetic)]))
-    return chart.to_dict()
+    return spec(chart)
 
 
 def rank_shift_spec(labels: list[str], synthetic: bool = False) -> dict:
@@ -63,7 +65,7 @@ def rank_shift_spec(labels: list[str], synthetic: bool = False) -> dict:
         title=_title("Quanto cambia la classifica con il metodo",
                      ["Ogni linea è un comune; evidenziati quelli nel 20% più in difficoltà con almeno un metodo",
                       _source(synthetic)]))
-    return chart.to_dict()
+    return spec(chart)
 
 
 def profile_spec(synthetic: bool = False) -> dict:
@@ -83,7 +85,7 @@ def profile_spec(synthetic: bool = False) -> dict:
         width=420, height=alt.Step(24),
         title=_title("Profilo del comune rispetto all'ambito",
                      ["A destra della linea: più disagio della media dell'ambito", _source(synthetic)]))
-    return chart.to_dict()
+    return spec(chart)
 
 
 def index_specs(methods: dict[str, str], synthetic: bool = False) -> dict:

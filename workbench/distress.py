@@ -8,7 +8,7 @@ import pandas as pd
 
 from . import fmt
 from .charts import indicator_specs
-from .indicators import DEFAULT_MIN_POPULATION, MIN_EVENTS, district_averages, indicator_values, trend
+from .indicators import DEFAULT_MIN_POPULATION, MIN_EVENTS, district_averages, trend, yearly_values
 from .privacy import suppress
 from .territory import boundaries
 from .workspace import Workspace
@@ -65,8 +65,7 @@ def guiding_questions(values: pd.DataFrame, averages: pd.DataFrame, history: pd.
     return questions
 
 
-def _indicator_year(ws: Workspace, code: str, year: int, meta: dict, history, min_population: int):
-    values = indicator_values(ws, code, year, min_population)
+def _indicator_year(ws: Workspace, values: pd.DataFrame, meta: dict, history):
     averages = district_averages(values)
     decimals = _decimals(values["valore"])
     questions = guiding_questions(values, averages, history, meta["etichetta"], int(meta["polarita"]), decimals)
@@ -80,22 +79,22 @@ def build_report(ws: Workspace, min_population: int = DEFAULT_MIN_POPULATION) ->
     The result is JSON-serialisable; :mod:`workbench.views` turns it into chart data.
     """
     meta = ws.table("indicatori_meta").set_index("indicatore")
-    data = ws.table("indicatori")
     comuni = ws.table("comuni")
     geo, missing_geo = boundaries(dict(zip(comuni["istat"], comuni["comune"])), ws.path)
     indicators = []
     for code in meta.index:
-        years = sorted(int(y) for y in data.loc[data["indicatore"] == code, "anno"].dropna().unique())
-        if not years:
+        per_year = yearly_values(ws, code, min_population)
+        if not per_year:
             continue
+        years = sorted(per_year)
         row = meta.loc[code].to_dict()
-        history = trend(ws, code)
+        history = trend(ws, code, per_year)
         indicators.append({
             "codice": code, "etichetta": row["etichetta"], "unita": row["unita"], "fonte": row["fonte"],
             "polarita": int(row["polarita"]), "tema": row.get("tema"), "anni": years,
             "specs": indicator_specs(row, ws.is_synthetic("indicatori")),
             "andamento": _records(history),
-            "per_anno": {str(y): _indicator_year(ws, code, y, row, history, min_population) for y in years},
+            "per_anno": {str(y): _indicator_year(ws, per_year[y], row, history) for y in years},
         })
     return {
         "distretto": {"nome": ws.name, "anno": ws.config["anno"], "note": ws.config["note"],

@@ -7,7 +7,7 @@ import pandas as pd
 
 from .workspace import Workspace
 
-__all__ = ["indicator_values", "wilson_interval", "rate_scale", "district_averages", "trend",
+__all__ = ["indicator_values", "yearly_values", "wilson_interval", "rate_scale", "district_averages", "trend",
            "MIN_EVENTS", "DEFAULT_MIN_POPULATION"]
 
 #: Rates based on fewer events than this are flagged as unstable (relative standard error > ~22%).
@@ -47,9 +47,26 @@ def indicator_values(ws: Workspace, indicator: str, year: int,
 
     Comuni without a value keep a row with ``valore`` missing: nothing is imputed.
     """
-    comuni = ws.table("comuni")[["istat", "comune", "sub_ambito", "popolazione"]]
     data = ws.table("indicatori")
     data = data[(data["indicatore"] == indicator) & (data["anno"] == year)]
+    return _values(_comuni(ws), data, _polarity(ws, indicator), min_population)
+
+
+def yearly_values(ws: Workspace, indicator: str,
+                  min_population: int = DEFAULT_MIN_POPULATION) -> dict[int, pd.DataFrame]:
+    """:func:`indicator_values` for every year of an indicator, reading the tables once."""
+    data = ws.table("indicatori")
+    data = data[data["indicatore"] == indicator]
+    comuni, polarity = _comuni(ws), _polarity(ws, indicator)
+    return {int(year): _values(comuni, rows, polarity, min_population)
+            for year, rows in data.groupby("anno", sort=True)}
+
+
+def _comuni(ws: Workspace) -> pd.DataFrame:
+    return ws.table("comuni")[["istat", "comune", "sub_ambito", "popolazione"]]
+
+
+def _values(comuni: pd.DataFrame, data: pd.DataFrame, polarity: int, min_population: int) -> pd.DataFrame:
     out = comuni.merge(data[["istat", "valore", "numeratore", "denominatore"]], on="istat", how="left")
     out["lo"], out["hi"] = np.nan, np.nan
     has_rate = out["numeratore"].notna() & out["denominatore"].notna() & (out["denominatore"] > 0)
@@ -62,7 +79,6 @@ def indicator_values(ws: Workspace, indicator: str, year: int,
     out["piccolo_comune"] = out["popolazione"] < min_population
     out["pochi_casi"] = has_rate & (out["numeratore"] < MIN_EVENTS)
     out["instabile"] = out["piccolo_comune"] | out["pochi_casi"]
-    polarity = _polarity(ws, indicator)
     key = out["valore"] * (polarity if polarity else 1)
     out["posizione"] = key.rank(ascending=False, method="min").astype("Int64")
     return out.sort_values(["posizione", "comune"], na_position="last").reset_index(drop=True)
@@ -94,9 +110,12 @@ def district_averages(values: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def trend(ws: Workspace, indicator: str) -> pd.DataFrame:
-    """Value by year for the district (and sub-ambiti) — ``anno, nome, livello, valore``."""
-    years = sorted(ws.table("indicatori").query("indicatore == @indicator")["anno"].dropna().unique())
-    frames = [district_averages(indicator_values(ws, indicator, int(y))).assign(anno=int(y)) for y in years]
+def trend(ws: Workspace, indicator: str, values: dict[int, pd.DataFrame] | None = None) -> pd.DataFrame:
+    """Value by year for the district (and sub-ambiti) — ``anno, nome, livello, valore``.
+
+    ``values`` is :func:`yearly_values` when already computed.
+    """
+    values = yearly_values(ws, indicator) if values is None else values
+    frames = [district_averages(v).assign(anno=year) for year, v in sorted(values.items())]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
         columns=["livello", "nome", "valore", "comuni_con_dato", "anno"])

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 from pathlib import Path
 
 from .paths import DEMO
 from .errors import WorkspaceInvalid, format_problems
 from .workspace import Workspace, check_workspace
 
-__all__ = ["open_workspace", "save_report", "workspace_path"]
+__all__ = ["open_workspace", "save_report", "workspace_path", "validate_for_kernel"]
 
 WORKSPACE_ENV = "WORKBENCH_WORKSPACE"  # set by `workbench lab DIR`
+SNAPSHOT_ENV = "WORKBENCH_SPAZIO_VALIDATO"  # set by `workbench esegui`: the workspace it validated (pickle)
 
 
 def workspace_path(path: str | Path | None) -> Path:
@@ -20,11 +22,57 @@ def workspace_path(path: str | Path | None) -> Path:
     return Path(path or os.environ.get(WORKSPACE_ENV) or DEMO / "cremasco")
 
 
+_LOADED: dict[Path, tuple] = {}  # folder -> (file signature, workspace, problems): the last load per folder
+
+
+def _signature(folder: Path) -> tuple:
+    return tuple(sorted((p.name, s.st_size, s.st_mtime_ns) for p in folder.iterdir() if (s := p.stat())))
+
+
+def _snapshot(folder: Path) -> tuple | None:
+    path = os.environ.get(SNAPSHOT_ENV)
+    if not path or not Path(path).is_file():
+        return None
+    saved_folder, *entry = pickle.loads(Path(path).read_bytes())
+    return tuple(entry) if saved_folder == folder else None
+
+
+def _check(path: Path) -> tuple[Workspace | None, list]:
+    """:func:`check_workspace`, reused while no file of the folder changed.
+
+    The notebooks of a run share a kernel, and the runner has already validated the workspace
+    (:func:`validate_for_kernel`): the workspace is loaded once per run.
+    """
+    folder = path.resolve()
+    if not folder.is_dir():
+        return check_workspace(folder)
+    signature = _signature(folder)
+    cached = _LOADED.get(folder) or _snapshot(folder)
+    if cached is None or cached[0] != signature:
+        cached = (signature, *check_workspace(folder))
+    _LOADED[folder] = cached
+    return cached[1], cached[2]
+
+
+def validate_for_kernel(path: str | Path, target: Path) -> Workspace:
+    """Load and validate a workspace, and save the result where the run's kernel finds it.
+
+    ``target`` is the file named by ``WORKBENCH_SPAZIO_VALIDATO`` in the kernel's environment.
+    Raises :class:`WorkspaceInvalid` listing every problem.
+    """
+    folder = Path(path).resolve()
+    workspace, problems = _check(folder)
+    if workspace is None:
+        raise WorkspaceInvalid(problems)
+    target.write_bytes(pickle.dumps((folder, *_LOADED[folder])))
+    return workspace
+
+
 def open_workspace(path: str | Path | None) -> Workspace:
     """Load the workspace; show warnings, or stop with the Italian list of problems (no traceback)."""
     from IPython.display import Markdown, display
 
-    workspace, problems = check_workspace(workspace_path(path))
+    workspace, problems = _check(workspace_path(path))
     if workspace is None:
         raise WorkspaceInvalid(problems)
     summary = (f"**{workspace.name}** — {len(workspace.table('comuni'))} comuni, "

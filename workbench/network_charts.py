@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import altair as alt
 
+from .charts import spec
+
 __all__ = ["sector_pairs_spec", "roles_spec", "network_specs", "ROLE_ORDER"]
 
 ROLE_ORDER = ("responsabile", "contributore", "consultato", "informato")
@@ -31,9 +33,9 @@ def sector_pairs_spec(synthetic: bool = False) -> dict:
     labels = base.mark_text(fontSize=10).encode(
         text=alt.Text("intensita_media:Q", format=",.1f"),
         color=alt.condition("datum.legami > 8", alt.value("white"), alt.value("#222")))
-    return alt.layer(cells, labels).properties(
+    return spec(alt.layer(cells, labels).properties(
         width=alt.Step(44), height=alt.Step(26),
-        title=_title("Legami tra settori (numero nelle celle: intensità media 1–4)", synthetic)).to_dict()
+        title=_title("Legami tra settori (numero nelle celle: intensità media 1–4)", synthetic)))
 
 
 def roles_spec(synthetic: bool = False) -> dict:
@@ -44,8 +46,8 @@ def roles_spec(synthetic: bool = False) -> dict:
         color=alt.Color("ruolo:N", title="Ruolo", scale=alt.Scale(domain=list(ROLE_ORDER), range=list(ROLE_COLORS))),
         tooltip=[alt.Tooltip("attore:N", title="Attore"), alt.Tooltip("processo:N", title="Processo"),
                  alt.Tooltip("ruolo:N", title="Ruolo")])
-    return chart.properties(width=alt.Step(90), height=alt.Step(18),
-                            title=_title("Matrice dei ruoli: chi fa che cosa nei processi", synthetic)).to_dict()
+    return spec(chart.properties(width=alt.Step(90), height=alt.Step(18),
+                            title=_title("Matrice dei ruoli: chi fa che cosa nei processi", synthetic)))
 
 
 def network_specs(synthetic: bool = False) -> dict:

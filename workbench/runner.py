@@ -19,12 +19,13 @@ import shutil
 import tempfile
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from . import __version__
 from .errors import WorkbenchError
 from .paths import NOTEBOOKS
-from .workspace import load_workspace
+from .nbtools import SNAPSHOT_ENV, validate_for_kernel
 
 __all__ = ["Step", "STEPS", "run_district", "RunFailed", "export_html"]
 
@@ -67,23 +68,29 @@ class RunFailed(WorkbenchError):
 _EXTERNAL = re.compile(r'<(script|link)\b[^>]*\b(src|href)="(https?:)?//[^"]*"[^>]*>(\s*</script>)?', re.I)
 
 
+@lru_cache(maxsize=1)
+def _html_exporter():
+    from nbconvert import HTMLExporter
+
+    return HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
+
+
 def export_html(notebook: Path, target: Path) -> None:
     """Static HTML of an executed notebook, without code and without any external resource."""
     import nbformat
-    from nbconvert import HTMLExporter
 
-    exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
-    body, _ = exporter.from_notebook_node(nbformat.read(notebook, as_version=4))
+    body, _ = _html_exporter().from_notebook_node(nbformat.read(notebook, as_version=4))
     target.write_text(_EXTERNAL.sub("", body), encoding="utf-8")
 
 
-def _execute(step: Step, params: dict, report_dir: Path, progress: bool) -> Path:
+def _execute(step: Step, params: dict, report_dir: Path, progress: bool, km) -> Path:
     import papermill as pm
 
     output = report_dir / step.notebook
+    km.fresh()
     try:
         pm.execute_notebook(str(NOTEBOOKS / step.notebook), str(output), parameters=params,
-                            kernel_name=KERNEL, progress_bar=progress, cwd=str(NOTEBOOKS))
+                            kernel_name=KERNEL, progress_bar=progress, km=km, request_save_on_cell_execute=False)
     except pm.PapermillExecutionError as exc:
         raise RunFailed(step.notebook, exc.exec_count, f"{exc.ename}: {exc.evalue}", output) from None
     return output
@@ -106,29 +113,34 @@ def run_district(workspace: str | Path, reports: str | Path, parameters: dict | 
     :func:`workbench.batch.input_hash`) is recorded in the manifest so that batches skip unchanged districts.
     Raises :class:`~workbench.errors.WorkspaceInvalid` or :class:`RunFailed`.
     """
+    from .kernel import district_kernel
+
     workspace = Path(workspace).resolve()
-    ws = load_workspace(workspace)
     reports = Path(reports).resolve()
     reports.mkdir(parents=True, exist_ok=True)
     final = reports / workspace.name
     tmp = Path(tempfile.mkdtemp(prefix=f".{workspace.name}-", dir=reports))
     tmp.chmod(0o755)
+    snapshot = tmp / "spazio-validato.pickle"
     started = time.perf_counter()
     try:
-        (tmp / "cruscotti").mkdir()
-        (tmp / "report").mkdir()
-        for i, step in enumerate(STEPS, 1):
-            log(f"[{i}/{len(STEPS)}] {ws.name}: {step.title}…")
-            params = {"workspace": str(workspace), "cartella_output": str(tmp / "cruscotti"),
-                      "interattivo": False, **(parameters or {})}
-            try:
-                executed = _execute(step, params, tmp / "report", progress)
-            except RunFailed as exc:
-                kept = reports / f"{workspace.name}-errore-{step.notebook}"
-                shutil.copyfile(exc.saved, kept)
-                raise RunFailed(exc.notebook, exc.cell, exc.error, kept) from None
-            export_html(executed, executed.with_suffix(".html"))
-            _prepare_dashboard(step, tmp / "cruscotti")
+        with district_kernel(NOTEBOOKS, {SNAPSHOT_ENV: str(snapshot)}) as km:  # starts while we validate
+            ws = validate_for_kernel(workspace, snapshot)
+            (tmp / "cruscotti").mkdir()
+            (tmp / "report").mkdir()
+            for i, step in enumerate(STEPS, 1):
+                log(f"[{i}/{len(STEPS)}] {ws.name}: {step.title}…")
+                params = {"workspace": str(workspace), "cartella_output": str(tmp / "cruscotti"),
+                          "interattivo": False, **(parameters or {})}
+                try:
+                    executed = _execute(step, params, tmp / "report", progress, km)
+                except RunFailed as exc:
+                    kept = reports / f"{workspace.name}-errore-{step.notebook}"
+                    shutil.copyfile(exc.saved, kept)
+                    raise RunFailed(exc.notebook, exc.cell, exc.error, kept) from None
+                export_html(executed, executed.with_suffix(".html"))
+                _prepare_dashboard(step, tmp / "cruscotti")
+        snapshot.unlink()
         manifest = {"distretto": ws.name, "cartella": str(workspace), "parametri": parameters or {},
                     "versione": __version__, "hash_input": input_hash,
                     "eseguito": dt.datetime.now().isoformat(timespec="seconds"),

@@ -9,6 +9,7 @@ services dashboard reads; :func:`export_tables` writes the same tables to Excel/
 from __future__ import annotations
 
 import math
+from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
@@ -141,11 +142,14 @@ def spread(servizi: pd.DataFrame, comuni: pd.DataFrame, rule: str = "popolazione
                        else "servizio del comune" for q, sh in zip(local["quota"], shared)]
     local_users = local.assign(u=_float(local["utenti"]) * local["peso"])
     parts = [local]
+    targets = {}
     for _, row in s[s["istat"].isna() & s["territorio"].notna()].iterrows():
         members = _territory_members(comuni, row["territorio"])
         if members.empty:
             continue
-        population, label = target_population(comuni, row["area"])
+        if row["area"] not in targets:
+            targets[row["area"]] = target_population(comuni, row["area"])
+        population, label = targets[row["area"]]
         how = row["riparto"] if isinstance(row["riparto"], str) and row["riparto"] in RULES else rule
         weights = population.reindex(members).fillna(0.0)
         text = f"servizio {_territory_label(row['territorio'])} ripartito fra i comuni per {label}"
@@ -173,19 +177,30 @@ def spread(servizi: pd.DataFrame, comuni: pd.DataFrame, rule: str = "popolazione
     return out.drop(columns="_n")
 
 
-def _rule_text(frame: pd.DataFrame) -> str:
-    """Italian sentence summarising how the spending of one comune × area was attributed."""
-    spread_part = frame[frame["livello"].isin(["ambito", "sub_ambito"])]
-    shared = frame[frame["livello"] == "condiviso"]
-    parts = []
-    if len(spread_part):
-        rules = "; ".join(sorted(set(spread_part["regola"])))
-        parts.append(f"comprende {fmt.number(spread_part['spesa'].sum(), 0)} € di servizi ripartiti ({rules})")
-    if len(shared):
-        parts.append(f"comprende {fmt.number(shared['spesa'].sum(), 0)} € di servizi condivisi "
-                     "ripartiti per quota dichiarata")
-    text = "; ".join(parts)
-    return text[:1].upper() + text[1:] if parts else "Solo servizi del comune"
+def _rule_texts(attributed: pd.DataFrame) -> dict[str, str]:
+    """Italian sentence per comune summarising how its spending in ``attributed`` was attributed."""
+    spread_total, rules, shared_total = defaultdict(float), defaultdict(set), defaultdict(float)
+    seen = set()
+    for istat, level, rule, amount in attributed[["istat", "livello", "regola", "spesa"]].itertuples(index=False):
+        seen.add(istat)
+        amount = 0.0 if pd.isna(amount) else amount
+        if level in ("ambito", "sub_ambito"):
+            spread_total[istat] += amount
+            rules[istat].add(rule)
+        elif level == "condiviso":
+            shared_total[istat] += amount
+    texts = {}
+    for istat in seen:
+        parts = []
+        if istat in rules:
+            parts.append(f"comprende {fmt.number(spread_total[istat], 0)} € di servizi ripartiti "
+                         f"({'; '.join(sorted(rules[istat]))})")
+        if istat in shared_total:
+            parts.append(f"comprende {fmt.number(shared_total[istat], 0)} € di servizi condivisi "
+                         "ripartiti per quota dichiarata")
+        text = "; ".join(parts)
+        texts[istat] = text[:1].upper() + text[1:] if parts else "Solo servizi del comune"
+    return texts
 
 
 def per_capita(attributed: pd.DataFrame, comuni: pd.DataFrame, areas: list[str] | None = None) -> pd.DataFrame:
@@ -215,8 +230,7 @@ def per_capita(attributed: pd.DataFrame, comuni: pd.DataFrame, areas: list[str] 
         pop = out["popolazione_riferimento"].where(out["popolazione_riferimento"] > 0)
         out["spesa_per_residente"] = out["spesa"] / pop
         out["utenti_per_1000"] = out["utenti"] / pop * 1000
-        rules = {code: _rule_text(g) for code, g in grouped}
-        out["regola"] = out["istat"].map(rules).fillna("Nessun servizio registrato")
+        out["regola"] = out["istat"].map(_rule_texts(sel)).fillna("Nessun servizio registrato")
         rows.append(out)
     return pd.concat(rows, ignore_index=True)
 

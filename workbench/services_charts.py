@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import altair as alt
 
+from .charts import spec
+
 __all__ = ["service_specs", "QUADRANT_COLORS"]
 
 NO_DATA = "#d9d9d9"
@@ -39,7 +41,7 @@ def map_spec(synthetic: bool) -> dict:
                  alt.Tooltip("properties.testo:N", title="Valore"),
                  alt.Tooltip("properties.regola:N", title="Regola di riparto")],
     ).project("mercator").properties(width=480, height=400, title=_title("Offerta per comune", synthetic))
-    return chart.to_dict()
+    return spec(chart)
 
 
 def ranking_spec(synthetic: bool) -> dict:
@@ -53,8 +55,8 @@ def ranking_spec(synthetic: bool) -> dict:
     average = alt.Chart(alt.NamedData(name="media")).mark_rule(color="#c62828", strokeDash=[6, 3],
                                                                 strokeWidth=2).encode(
         x="valore:Q", tooltip=[alt.Tooltip("nome:N", title=""), alt.Tooltip("testo:N", title="Valore")])
-    return alt.layer(bars, average).properties(width=420, height=alt.Step(14),
-                                               title=_title("Classifica", synthetic)).to_dict()
+    return spec(alt.layer(bars, average).properties(width=420, height=alt.Step(14),
+                                               title=_title("Classifica", synthetic)))
 
 
 def grid_spec(synthetic: bool) -> dict:
@@ -75,8 +77,8 @@ def grid_spec(synthetic: bool) -> dict:
     thresholds = alt.Chart(alt.NamedData(name="soglie"))
     vertical = thresholds.mark_rule(color="#777", strokeDash=[4, 4]).encode(x="soglia_bisogno:Q")
     horizontal = thresholds.mark_rule(color="#777", strokeDash=[4, 4]).encode(y="soglia_offerta:Q")
-    return alt.layer(vertical, horizontal, points, labels).properties(
-        width=520, height=400, title=_title("Bisogno e offerta", synthetic)).to_dict()
+    return spec(alt.layer(vertical, horizontal, points, labels).properties(
+        width=520, height=400, title=_title("Bisogno e offerta", synthetic)))
 
 
 def mix_spec(name: str, title: str, colors: dict | None, synthetic: bool) -> dict:
@@ -88,7 +90,7 @@ def mix_spec(name: str, title: str, colors: dict | None, synthetic: bool) -> dic
         color=alt.Color("categoria:N", title=None, scale=scale, legend=alt.Legend(orient="bottom")),
         tooltip=[alt.Tooltip("area:N", title="Area"), alt.Tooltip("categoria:N", title=""),
                  alt.Tooltip("testo:N", title="Spesa"), alt.Tooltip("quota:N", title="Quota dell'area")])
-    return chart.properties(width=420, height=alt.Step(22), title=_title(title, synthetic)).to_dict()
+    return spec(chart.properties(width=420, height=alt.Step(22), title=_title(title, synthetic)))
 
 
 def trend_spec(synthetic: bool) -> dict:
@@ -99,8 +101,8 @@ def trend_spec(synthetic: bool) -> dict:
         color=alt.Color("area:N", title=None),
         tooltip=[alt.Tooltip("area:N", title="Area"), alt.Tooltip("anno:O", title="Anno"),
                  alt.Tooltip("testo:N", title="Spesa per residente")])
-    return chart.properties(width=480, height=260,
-                            title=_title("Andamento della spesa per area", synthetic)).to_dict()
+    return spec(chart.properties(width=480, height=260,
+                            title=_title("Andamento della spesa per area", synthetic)))
 
 
 def fragmentation_spec(synthetic: bool) -> dict:
@@ -114,10 +116,10 @@ def fragmentation_spec(synthetic: bool) -> dict:
                  alt.Tooltip("servizi:Q", title="Servizi"), alt.Tooltip("enti:Q", title="Enti gestori")])
     text = base.mark_text(fontSize=9).encode(x="area:N", y="comune:N", text="enti:Q",
                                              color=alt.value("#222"))
-    return alt.layer(cells, text).properties(
+    return spec(alt.layer(cells, text).properties(
         width=alt.Step(70), height=alt.Step(13),
         title=_title("Frammentazione: servizi (colore) ed enti gestori (numero) per comune e area",
-                     synthetic)).to_dict()
+                     synthetic)))
 
 
 def service_specs(synthetic: bool = False) -> dict:

@@ -37,6 +37,8 @@ def _more(count: int, file: str, column: str) -> list[Problem]:
 
 def _problems(mask: pd.Series, raw: pd.DataFrame, column: str, code: Code, file: str, **extra) -> list[Problem]:
     """One problem per flagged row, at most ``MAX_PER_RULE`` (then a single summary)."""
+    if not mask.any():
+        return []
     hits = raw.loc[mask, [column, "_riga"]]
     listed = hits.head(MAX_PER_RULE)
     return [Problem(code, file=file, row=int(r), column=column, value=v, **extra)
