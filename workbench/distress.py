@@ -8,7 +8,7 @@ import pandas as pd
 
 from . import fmt
 from .charts import indicator_specs
-from .indicators import DEFAULT_MIN_POPULATION, MIN_EVENTS, district_averages, trend, yearly_values
+from .indicators import DEFAULT_MIN_POPULATION, MIN_EVENTS, trend, yearly_values
 from .privacy import suppress
 from .territory import boundaries
 from .workspace import Workspace
@@ -65,8 +65,8 @@ def guiding_questions(values: pd.DataFrame, averages: pd.DataFrame, history: pd.
     return questions
 
 
-def _indicator_year(ws: Workspace, values: pd.DataFrame, meta: dict, history):
-    averages = district_averages(values)
+def _indicator_year(ws: Workspace, values: pd.DataFrame, year: int, meta: dict, history: pd.DataFrame):
+    averages = history[history["anno"] == year].drop(columns="anno").reset_index(drop=True)
     decimals = _decimals(values["valore"])
     questions = guiding_questions(values, averages, history, meta["etichetta"], int(meta["polarita"]), decimals)
     shared = suppress(values, ws.threshold, COUNTS)
@@ -94,7 +94,7 @@ def build_report(ws: Workspace, min_population: int = DEFAULT_MIN_POPULATION) ->
             "polarita": int(row["polarita"]), "tema": row.get("tema"), "anni": years,
             "specs": indicator_specs(row, ws.is_synthetic("indicatori")),
             "andamento": _records(history),
-            "per_anno": {str(y): _indicator_year(ws, per_year[y], row, history) for y in years},
+            "per_anno": {str(y): _indicator_year(ws, per_year[y], y, row, history) for y in years},
         })
     return {
         "distretto": {"nome": ws.name, "anno": ws.config["anno"], "note": ws.config["note"],

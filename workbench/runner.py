@@ -18,6 +18,7 @@ import re
 import shutil
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -124,10 +125,11 @@ def run_district(workspace: str | Path, reports: str | Path, parameters: dict | 
     snapshot = tmp / "spazio-validato.pickle"
     started = time.perf_counter()
     try:
-        with district_kernel(NOTEBOOKS, {SNAPSHOT_ENV: str(snapshot)}) as km:  # starts while we validate
-            ws = validate_for_kernel(workspace, snapshot)
+        with district_kernel(NOTEBOOKS, {SNAPSHOT_ENV: str(snapshot)}) as km, ThreadPoolExecutor(1) as exports:
+            ws = validate_for_kernel(workspace, snapshot)  # while the kernel starts
             (tmp / "cruscotti").mkdir()
             (tmp / "report").mkdir()
+            exported = []
             for i, step in enumerate(STEPS, 1):
                 log(f"[{i}/{len(STEPS)}] {ws.name}: {step.title}…")
                 params = {"workspace": str(workspace), "cartella_output": str(tmp / "cruscotti"),
@@ -138,8 +140,11 @@ def run_district(workspace: str | Path, reports: str | Path, parameters: dict | 
                     kept = reports / f"{workspace.name}-errore-{step.notebook}"
                     shutil.copyfile(exc.saved, kept)
                     raise RunFailed(exc.notebook, exc.cell, exc.error, kept) from None
-                export_html(executed, executed.with_suffix(".html"))
+                # exported while the kernel runs the next notebook
+                exported.append(exports.submit(export_html, executed, executed.with_suffix(".html")))
                 _prepare_dashboard(step, tmp / "cruscotti")
+            for export in exported:
+                export.result()
         snapshot.unlink()
         manifest = {"distretto": ws.name, "cartella": str(workspace), "parametri": parameters or {},
                     "versione": __version__, "hash_input": input_hash,
