@@ -228,6 +228,17 @@ def test_arrow_reader_matches_pandas_reader(demo_copy, monkeypatch):
     assert readers.read_table(path).frame.iloc[-1].tolist()[:4] == ["019035", "2023", "", ""]
 
 
+@pytest.mark.parametrize("text", ['a,b\n 1 ,"x, y"\n2,"riga\nnuova"\n', "\ufeffa;b\n 1 ; x \n3;4\n",
+                                  "a,b\n1,\u00e8 \n"])
+def test_arrow_reader_strips_and_reads_quotes_like_pandas(tmp_path, monkeypatch, text):
+    path = tmp_path / "tabella.csv"
+    path.write_text(text, encoding="utf-8")
+    slow = readers.read_table(path)
+    monkeypatch.setattr(readers, "ARROW_MIN_CHARS", 0)
+    fast = readers.read_table(path)
+    pd.testing.assert_frame_equal(slow.frame, fast.frame)
+
+
 def test_repeated_bad_cells_reported_on_every_row(tmp_path):
     ws_path = workspace(tmp_path, {"a": [2, 4, 6], "b": [10, 20, 40], "c": [1, 2, 3]})
     text = (ws_path / "indicatori.csv").read_text(encoding="utf-8").replace(",2023,", ",20x3,")

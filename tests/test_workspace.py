@@ -87,6 +87,7 @@ def test_utf8_bom_and_xlsx_with_numeric_codes(tmp_path):
     ({"comuni_csv": COMUNI + "019003,Bagnolo,12.5\n"}, Code.NOT_INTEGER, 4, "popolazione"),
     ({"comuni_csv": COMUNI + "019003,Bagnolo,-3\n"}, Code.NEGATIVE, 4, "popolazione"),
     ({"comuni_csv": COMUNI + "019035,Crema bis,10\n"}, Code.DUPLICATE_KEY, 4, "istat"),
+    ({"comuni_csv": COMUNI + "19035,Crema bis,10\n"}, Code.DUPLICATE_KEY, 4, "istat"),  # same code once typed
     ({"comuni_csv": COMUNI + "CR035,Bagnolo,10\n"}, Code.NOT_ISTAT, 4, "istat"),
     ({"comuni_csv": COMUNI + ",Bagnolo,10\n"}, Code.VALUE_MISSING, 4, "istat"),
     ({"indicatori_csv": INDICATORI + "099999,2023,q75,1,,\n"}, Code.UNKNOWN_REFERENCE, 3, "istat"),

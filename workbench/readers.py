@@ -6,11 +6,13 @@ Readers are registered by file suffix; each returns a :class:`RawTable` whose
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 import io
 import re
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,24 +37,27 @@ def _normalise_header(names) -> list[str]:
     return [" ".join(str(n if n is not None else "").split()).lower().replace(" ", "_") for n in names]
 
 
-def _finish(file: str, frame: pd.DataFrame, decimal_comma: bool, problems: list) -> RawTable:
+def _finish(file: str, frame: pd.DataFrame, decimal_comma: bool, problems: list, stripped: bool = False) -> RawTable:
     frame.columns = _normalise_header(frame.columns)
-    frame = frame.astype(str).apply(lambda s: s.str.strip()) if len(frame.columns) else frame
+    if len(frame.columns) and not stripped:
+        frame = frame.astype(str).apply(lambda s: s.str.strip())
     frame["_riga"] = range(2, len(frame) + 2)
     blank = (frame.drop(columns="_riga") == "").all(axis=1)
-    frame = frame[~blank].reset_index(drop=True)
+    if blank.any():
+        frame = frame[~blank].reset_index(drop=True)
     if frame.empty:
         problems.append(Problem(Code.FILE_EMPTY, file=file))
     return RawTable(file, frame, decimal_comma, problems)
 
 
-def _decode(data: bytes) -> str | None:
+def _decode(data: bytes) -> tuple[str | None, str | None]:
+    """The text and the encoding it was read with (``None`` when neither fits)."""
     for encoding in ("utf-8-sig", "cp1252"):
         try:
-            return data.decode(encoding)
+            return data.decode(encoding), encoding
         except UnicodeDecodeError:
             continue
-    return None
+    return None, None
 
 
 def read_csv(path: Path) -> RawTable:
@@ -62,16 +67,17 @@ def read_csv(path: Path) -> RawTable:
     if b"\x00" in data[:4096]:
         return RawTable(name, pd.DataFrame(), problems=[Problem(
             Code.FILE_UNREADABLE, file=name, detail="contiene dati binari, non testo")])
-    text = _decode(data)
+    text, encoding = _decode(data)
     if text is None:
         return RawTable(name, pd.DataFrame(), problems=[Problem(Code.ENCODING, file=name)])
-    if not text.strip():
+    if not text or text.isspace():
         return RawTable(name, pd.DataFrame(), problems=[Problem(Code.FILE_EMPTY, file=name)])
-    header = text.lstrip().split("\n", 1)[0].splitlines()[0]
+    header = (text[:65536].lstrip() or text.lstrip()).split("\n", 1)[0].splitlines()[0]
     sep = max((";", ",", "\t"), key=header.count)
-    fast = _read_csv_arrow(text, sep)
+    utf8 = data.removeprefix(codecs.BOM_UTF8) if encoding == "utf-8-sig" else text.encode("utf-8")
+    fast = _read_csv_arrow(text, utf8, sep)
     if fast is not None:
-        return _finish(name, fast, sep == ";", [])
+        return _finish(name, fast, sep == ";", [], stripped=True)
     try:
         frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, header=None,
                             skip_blank_lines=False, quoting=csv.QUOTE_MINIMAL, engine="c")
@@ -93,33 +99,36 @@ def read_csv(path: Path) -> RawTable:
 ARROW_MIN_CHARS = 1_000_000
 
 
-def _read_csv_arrow(text: str, sep: str) -> pd.DataFrame | None:
+def _read_csv_arrow(text: str, utf8: bytes, sep: str) -> pd.DataFrame | None:
     """Fast path for large regular files (pyarrow, multithreaded); ``None`` = use the pandas reader.
 
-    Taken only when the file has no blank lines (their Excel row numbers must be kept) and every
+    Cells come back stripped of surrounding spaces, like the other readers'. Taken only when the file has no blank lines (their Excel row numbers must be kept) and every
     row has as many fields as the header; anything else goes to the pandas reader and its messages.
     """
-    if len(text) < ARROW_MIN_CHARS or "\n\n" in text or "\n\r\n" in text or text.startswith(("\n", "\r")):
+    if len(text) < ARROW_MIN_CHARS or b"\n\n" in utf8 or b"\n\r\n" in utf8 or utf8.startswith((b"\n", b"\r")):
         return None
     import pyarrow as pa
+    import pyarrow.compute as pc
     import pyarrow.csv as pacsv
 
-    width = len(next(csv.reader(io.StringIO(text), delimiter=sep)))
+    header = next(csv.reader(io.StringIO(text[:65536]), delimiter=sep))
+    names = [f"f{i}" for i in range(len(header))]
     try:
-        options = pacsv.ConvertOptions(column_types={f"f{i}": pa.string() for i in range(width)},
+        options = pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
                                        strings_can_be_null=False, quoted_strings_can_be_null=False)
-        table = pacsv.read_csv(io.BytesIO(text.encode("utf-8")),
-                               read_options=pacsv.ReadOptions(autogenerate_column_names=True),
-                               parse_options=pacsv.ParseOptions(delimiter=sep, newlines_in_values=True),
+        table = pacsv.read_csv(io.BytesIO(utf8), read_options=pacsv.ReadOptions(column_names=names, skip_rows=1),
+                               # without quotes no value can hold a newline, and the file is parsed in parallel
+                               parse_options=pacsv.ParseOptions(delimiter=sep, newlines_in_values=b'"' in utf8),
                                convert_options=options)
     except (pa.ArrowInvalid, OSError, StopIteration):
         return None
-    if table.num_columns != width or any(not pa.types.is_string(t) for t in table.schema.types):
+    if table.num_columns != len(header) or any(not pa.types.is_string(t) for t in table.schema.types):
         return None
-    frame = table.combine_chunks().to_pandas()
-    body = frame.iloc[1:].reset_index(drop=True)
-    body.columns = list(frame.iloc[0])
-    return body
+    with ThreadPoolExecutor(2) as pool:
+        columns = list(pool.map(lambda column: pc.utf8_trim_whitespace(column), table.columns))
+    frame = pa.table(columns, names=names).to_pandas()
+    frame.columns = header
+    return frame
 
 
 def _italian_parser_error(message: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
@@ -183,12 +184,42 @@ def _personal_data(raw: pd.DataFrame, table: Table, file: str, factorized: dict 
     return problems
 
 
-def _duplicates(frame: pd.DataFrame, table: Table, file: str) -> list[Problem]:
+def _typed_codes(typed: pd.Series, raw: tuple[np.ndarray, object]) -> tuple[np.ndarray, int]:
+    """Code of each row's typed value (-1 = missing) and the count of values, from the factorized raw cells.
+
+    Cells are parsed by their text, so rows with the same text have the same typed value.
+    """
+    raw_codes, raw_uniques = raw
+    position = np.zeros(len(raw_uniques), dtype=np.int64)
+    position[raw_codes] = np.arange(len(raw_codes))  # one row for each distinct text
+    codes, uniques = pd.factorize(typed.iloc[position])
+    return codes[raw_codes], len(uniques)
+
+
+def _repeated_keys(frame: pd.DataFrame, keys: list[str], factorized: dict) -> np.ndarray:
+    """Rows whose key (every column present) occurs more than once, compared on the typed values."""
+    if any(key not in factorized for key in keys):
+        return np.zeros(len(frame), dtype=bool)  # a key column left out: no row has a whole key
+    combined, size = np.zeros(len(frame), dtype=np.int64), 1
+    valid = np.ones(len(frame), dtype=bool)
+    for key in keys:
+        codes, count = _typed_codes(frame[key], factorized[key])
+        valid &= codes >= 0
+        if size * (count + 1) > 2**40:  # renumber before the product could overflow
+            combined, uniques = pd.factorize(combined)
+            size = len(uniques)
+        combined, size = combined * (count + 1) + codes + 1, size * (count + 1)
+    if size > 4 * len(frame):
+        combined, uniques = pd.factorize(combined)
+        size = len(uniques)
+    return valid & (np.bincount(combined, minlength=size)[combined] > 1)
+
+
+def _duplicates(frame: pd.DataFrame, table: Table, file: str, factorized: dict) -> list[Problem]:
     if not table.key:
         return []
     keys = list(table.key)
-    valid = frame[keys].notna().all(axis=1)
-    dup = frame[valid & frame.duplicated(keys, keep=False)]
+    dup = frame[_repeated_keys(frame, keys, factorized)]
     first = dup.groupby(keys, sort=False)["_riga"].transform("min")
     repeated = dup[dup["_riga"] != first]
     problems = []
@@ -212,17 +243,21 @@ def parse_table(raw: RawTable, table: Table) -> tuple[pd.DataFrame | None, list[
                  for c in table.columns if c.required and c.name not in names]
     if problems:
         return None, problems
-    factorized = {name: pd.factorize(frame[name]) for name in names}
-    problems += _personal_data(frame, table, raw.file, factorized)
+    columns = {name: frame[name] for name in names}
+    declared = [c for c in table.columns if c.name in frame.columns]
+    with ThreadPoolExecutor(2) as pool:  # pandas and pyarrow release the GIL: large tables use both cores
+        factorized = dict(zip(names, pool.map(pd.factorize, columns.values())))
+        problems += _personal_data(frame, table, raw.file, factorized)
+        parsed = dict(zip([c.name for c in declared], pool.map(
+            lambda c: parse_column(frame, c, raw.file, raw.decimal_comma, factorized[c.name]), declared)))
     typed = pd.DataFrame({"_riga": frame["_riga"].to_numpy()})
     for column in table.columns:
-        if column.name in frame.columns:
-            typed[column.name], found = parse_column(frame, column, raw.file, raw.decimal_comma,
-                                                     factorized[column.name])
+        if column.name in parsed:
+            typed[column.name], found = parsed[column.name]
             problems += found
         else:
             typed[column.name] = pd.Series([None] * len(frame), dtype="object")
-    problems += _duplicates(typed, table, raw.file)
+    problems += _duplicates(typed, table, raw.file, factorized)
     return typed, problems
 
 
