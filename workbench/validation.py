@@ -274,6 +274,7 @@ def check_references(tables: dict[str, pd.DataFrame], files: dict[str, str], con
             known = set(tables[target][target_col].dropna())
             values = frame[column.name]
             bad = values.notna() & ~values.isin(known)
-            problems += _problems(bad, frame.assign(**{column.name: values.astype(str)}), column.name,
-                                  Code.UNKNOWN_REFERENCE, files[name], detail=target)
+            if bad.any():
+                problems += _problems(bad, frame.assign(**{column.name: values.astype(str)}), column.name,
+                                      Code.UNKNOWN_REFERENCE, files[name], detail=target)
     return problems
