@@ -184,7 +184,7 @@ def run_one(workspace: str | Path, reports: str | Path, parameters: dict | None 
             outcome.attempts = attempt
             try:
                 run_district(workspace, reports, parameters, progress=progress, log=log or (lambda *_: None),
-                             input_hash=digest)
+                             input_hash=digest, keep_kernel=True)
                 break
             except RunFailed:
                 raise

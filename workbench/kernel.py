@@ -1,16 +1,23 @@
-"""One Jupyter kernel for all the notebooks of a district run.
+"""Jupyter kernels for district runs: one per district, kept warm for the next district of a batch.
 
 papermill starts a kernel per notebook by default: each of a district's notebooks would start
 Python, import pandas, Altair and networkx and load the workspace again. :func:`district_kernel`
-starts one kernel, lets it import the heavy libraries while the caller validates the workspace,
-and is handed to papermill (``km=``). Every notebook gets the same connected client; between
-notebooks :meth:`DistrictKernel.fresh` empties the namespace and restarts the cell count, so
-each notebook sees only its own variables and errors name the notebook's own cell numbers.
+gives papermill (``km=``) one kernel for all the notebooks of a district; it imports the heavy
+libraries as it starts, while the runner validates the workspace. Every notebook gets the same
+connected client; before each notebook :meth:`DistrictKernel.fresh` empties the namespace and
+restarts the cell count, so a notebook sees only its own variables and its own cell numbers.
+
+In a batch (``keep=True``) the kernel of a district that completed is kept for the next district
+run by the same process; a district that failed gets its kernel shut down. Modules stay imported
+between districts: notebooks must not change global settings of the libraries they use.
 """
 
 from __future__ import annotations
 
+import atexit
+import json
 import os
+import threading
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -45,6 +52,7 @@ class DistrictKernel(AsyncKernelManager):
     """The kernel manager given to papermill: it hands out one shared client."""
 
     shared = None
+    district_env: dict[str, str] = {}  # environment variables of the current district, set by fresh()
 
     def client(self, **kwargs) -> ReusedClient:
         if self.shared is None:
@@ -54,21 +62,58 @@ class DistrictKernel(AsyncKernelManager):
         return self.shared
 
     def fresh(self) -> None:
-        """Empty the namespace (imported modules stay) and restart the cell count."""
+        """Empty the namespace (imported modules stay), restart the cell count, set the district's variables."""
         client = self.client()
         run_sync(client.wait_for_ready)(timeout=60)
-        run_sync(client.execute_interactive)(RESET, store_history=False, timeout=60,
-                                              output_hook=lambda _msg: None)
+        code = f"{RESET}; __import__('os').environ.update({json.dumps(self.district_env)})"
+        reply = run_sync(client.execute_interactive)(code, store_history=False, timeout=60,
+                                                      output_hook=lambda _msg: None)
+        if reply["content"]["status"] != "ok":
+            raise RuntimeError(f"kernel reset failed: {reply['content'].get('evalue')}")
+
+    def close(self) -> None:
+        self.client().stop_channels()
+        run_sync(self.shutdown_kernel)(now=True)
+
+
+_warm: list[DistrictKernel] = []  # kernels of this process waiting for the next district
+_lock = threading.Lock()
+
+
+def _take(cwd: Path) -> DistrictKernel:
+    with _lock:
+        while _warm:
+            km = _warm.pop()
+            if run_sync(km.is_alive)():
+                return km
+            km.close()
+    km = DistrictKernel(kernel_name=KERNEL)
+    run_sync(km.start_kernel)(cwd=str(cwd), extra_arguments=[f"--IPKernelApp.exec_lines={PRELOAD}"])
+    return km
+
+
+@atexit.register
+def _close_warm() -> None:
+    while _warm:
+        _warm.pop().close()
 
 
 @contextmanager
-def district_kernel(cwd: Path, env: dict[str, str] | None = None):
-    """Start the kernel (it begins importing at once) and shut it down at the end."""
-    km = DistrictKernel(kernel_name=KERNEL)
-    run_sync(km.start_kernel)(cwd=str(cwd), env={**os.environ, **(env or {})},
-                              extra_arguments=[f"--IPKernelApp.exec_lines={PRELOAD}"])
+def district_kernel(cwd: Path, env: dict[str, str] | None = None, keep: bool = False):
+    """A kernel for the notebooks of one district (the process's warm one if ``keep`` left one).
+
+    ``env``: variables set in the kernel by every :meth:`DistrictKernel.fresh`. With ``keep``,
+    the kernel is kept for the next district when this one completes; otherwise it is shut down.
+    """
+    km = _take(cwd)
+    km.district_env = dict(env or {})
+    completed = False
     try:
         yield km
+        completed = True
     finally:
-        km.client().stop_channels()
-        run_sync(km.shutdown_kernel)(now=True)
+        if completed and keep:
+            with _lock:
+                _warm.append(km)
+        else:
+            km.close()

@@ -22,7 +22,7 @@ def workspace_path(path: str | Path | None) -> Path:
     return Path(path or os.environ.get(WORKSPACE_ENV) or DEMO / "cremasco")
 
 
-_LOADED: dict[Path, tuple] = {}  # folder -> (file signature, workspace, problems): the last load per folder
+_LOADED: dict[Path, tuple] = {}  # folder -> (file signature, workspace, problems): the last workspace loaded
 
 
 def _signature(folder: Path) -> tuple:
@@ -50,6 +50,7 @@ def _check(path: Path) -> tuple[Workspace | None, list]:
     cached = _LOADED.get(folder) or _snapshot(folder)
     if cached is None or cached[0] != signature:
         cached = (signature, *check_workspace(folder))
+    _LOADED.clear()  # a batch kernel moves on to other districts: keep one workspace in memory
     _LOADED[folder] = cached
     return cached[1], cached[2]
 

@@ -107,11 +107,13 @@ def _prepare_dashboard(step: Step, target: Path) -> None:
 
 
 def run_district(workspace: str | Path, reports: str | Path, parameters: dict | None = None,
-                 progress: bool = True, log=print, input_hash: str | None = None) -> Path:
+                 progress: bool = True, log=print, input_hash: str | None = None,
+                 keep_kernel: bool = False) -> Path:
     """Validate the workspace, run every step, export HTML and install the report folder.
 
     Returns the report folder ``REPORTS/<name of the workspace folder>``. ``input_hash`` (see
     :func:`workbench.batch.input_hash`) is recorded in the manifest so that batches skip unchanged districts.
+    ``keep_kernel`` keeps the kernel warm for the next district run by this process (batches).
     Raises :class:`~workbench.errors.WorkspaceInvalid` or :class:`RunFailed`.
     """
     from .kernel import district_kernel
@@ -125,7 +127,8 @@ def run_district(workspace: str | Path, reports: str | Path, parameters: dict | 
     snapshot = tmp / "spazio-validato.pickle"
     started = time.perf_counter()
     try:
-        with district_kernel(NOTEBOOKS, {SNAPSHOT_ENV: str(snapshot)}) as km, ThreadPoolExecutor(1) as exports:
+        with (district_kernel(NOTEBOOKS, {SNAPSHOT_ENV: str(snapshot)}, keep_kernel) as km,
+              ThreadPoolExecutor(1) as exports):
             ws = validate_for_kernel(workspace, snapshot)  # while the kernel starts
             (tmp / "cruscotti").mkdir()
             (tmp / "report").mkdir()
