@@ -88,7 +88,8 @@ def _take(cwd: Path) -> DistrictKernel:
                 return km
             km.close()
     km = DistrictKernel(kernel_name=KERNEL)
-    run_sync(km.start_kernel)(cwd=str(cwd), extra_arguments=[f"--IPKernelApp.exec_lines={PRELOAD}"])
+    run_sync(km.start_kernel)(cwd=str(cwd), extra_arguments=[
+        f"--IPKernelApp.exec_lines={PRELOAD}", "--IPKernelApp.log_level=ERROR"])  # no TCP warning on screen
     return km
 
 
