@@ -243,10 +243,9 @@ def parse_table(raw: RawTable, table: Table) -> tuple[pd.DataFrame | None, list[
                  for c in table.columns if c.required and c.name not in names]
     if problems:
         return None, problems
-    columns = {name: frame[name] for name in names}
     declared = [c for c in table.columns if c.name in frame.columns]
     with ThreadPoolExecutor(2) as pool:  # pandas and pyarrow release the GIL: large tables use both cores
-        factorized = dict(zip(names, pool.map(pd.factorize, columns.values())))
+        factorized = dict(zip(names, pool.map(pd.factorize, [frame[name] for name in names])))
         problems += _personal_data(frame, table, raw.file, factorized)
         parsed = dict(zip([c.name for c in declared], pool.map(
             lambda c: parse_column(frame, c, raw.file, raw.decimal_comma, factorized[c.name]), declared)))
