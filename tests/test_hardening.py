@@ -55,10 +55,9 @@ def test_sigint_leaves_no_half_written_report(demo_copy, tmp_path):
                              "--silenzioso"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             start_new_session=True)
     deadline = time.time() + 120
-    while time.time() < deadline and not any(p.name.startswith(".") for p in reports.glob("*")):
-        time.sleep(0.2)
-    time.sleep(3)
-    proc.send_signal(signal.SIGINT)
+    while time.time() < deadline and not any(p.parent.name.startswith(".") for p in reports.glob("*/report")):
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)  # the notebooks have started (the run takes a few seconds)
     proc.wait(timeout=120)
     assert proc.returncode != 0
     assert not (reports / demo_copy.name).exists()
