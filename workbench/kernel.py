@@ -14,6 +14,7 @@ between districts: notebooks must not change global settings of the libraries th
 
 from __future__ import annotations
 
+import asyncio
 import atexit
 import json
 import os
@@ -23,7 +24,7 @@ from pathlib import Path
 
 from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.manager import AsyncKernelManager
-from jupyter_core.utils import run_sync
+from jupyter_core.utils import ensure_event_loop, run_sync
 
 __all__ = ["district_kernel", "DistrictKernel"]
 
@@ -38,9 +39,10 @@ class ReusedClient(AsyncKernelClient):
 
     ready = False
 
-    def start_channels(self, *args, **kwargs) -> None:
+    def start_channels(self, shell=True, iopub=True, stdin=True, hb=True, control=True) -> None:
+        """Once, and without the heartbeat thread: the manager watches the kernel's process."""
         if not self.channels_running:
-            super().start_channels(*args, **kwargs)
+            super().start_channels(shell, iopub, stdin, False, control)
 
     async def wait_for_ready(self, timeout: float | None = None) -> None:
         if not self.ready:
@@ -72,8 +74,22 @@ class DistrictKernel(AsyncKernelManager):
             raise RuntimeError(f"kernel reset failed: {reply['content'].get('evalue')}")
 
     def close(self) -> None:
+        _end_pending_tasks()
         self.client().stop_channels()
         run_sync(self.shutdown_kernel)(now=True)
+
+
+def _end_pending_tasks() -> None:
+    """End quietly the tasks an interrupted notebook left in this thread's loop (they would print errors)."""
+    try:
+        asyncio.get_running_loop()
+        return  # run_sync used a loop of its own in another thread
+    except RuntimeError:
+        loop = ensure_event_loop()
+    pending = asyncio.all_tasks(loop)
+    for task in pending:
+        task.cancel()
+    loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
 
 
 _warm: list[DistrictKernel] = []  # kernels of this process waiting for the next district

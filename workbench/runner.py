@@ -16,9 +16,12 @@ import datetime as dt
 import json
 import re
 import shutil
+import signal
 import tempfile
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -106,6 +109,26 @@ def _prepare_dashboard(step: Step, target: Path) -> None:
                             progress_bar=False)
 
 
+@contextmanager
+def _interrupts():
+    """Remember Ctrl-C during a run, even when Python swallows its KeyboardInterrupt (it does when the
+    signal lands in a finalizer): the report is not installed after an interrupt."""
+    seen: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield seen
+        return
+
+    def interrupted(signum, _frame):
+        seen.append(signum)
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGINT, interrupted)
+    try:
+        yield seen
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def run_district(workspace: str | Path, reports: str | Path, parameters: dict | None = None,
                  progress: bool = True, log=print, input_hash: str | None = None,
                  keep_kernel: bool = False) -> Path:
@@ -127,7 +150,8 @@ def run_district(workspace: str | Path, reports: str | Path, parameters: dict | 
     snapshot = tmp / "spazio-validato.pickle"
     started = time.perf_counter()
     try:
-        with (district_kernel(NOTEBOOKS, {SNAPSHOT_ENV: str(snapshot)}, keep_kernel) as km,
+        with (_interrupts() as interrupted,
+              district_kernel(NOTEBOOKS, {SNAPSHOT_ENV: str(snapshot)}, keep_kernel) as km,
               ThreadPoolExecutor(1) as exports):
             ws = validate_for_kernel(workspace, snapshot)  # while the kernel starts
             (tmp / "cruscotti").mkdir()
@@ -148,6 +172,8 @@ def run_district(workspace: str | Path, reports: str | Path, parameters: dict | 
                 _prepare_dashboard(step, tmp / "cruscotti")
             for export in exported:
                 export.result()
+            if interrupted:
+                raise KeyboardInterrupt
         snapshot.unlink()
         manifest = {"distretto": ws.name, "cartella": str(workspace), "parametri": parameters or {},
                     "versione": __version__, "hash_input": input_hash,
