@@ -44,6 +44,7 @@ def test_run_writes_notebooks_data_and_offline_html(demo_reports):
     html = (district / "report" / "01_disagio.html").read_text(encoding="utf-8")
     assert not EXTERNAL.search(html), "the HTML export must not load anything from the internet"
     assert "Domande per il laboratorio" in html and "def " not in html
+    assert html.count('tabindex="0"') >= 10  # cells reachable from the keyboard, as nbconvert makes them
     report = json.loads((district / "cruscotti" / "disagio.json").read_text(encoding="utf-8"))
     assert report["distretto"]["nome"] == "Ambito Cremasco"
     assert len(report["confini"]["features"]) == 48
