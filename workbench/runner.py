@@ -20,7 +20,6 @@ import signal
 import tempfile
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
@@ -173,13 +172,11 @@ def run_district(workspace: str | Path, reports: str | Path, parameters: dict | 
     snapshot = tmp / "spazio-validato.pickle"
     started = time.perf_counter()
     try:
-        with (_interrupts() as interrupted,
-              district_kernel(NOTEBOOKS, {SNAPSHOT_ENV: str(snapshot)}, keep_kernel) as km,
-              ThreadPoolExecutor(1) as exports):
+        kernel = district_kernel(NOTEBOOKS, {SNAPSHOT_ENV: str(snapshot)}, keep_kernel)
+        with _interrupts() as interrupted, kernel as km:
             ws = validate_for_kernel(workspace, snapshot)  # while the kernel starts
             (tmp / "cruscotti").mkdir()
             (tmp / "report").mkdir()
-            exported = []
             for i, step in enumerate(STEPS, 1):
                 log(f"[{i}/{len(STEPS)}] {ws.name}: {step.title}…")
                 params = {"workspace": str(workspace), "cartella_output": str(tmp / "cruscotti"),
@@ -190,11 +187,8 @@ def run_district(workspace: str | Path, reports: str | Path, parameters: dict | 
                     kept = reports / f"{workspace.name}-errore-{step.notebook}"
                     shutil.copyfile(exc.saved, kept)
                     raise RunFailed(exc.notebook, exc.cell, exc.error, kept) from None
-                # exported while the kernel runs the next notebook
-                exported.append(exports.submit(export_html, executed, executed.with_suffix(".html")))
+                export_html(executed, executed.with_suffix(".html"))
                 _prepare_dashboard(step, tmp / "cruscotti")
-            for export in exported:
-                export.result()
             if interrupted:
                 raise KeyboardInterrupt
         snapshot.unlink()
