@@ -105,7 +105,7 @@ def _take(cwd: Path) -> DistrictKernel:
             km.close()
     km = DistrictKernel(kernel_name=KERNEL)
     run_sync(km.start_kernel)(cwd=str(cwd), extra_arguments=[
-        f"--IPKernelApp.exec_lines={PRELOAD}", "--IPKernelApp.log_level=ERROR"])  # no TCP warning on screen
+        f"--IPKernelApp.exec_lines={PRELOAD}", "--IPKernelApp.log_level=CRITICAL"])  # no warnings on screen
     return km
 
 
