@@ -121,13 +121,16 @@ def test_dashboard_shows_map_ranking_and_filters(voila_url, page):
     assert "Ambito Cremasco" in text and "Classifica dei comuni" in text
     assert "Domande per il laboratorio" in text
     assert not re.search(r"Traceback|Error|Errore", text)
+    page.wait_for_function("document.querySelector('.vega-embed')"
+                           ".querySelectorAll(\"path[aria-roledescription='geoshape']\").length >= 48", timeout=30_000)
     comuni_drawn = page.locator(".vega-embed").first.locator("path[aria-roledescription='geoshape']").count()
     assert comuni_drawn == 48
     page.select_option(".widget-dropdown select >> nth=0", label="Reddito imponibile medio per contribuente")
     page.wait_for_selector("h2:has-text('Reddito imponibile medio per contribuente, 2023')", timeout=30_000)
     page.select_option(".widget-dropdown select >> nth=1", label="2018")
     page.wait_for_selector("h2:has-text('Reddito imponibile medio per contribuente, 2018')", timeout=30_000)
-    assert page.locator(".vega-embed svg").count() >= 3  # map, ranking, trend
+    page.wait_for_function("document.querySelectorAll('.vega-embed svg').length >= 3",  # map, ranking, trend
+                           timeout=30_000)
     assert page.blocked == []
 
 

@@ -245,6 +245,6 @@ def test_services_page_in_voila(voila_url, page):
     page.locator(".widget-dropdown select").first.select_option("anziani")
     page.wait_for_selector("h2:has-text('anziani')", timeout=60_000)
     page.wait_for_selector(".wb-griglia svg", timeout=60_000)
-    assert page.locator("text=Bisogno alto, offerta bassa").count() > 0
-    assert page.locator("text=Dati dimostrativi").count() > 0
+    page.wait_for_selector("text=Bisogno alto, offerta bassa", timeout=30_000)
+    page.wait_for_selector("text=Dati dimostrativi", timeout=30_000)
     assert page.blocked == []
