@@ -22,19 +22,16 @@ def workspace_path(path: str | Path | None) -> Path:
     return Path(path or os.environ.get(WORKSPACE_ENV) or DEMO / "cremasco")
 
 
-_LOADED: dict[Path, tuple] = {}  # folder -> (file signature, workspace, problems): the last workspace loaded
+_last: tuple | None = None  # (folder, file signature, workspace, problems) of the last workspace loaded
 
 
 def _signature(folder: Path) -> tuple:
     return tuple(sorted((p.name, s.st_size, s.st_mtime_ns) for p in folder.iterdir() if (s := p.stat())))
 
 
-def _snapshot(folder: Path) -> tuple | None:
+def _validated_by_runner() -> tuple | None:
     path = os.environ.get(SNAPSHOT_ENV)
-    if not path or not Path(path).is_file():
-        return None
-    saved_folder, *entry = pickle.loads(Path(path).read_bytes())
-    return tuple(entry) if saved_folder == folder else None
+    return pickle.loads(Path(path).read_bytes()) if path and Path(path).is_file() else None
 
 
 def _check(path: Path) -> tuple[Workspace | None, list]:
@@ -43,16 +40,14 @@ def _check(path: Path) -> tuple[Workspace | None, list]:
     The notebooks of a run share a kernel, and the runner has already validated the workspace
     (:func:`validate_for_kernel`): the workspace is loaded once per run.
     """
+    global _last
     folder = path.resolve()
     if not folder.is_dir():
         return check_workspace(folder)
-    signature = _signature(folder)
-    cached = _LOADED.get(folder) or _snapshot(folder)
-    if cached is None or cached[0] != signature:
-        cached = (signature, *check_workspace(folder))
-    _LOADED.clear()  # a batch kernel moves on to other districts: keep one workspace in memory
-    _LOADED[folder] = cached
-    return cached[1], cached[2]
+    key = (folder, _signature(folder))
+    entry = next((e for e in (_last, _validated_by_runner()) if e and e[:2] == key), None)
+    _last = entry or (*key, *check_workspace(folder))
+    return _last[2], _last[3]
 
 
 def validate_for_kernel(path: str | Path, target: Path) -> Workspace:
@@ -61,11 +56,10 @@ def validate_for_kernel(path: str | Path, target: Path) -> Workspace:
     ``target`` is the file named by ``WORKBENCH_SPAZIO_VALIDATO`` in the kernel's environment.
     Raises :class:`WorkspaceInvalid` listing every problem.
     """
-    folder = Path(path).resolve()
-    workspace, problems = _check(folder)
+    workspace, problems = _check(Path(path))
     if workspace is None:
         raise WorkspaceInvalid(problems)
-    target.write_bytes(pickle.dumps((folder, *_LOADED[folder])))
+    target.write_bytes(pickle.dumps(_last))
     return workspace
 
 

@@ -53,9 +53,6 @@ STEPS = (
     Step("04_laboratorio.ipynb", ("laboratorio.ipynb", "facilitatore.ipynb"), "Laboratorio: note, voti e valutazioni"),
 )
 
-KERNEL = "python3"
-
-
 class RunFailed(WorkbenchError):
     """A notebook failed: which one, which cell, and the error in Italian."""
 
@@ -116,18 +113,19 @@ def _execute(step: Step, params: dict, report_dir: Path, progress: bool, km) -> 
     km.fresh()
     try:
         pm.execute_notebook(str(NOTEBOOKS / step.notebook), str(output), parameters=params,
-                            kernel_name=KERNEL, progress_bar=progress, km=km, request_save_on_cell_execute=False)
+                            kernel_name=km.kernel_name, progress_bar=progress, km=km,
+                            request_save_on_cell_execute=False)
     except pm.PapermillExecutionError as exc:
         raise RunFailed(step.notebook, exc.exec_count, f"{exc.ename}: {exc.evalue}", output) from None
     return output
 
 
-def _prepare_dashboard(step: Step, target: Path) -> None:
+def _prepare_dashboard(step: Step, target: Path, kernel_name: str) -> None:
     import papermill as pm
 
     for dashboard in step.dashboards:
         pm.execute_notebook(str(NOTEBOOKS / "cruscotti" / dashboard), str(target / dashboard),
-                            parameters={"cartella_dati": "."}, prepare_only=True, kernel_name=KERNEL,
+                            parameters={"cartella_dati": "."}, prepare_only=True, kernel_name=kernel_name,
                             progress_bar=False)
 
 
@@ -188,7 +186,7 @@ def run_district(workspace: str | Path, reports: str | Path, parameters: dict | 
                     shutil.copyfile(exc.saved, kept)
                     raise RunFailed(exc.notebook, exc.cell, exc.error, kept) from None
                 export_html(executed, executed.with_suffix(".html"))
-                _prepare_dashboard(step, tmp / "cruscotti")
+                _prepare_dashboard(step, tmp / "cruscotti", km.kernel_name)
             if interrupted:
                 raise KeyboardInterrupt
         snapshot.unlink()
