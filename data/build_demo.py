@@ -6,7 +6,6 @@ Everything written is real public data (ISTAT, MEF, openpolis), only reshaped.
 
 from __future__ import annotations
 
-import shutil
 import sys
 from pathlib import Path
 
@@ -448,10 +447,6 @@ def main() -> None:
                     sorted(province["sub_ambito"].unique()))
     write_demo_services()
     write_demo_network()
-    registry = read("comuni_italia_istat.csv")[["codice_istat", "denominazione", "sigla_provincia",
-                                                  "codice_regione", "regione", "popolazione_2023"]]
-    registry.to_csv(ROOT / "reference" / "comuni_italia.csv", index=False)
-    shutil.copyfile(REAL / "limits_R_3_municipalities.topo.json", ROOT / "geo" / "lombardia.topo.json")
     print("Dati dimostrativi scritti in", ROOT / "demo")
 
 

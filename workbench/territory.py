@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import difflib
 import json
+import re
+import unicodedata
 from functools import lru_cache
 from pathlib import Path
 
@@ -10,7 +13,8 @@ import pandas as pd
 
 from .paths import GEO, REFERENCE
 
-__all__ = ["registry", "boundaries", "topojson_features", "rewind"]
+__all__ = ["registry", "predecessors", "boundaries", "find_comune", "province_comuni", "describe",
+           "topojson_features", "rewind"]
 
 CODE_PROPERTIES = ("com_istat_code", "istat", "pro_com_t", "PRO_COM_T", "codice_istat")
 
@@ -98,30 +102,170 @@ def _code(properties: dict) -> str | None:
     return None
 
 
-@lru_cache(maxsize=8)
+@lru_cache(maxsize=32)
 def _source_features(path: Path) -> dict[str, dict]:
     data = json.loads(path.read_text(encoding="utf-8"))
     features = topojson_features(data) if data.get("type") == "Topology" else data.get("features", [])
     return {code: f["geometry"] for f in features if (code := _code(f.get("properties", {})))}
 
 
+@lru_cache(maxsize=1)
+def predecessors() -> dict[str, tuple[str, ...]]:
+    """Former ISTAT codes of today's comuni created by mergers or moved to another province.
+
+    Derived by ``data/build_reference.py`` from the sources (rule in ``data/README.md``).
+
+    >>> predecessors()["013256"]
+    ('013199', '013228')
+    """
+    frame = pd.read_csv(REFERENCE / "predecessori.csv", dtype=str, keep_default_na=False)
+    return {code: tuple(group) for code, group in frame.groupby("codice_istat")["predecessore"]}
+
+
+def _region_file(code: str) -> Path | None:
+    region = _regions().get(code)
+    path = GEO / f"R{region}.topo.json" if region else None
+    return path if path and path.is_file() else None
+
+
+@lru_cache(maxsize=1)
+def _regions() -> dict[str, str]:
+    reg = registry()
+    return dict(zip(reg["codice_istat"], reg["codice_regione"]))
+
+
+def _merged(parts: list[dict]) -> dict:
+    """One MultiPolygon from the polygons of several comuni (a merged comune drawn from its predecessors)."""
+    polygons = []
+    for geometry in parts:
+        polygons += [geometry["coordinates"]] if geometry["type"] == "Polygon" else geometry["coordinates"]
+    return {"type": "MultiPolygon", "coordinates": polygons}
+
+
+def _bundled(code: str) -> dict | None:
+    """The geometry of a comune from the bundled region files, or from its predecessors' when all are there."""
+    path = _region_file(code)
+    if path is None:
+        return None
+    geometries = _source_features(path)
+    if code in geometries:
+        return geometries[code]
+    parts = [geometries.get(old) for old in predecessors().get(code, ())]
+    return _merged(parts) if parts and all(parts) else None
+
+
 def boundary_sources(workspace: Path | None = None) -> list[Path]:
-    """Boundary files in priority order: the workspace's own, then the bundled ones in ``data/geo``."""
-    own = sorted(workspace.glob("confini*.*json")) if workspace else []
-    bundled = sorted(GEO.glob("*.geojson")) + sorted(GEO.glob("*.topo.json"))
-    return own + bundled
+    """The workspace's own boundary files (``confini*.geojson`` / ``confini*.topo.json``), in priority order."""
+    return sorted(workspace.glob("confini*.*json")) if workspace else []
 
 
 def boundaries(codes: dict[str, str], workspace: Path | None = None) -> tuple[dict, list[str]]:
-    """GeoJSON of the given comuni ``{istat: name}``; returns (FeatureCollection, codes not found)."""
+    """GeoJSON of the given comuni ``{istat: name}``; returns (FeatureCollection, codes not found).
+
+    A district's own boundary files win; then the bundled region of each comune (read on demand). A comune
+    created by a merger after the boundaries were published is drawn from its predecessors when they are all
+    in the files; otherwise it is returned among the codes not found.
+
+    >>> fc, missing = boundaries({"019035": "Crema", "013256": "Uggiate con Ronago", "012144": "Bardello"})
+    >>> [f["properties"]["istat"] for f in fc["features"]], missing
+    (['013256', '019035'], ['012144'])
+    """
     found: dict[str, dict] = {}
     for source in boundary_sources(workspace):
         geometries = _source_features(source)
-        for code in codes.keys() - found.keys():
-            if code in geometries:
-                found[code] = rewind(geometries[code])
-        if len(found) == len(codes):
-            break
-    features = [{"type": "Feature", "properties": {"istat": c, "comune": codes[c]}, "geometry": g}
+        found.update({code: geometries[code] for code in codes.keys() - found.keys() if code in geometries})
+    for code in codes.keys() - found.keys():
+        if (geometry := _bundled(code)) is not None:
+            found[code] = geometry
+    features = [{"type": "Feature", "properties": {"istat": c, "comune": codes[c]}, "geometry": rewind(g)}
                 for c, g in sorted(found.items())]
     return {"type": "FeatureCollection", "features": features}, sorted(codes.keys() - found.keys())
+
+
+def _key(name: str) -> str:
+    """A comune's name for matching: no case, accents, apostrophes, spaces or hyphens.
+
+    >>> _key("Sant'Angelo Lodigiano") == _key("SANT ANGELO LODIGIANO") == _key("Santangelo lodigiano")
+    True
+    >>> _key("Cantù") == _key("Cantu'")
+    True
+    """
+    text = unicodedata.normalize("NFKD", name.casefold())
+    return "".join(ch for ch in text if ch.isalnum())
+
+
+@lru_cache(maxsize=1)
+def _name_index() -> dict[str, tuple[str, ...]]:
+    """Matching key -> ISTAT codes, for the Italian name, the other-language name and both joined."""
+    reg = registry()
+    index: dict[str, set[str]] = {}
+    for code, name, other in zip(reg["codice_istat"], reg["denominazione"], reg["denominazione_altra_lingua"]):
+        for variant in {name, other, f"{name}{other}", f"{other}{name}"} - {""}:
+            index.setdefault(_key(variant), set()).add(code)
+    return {k: tuple(sorted(v)) for k, v in index.items()}
+
+
+_SIGLA = re.compile(r"^(?P<name>.*?)\s*\((?P<sigla>[A-Za-z]{2})\)\s*$")
+
+
+def describe(code: str) -> str:
+    """«Nome (SIGLA)» of a comune, as used in messages.
+
+    >>> describe("019035")
+    'Crema (CR)'
+    """
+    row = registry().set_index("codice_istat").loc[code]
+    return f"{row['denominazione']} ({row['sigla_provincia']})"
+
+
+def find_comune(entry: str) -> tuple[str | None, str]:
+    """The ISTAT code of one comune written as a code or a name; returns (code or None, Italian reason).
+
+    Names are matched ignoring case, accents, apostrophes and spaces, in Italian, in the other official language
+    or both (``Bolzano``, ``Bozen``, ``Bolzano/Bozen``); a province in brackets settles names shared by several
+    comuni (``Castro (LE)``). Codes may have lost their leading zeros (``19035``).
+
+    >>> find_comune("bozen")
+    ('021008', '')
+    >>> print(find_comune("Castro")[1])
+    «Castro» è il nome di più comuni: Castro (BG) 016065, Castro (LE) 075096. Scrivi la provincia fra parentesi, es. «Castro (BG)», o il codice ISTAT.
+    >>> find_comune("Cremma")[1]
+    '«Cremma» non è un comune italiano. Forse intendevi: Crema (CR), Cremia (CO), Carema (TO)?'
+    """
+    text = " ".join(str(entry).split())
+    reg = registry()
+    if text.isdigit() and len(text) <= 6:
+        code = text.zfill(6)
+        if code in _regions():
+            return code, ""
+        return None, f"«{text}» non è il codice ISTAT di un comune in vigore."
+    sigla = None
+    if match := _SIGLA.match(text):
+        text, sigla = match["name"], match["sigla"].upper()
+    parts = [p for p in re.split(r"\s*/\s*", text) if p]
+    candidates = set.intersection(*(set(_name_index().get(_key(p), ())) for p in parts)) if parts else set()
+    if sigla:
+        provinces = dict(zip(reg["codice_istat"], reg["sigla_provincia"]))
+        candidates = {c for c in candidates if provinces[c] == sigla}
+    if len(candidates) == 1:
+        return candidates.pop(), ""
+    if candidates:
+        listed = ", ".join(f"{describe(c)} {c}" for c in sorted(candidates, key=describe))
+        example = describe(min(candidates, key=describe))
+        return None, (f"«{entry}» è il nome di più comuni: {listed}. Scrivi la provincia fra parentesi, "
+                      f"es. «{example}», o il codice ISTAT.")
+    close = difflib.get_close_matches(_key(text), _name_index().keys(), n=3, cutoff=0.75)
+    hints = list(dict.fromkeys(describe(c) for k in close for c in _name_index()[k]))  # closest first
+    where = f" nella provincia {sigla}" if sigla else ""
+    return None, f"«{entry}» non è un comune italiano{where}." + (
+        f" Forse intendevi: {', '.join(hints)}?" if hints else "")
+
+
+def province_comuni(sigla: str) -> list[str]:
+    """ISTAT codes of the comuni of a province (``NA`` is Napoli), in registry order.
+
+    >>> len(province_comuni("CR")), len(province_comuni("na"))
+    (113, 92)
+    """
+    reg = registry()
+    return reg.loc[reg["sigla_provincia"] == sigla.strip().upper(), "codice_istat"].tolist()
