@@ -38,6 +38,19 @@ def cmd_verifica(args) -> int:
     return 0
 
 
+def cmd_nuovo(args) -> int:
+    from .starter import create_workspace, members_from
+
+    members = members_from(args.comuni, args.provincia, args.da_file)
+    written = create_workspace(args.cartella, args.nome, members, overwrite=args.sovrascrivi)
+    folder = written[0].parent
+    n = len(members.table)
+    print(f"Creata la cartella del distretto «{args.nome}» in {folder}: {n} {'comune' if n == 1 else 'comuni'}, "
+          "indicatori ISTAT e MEF, modelli Excel delle tabelle facoltative in «modelli/».")
+    print(f"Prossimi passi: `workbench verifica {args.cartella}`, poi `workbench esegui {args.cartella} --out report`.")
+    return 0
+
+
 def cmd_esegui(args) -> int:
     from .batch import find_workspaces, run_batch, run_one, summary_table
 
@@ -138,6 +151,18 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("verifica", help="verifica la cartella di un distretto ed elenca tutti i problemi")
     p.add_argument("cartella", help="cartella del distretto (distretto.toml + tabelle)")
     p.set_defaults(func=cmd_verifica)
+
+    p = sub.add_parser("nuovo", help="crea la cartella di un nuovo distretto con i dati ISTAT e MEF dei suoi comuni")
+    p.add_argument("cartella", help="cartella da creare")
+    p.add_argument("--nome", required=True, help="nome dell'ambito, es. \"Ambito di Crema\"")
+    source = p.add_mutually_exclusive_group(required=True)
+    source.add_argument("--comuni", help="codici ISTAT o nomi dei comuni separati da virgole")
+    source.add_argument("--provincia", metavar="SIGLA", help="tutti i comuni di una provincia, es. CR o NA")
+    source.add_argument("--da-file", metavar="ELENCO", help="file CSV o Excel con una colonna di comuni (nomi o "
+                        "codici) ed eventualmente una colonna sub_ambito")
+    p.add_argument("--sovrascrivi", action="store_true", help="sostituisce i file già modificati (ne conserva una "
+                   "copia in «precedenti/»)")
+    p.set_defaults(func=cmd_nuovo)
 
     p = sub.add_parser("esegui", help="esegue i notebook con papermill e produce il report")
     p.add_argument("cartelle", nargs="+", help="una o più cartelle di distretto, o cartelle che le contengono")

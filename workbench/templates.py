@@ -33,8 +33,9 @@ def _typed(example: str, kind: str):
     return example
 
 
-def write_template(table: Table, target: Path) -> Path:
-    """One workbook: the table's header with an example row, and a sheet explaining each column."""
+def write_template(table: Table, target: Path, example: bool = True) -> Path:
+    """One workbook: the table's header (with an example row unless ``example`` is false) and a sheet
+    explaining each column."""
     from openpyxl import Workbook
     from openpyxl.styles import Font, PatternFill
 
@@ -42,11 +43,16 @@ def write_template(table: Table, target: Path) -> Path:
     sheet = book.active
     sheet.title = table.name
     sheet.append([c.name for c in table.columns])
-    sheet.append([_typed(c.example, c.kind) for c in table.columns])
+    if example:
+        sheet.append([_typed(c.example, c.kind) for c in table.columns])
     for cell in sheet[1]:
         cell.font, cell.fill = Font(bold=True, color="FFFFFF"), PatternFill("solid", fgColor="1F4E79")
-    for cell in sheet[2]:
-        cell.number_format = "@"  # text: keeps leading zeros of ISTAT codes
+        for cell in sheet[2]:
+            cell.number_format = "@"  # text: keeps leading zeros of ISTAT codes
+    else:  # empty template: the ISTAT code columns are text, so Excel keeps the leading zeros typed in
+        for i, column in enumerate(table.columns, 1):
+            for row in range(2, 501) if column.kind == "istat" else ():
+                sheet.cell(row, i).number_format = "@"
     for i, column in enumerate(table.columns, 1):
         sheet.column_dimensions[sheet.cell(1, i).column_letter].width = max(14, len(column.name) + 4)
     guide = book.create_sheet("istruzioni")
@@ -55,7 +61,8 @@ def write_template(table: Table, target: Path) -> Path:
         guide.append([c.name, "sì" if c.required else "no", c.doc, c.rule])
     guide.append([])
     guide.append(["Solo dati aggregati: niente nomi di persone, codici fiscali o date di nascita. "
-                  "Il primo foglio è quello letto dal workbench; cancella la riga di esempio."])
+                  "Il primo foglio è quello letto dal workbench"
+                  + ("; cancella la riga di esempio." if example else ".")])
     book.save(target)
     return target
 
