@@ -18,7 +18,7 @@ import os
 import re
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import __version__
@@ -55,6 +55,16 @@ class Outcome:
     notebooks: str = ""    # "4/4" when done; the failing notebook otherwise
     error: str = ""        # Italian, one line
     attempts: int = 1
+    unavailable: list[str] = field(default_factory=list)  # "title (reason)" of the readings not available
+
+    def read_steps(self, report: Path) -> None:
+        """Fill ``notebooks`` ("3/4") and ``unavailable`` from the district's manifest."""
+        from .manifest import DONE, read_manifest
+
+        steps = (read_manifest(report) or {}).get("passi", [])
+        done = sum(s["stato"] == DONE for s in steps)
+        self.notebooks = f"{done}/{len(steps)}"
+        self.unavailable = [f"{s['titolo']} ({s.get('motivo', '')})" for s in steps if s["stato"] != DONE]
 
     @property
     def failed(self) -> bool:
@@ -170,7 +180,7 @@ def run_one(workspace: str | Path, reports: str | Path, parameters: dict | None 
     Skips the district when ``REPORTS/<district>/manifest.json`` records the same :func:`input_hash`.
     Retries once when the kernel's ports were taken (``ZMQError: Address already in use``).
     """
-    from .runner import STEPS, RunFailed, run_district
+    from .runner import RunFailed, run_district
 
     workspace, reports = Path(workspace).resolve(), Path(reports).resolve()
     outcome = Outcome(workspace.name, str(workspace), FAILED)
@@ -178,12 +188,13 @@ def run_one(workspace: str | Path, reports: str | Path, parameters: dict | None 
     try:
         digest = input_hash(workspace, parameters)
         if not force and _recorded_hash(reports / workspace.name) == digest:
-            outcome.status, outcome.notebooks = SKIPPED, f"{len(STEPS)}/{len(STEPS)}"
+            outcome.status = SKIPPED
+            outcome.read_steps(reports / workspace.name)
             return outcome
         for attempt in (1, 2):
             outcome.attempts = attempt
             try:
-                run_district(workspace, reports, parameters, progress=progress, log=log or (lambda *_: None),
+                report = run_district(workspace, reports, parameters, progress=progress, log=log or (lambda *_: None),
                              input_hash=digest, keep_kernel=True)
                 break
             except RunFailed:
@@ -192,7 +203,8 @@ def run_one(workspace: str | Path, reports: str | Path, parameters: dict | None 
                 if attempt == 2 or not _address_in_use(exc):
                     raise
                 time.sleep(1.0)
-        outcome.status, outcome.notebooks = DONE, f"{len(STEPS)}/{len(STEPS)}"
+        outcome.status = DONE
+        outcome.read_steps(report)
     except RunFailed as exc:
         where = f"cella {exc.cell}: " if exc.cell is not None else ""
         outcome.notebooks = exc.notebook
@@ -233,6 +245,9 @@ def summary_table(outcomes: list[Outcome]) -> str:
     done = sum(o.status == DONE for o in outcomes)
     skipped = sum(o.status == SKIPPED for o in outcomes)
     failed = sum(o.failed for o in outcomes)
+    notes = [f"  {o.district}: non disponibile «{u}»" for o in outcomes for u in o.unavailable]
+    if notes:
+        lines += ["", "Letture non disponibili (mancano tabelle facoltative; modelli Excel in templates/):", *notes]
     lines.append(f"\n{len(outcomes)} distretti: {done} completati, {skipped} invariati, {failed} con errori.")
     return "\n".join(lines)
 

@@ -13,7 +13,6 @@ notebook succeeded: a failed or interrupted run leaves the previous report intac
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 import shutil
 import signal
@@ -27,6 +26,7 @@ from pathlib import Path
 
 from . import __version__
 from .errors import WorkbenchError
+from .manifest import DONE, UNAVAILABLE, write_manifest
 from .paths import NOTEBOOKS
 from .nbtools import SNAPSHOT_ENV, validate_for_kernel
 
@@ -35,21 +35,38 @@ __all__ = ["Step", "STEPS", "run_district", "RunFailed", "export_html"]
 
 @dataclass(frozen=True)
 class Step:
-    """One notebook of the workflow and the dashboard built on its results."""
+    """One notebook of the workflow, the dashboards built on its results and the optional tables it needs."""
 
-    notebook: str      # in notebooks/
-    dashboard: str | tuple[str, ...]  # in notebooks/cruscotti/, copied to the report (one or several)
+    notebook: str                  # in notebooks/
+    dashboards: tuple[str, ...]    # in notebooks/cruscotti/, copied to the report
     title: str
+    needs: tuple[str, ...] = ()    # optional tables of the contract (the required ones are always there)
 
-    @property
-    def dashboards(self) -> tuple[str, ...]:
-        return (self.dashboard,) if isinstance(self.dashboard, str) else tuple(self.dashboard)
+    def missing(self, ws) -> list[str]:
+        """The tables this step needs that the workspace lacks (empty list: the step can run).
+
+        >>> STEPS[2].missing(type("W", (), {"tables": {"attori": "…"}})())
+        ['legami']
+        """
+        return [name for name in self.needs if name not in ws.tables]
+
+    def record(self, ws) -> dict:
+        """The step's entry in the manifest: ``stato`` and, when it cannot run, the reason and the templates."""
+        entry = {"notebook": self.notebook, "cruscotti": list(self.dashboards), "titolo": self.title}
+        missing = self.missing(ws)
+        if not missing:
+            return {**entry, "stato": DONE}
+        tables = " e ".join(f"«{m}»" for m in missing)
+        reason = (f"manca la tabella {tables}: compila il modello Excel e aggiungilo" if len(missing) == 1 else
+                  f"mancano le tabelle {tables}: compila i modelli Excel e aggiungili")
+        return {**entry, "stato": UNAVAILABLE, "motivo": reason + " alla cartella del distretto",
+                "modelli": [f"{m}.xlsx" for m in missing]}
 
 
 STEPS = (
     Step("01_disagio.ipynb", ("disagio.ipynb", "indice.ipynb"), "Mappa del disagio sociale e indice composito"),
-    Step("02_servizi.ipynb", "servizi.ipynb", "I servizi e la spesa sociale"),
-    Step("03_rete.ipynb", "rete.ipynb", "La rete locale del welfare"),
+    Step("02_servizi.ipynb", ("servizi.ipynb",), "I servizi e la spesa sociale", needs=("servizi",)),
+    Step("03_rete.ipynb", ("rete.ipynb",), "La rete locale del welfare", needs=("attori", "legami")),
     Step("04_laboratorio.ipynb", ("laboratorio.ipynb", "facilitatore.ipynb"), "Laboratorio: note, voti e valutazioni"),
 )
 
@@ -175,7 +192,11 @@ def run_district(workspace: str | Path, reports: str | Path, parameters: dict | 
             ws = validate_for_kernel(workspace, snapshot)  # while the kernel starts
             (tmp / "cruscotti").mkdir()
             (tmp / "report").mkdir()
-            for i, step in enumerate(STEPS, 1):
+            steps = [step.record(ws) for step in STEPS]
+            for i, (step, entry) in enumerate(zip(STEPS, steps), 1):
+                if entry["stato"] == UNAVAILABLE:
+                    log(f"[{i}/{len(STEPS)}] {ws.name}: {step.title} — non disponibile ({entry['motivo']}).")
+                    continue
                 log(f"[{i}/{len(STEPS)}] {ws.name}: {step.title}…")
                 params = {"workspace": str(workspace), "cartella_output": str(tmp / "cruscotti"),
                           "interattivo": False, **(parameters or {})}
@@ -194,9 +215,8 @@ def run_district(workspace: str | Path, reports: str | Path, parameters: dict | 
                     "versione": __version__, "hash_input": input_hash,
                     "eseguito": dt.datetime.now().isoformat(timespec="seconds"),
                     "durata_s": round(time.perf_counter() - started, 1),
-                    "passi": [{"notebook": s.notebook, "cruscotto": s.dashboard, "titolo": s.title}
-                              for s in STEPS]}
-        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
+                    "passi": steps}
+        write_manifest(tmp, manifest)
         _install(tmp, final)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-import json
 import zipfile
 from pathlib import Path
 from urllib.parse import quote
 
 from .errors import WorkbenchError
+from .manifest import DONE, read_manifest
 
 __all__ = ["districts", "build_site", "zip_site"]
 
@@ -40,15 +40,17 @@ def districts(reports: str | Path) -> list[dict]:
         raise WorkbenchError(f"La cartella dei report {reports} non esiste.")
     found = []
     for folder in sorted(p for p in reports.iterdir() if p.is_dir() and not p.name.startswith(".")):
-        try:
-            manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+        manifest = read_manifest(folder)
+        if manifest is None:
             continue
-        titles = {s["notebook"]: s.get("titolo", s["notebook"]) for s in manifest.get("passi", [])}
+        steps = manifest.get("passi", [])
+        titles = {s["notebook"]: s.get("titolo", s["notebook"]) for s in steps}
         pages = [(titles.get(p.with_suffix(".ipynb").name, p.stem), p)
                  for p in sorted((folder / "report").glob("*.html"))]
         dashboards = sorted((folder / "cruscotti").glob("*.ipynb"))
-        found.append({"folder": folder, "manifest": manifest, "pages": pages, "dashboards": dashboards})
+        unavailable = [s for s in steps if s["stato"] != DONE]
+        found.append({"folder": folder, "manifest": manifest, "pages": pages, "dashboards": dashboards,
+                      "unavailable": unavailable})
     return found
 
 
@@ -78,11 +80,17 @@ def _section(item: dict, reports: Path, port: int) -> str:
     boards = "".join(f'<li><a class="voila" href="{_voila_url(d, reports, port)}">{e(d.stem)}</a> '
                      f'<span class="meta">({e(_voila_url(d, reports, port))})</span></li>'
                      for d in item["dashboards"])
+    missing = "".join(f'<li>{e(s["titolo"])}: <span class="meta">{e(s.get("motivo", ""))} '
+                      f'(modelli: {e(", ".join(s.get("modelli", [])))}, in <code>templates/</code> o nella '
+                      f'cartella <code>modelli/</code> creata da <code>workbench nuovo</code>)</span></li>'
+                      for s in item["unavailable"])
     return (f'<section id="{e(folder.name)}"><h2>{e(m.get("distretto", folder.name))}</h2>'
             f'<p class="meta">{meta}</p>'
             f"<h3>Report (HTML, si aprono senza server)</h3><ul>{pages or '<li>nessun report HTML</li>'}</ul>"
             f"<h3>Cruscotti (con <code>workbench mostra</code> avviato)</h3>"
-            f"<ul>{boards or '<li>nessun cruscotto</li>'}</ul></section>")
+            f"<ul>{boards or '<li>nessun cruscotto</li>'}</ul>"
+            + (f'<h3>Letture non disponibili</h3><ul class="non-disponibili">{missing}</ul>' if missing else "")
+            + "</section>")
 
 
 def build_site(reports: str | Path, port: int = VOILA_PORT) -> Path:
