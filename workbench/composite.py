@@ -185,12 +185,16 @@ def goalposts(values: pd.DataFrame, weights: pd.Series | None = None) -> pd.Data
     >>> v = pd.DataFrame({"a": [1.0, 2.0, 6.0]})
     >>> goalposts(v).round(2).to_dict("records")
     [{'riferimento': 3.0, 'minimo': 1.0, 'massimo': 6.0}]
+    >>> goalposts(v, pd.Series([1.0, 1.0, None])).round(2).to_dict("records")
+    [{'riferimento': 1.5, 'minimo': 1.0, 'massimo': 6.0}]
     """
     if weights is None:
         ref = values.mean()
     else:
-        w = weights.reindex(values.index).astype("float64").to_numpy()
-        ref = pd.Series(np.average(values.to_numpy(), axis=0, weights=w), index=values.columns)
+        w = weights.reindex(values.index).astype("float64")
+        known = w.notna().to_numpy()  # a comune without population data does not weigh in the reference
+        ref = pd.Series(np.average(values.to_numpy()[known], axis=0, weights=w.to_numpy()[known]),
+                        index=values.columns)
     return pd.DataFrame({"riferimento": ref, "minimo": values.min(), "massimo": values.max()})
 
 
@@ -546,11 +550,11 @@ def _profiles(result: CompositeResult, threshold: int) -> dict[str, list[dict]]:
 def build_index_report(ws: Workspace, result: CompositeResult) -> dict:
     """Everything the index dashboard shows, JSON-serialisable, counts below the threshold suppressed."""
     from .composite_charts import index_specs
-    from .territory import boundaries
+    from .territory import district_map
 
     data = result.data
     comuni = data.comuni
-    geo, missing_geo = boundaries(dict(zip(comuni["istat"], comuni["comune"])), ws.path)
+    geo, missing_geo = district_map(comuni, ws.path)
     posts = result.goalposts
     district = goalposts(data.values, comuni["popolazione"])
     indicators = []

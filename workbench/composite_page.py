@@ -126,7 +126,8 @@ def _method_blocks(report: dict, view: dict) -> list[str]:
     blocks = [f"<h2>{html.escape(report['metodi'][method])}</h2>",
               "".join(f"<p class='wb-note'>{html.escape(n)}</p>" for n in notes),
               "<div class='wb-row'>" + chart_html(with_data(specs["mappa"][method], mappa=view["mappa"]), height=430)
-              + chart_html(with_data(specs["posizioni"], posizioni=view["posizioni"]), height=560) + "</div>",
+              + chart_html(with_data(specs["posizioni"], posizioni=view["posizioni"]), height=560) + "</div>"
+              + views.missing_boundaries_note(report),
               views.table_html(view["classifica"], "Classifica dei comuni (1 = più disagio) e solidità della posizione")]
     if view["esclusi"]:
         blocks.append("<div class='wb-warning'><b>Comuni senza indice.</b> "

@@ -75,6 +75,18 @@ class Table:
         return next(c for c in self.columns if c.name == name)
 
 
+def _check_population(frame, tables, file) -> list:
+    """A comune without population is kept, with a warning saying what it changes."""
+    from .errors import Code, Problem
+
+    missing = frame[frame["popolazione"].isna()]
+    return [Problem(Code.RULE, file=file, row=int(r), column="popolazione", value="", warning=True,
+                    detail=(f"Popolazione mancante per {name}: il comune resta in tabelle e classifiche ma non pesa "
+                            "nelle medie ponderate dell'ambito né nella spesa ripartita per residenti."),
+                    hint="Se la conosci, inserisci la popolazione residente al 1° gennaio (fonte ISTAT).")
+            for name, r in zip(missing["comune"], missing["_riga"])]
+
+
 def _istat(doc="Codice ISTAT del comune", ref=("comuni", "istat")) -> Column:
     return Column("istat", "istat", doc, "019035", references=ref)
 
@@ -84,7 +96,9 @@ COMUNI = Table(
     (
         _istat(ref=None),
         Column("comune", "text", "Nome del comune", "Crema"),
-        Column("popolazione", "count", "Residenti al 1° gennaio dell'anno di riferimento", "34.000"),
+        Column("popolazione", "count", "Residenti al 1° gennaio dell'anno di riferimento (se manca: il comune resta "
+               "in tabelle e classifiche ma non pesa nelle medie ponderate né nella spesa ripartita per residenti)",
+               "34.000", nullable=True),
         Column("sub_ambito", "text", "Sub-ambito o distretto di appartenenza", "Crema città",
                required=False, nullable=True),
         Column("pop_0_17", "count", "Residenti con meno di 18 anni", "5.100", required=False, nullable=True),
@@ -92,6 +106,7 @@ COMUNI = Table(
         Column("pop_65_piu", "count", "Residenti con 65 anni e più", "8.400", required=False, nullable=True),
     ),
     key=("istat",),
+    checks=(_check_population,),
 )
 
 INDICATORI = Table(

@@ -10,7 +10,7 @@ from . import fmt
 from .charts import indicator_specs
 from .indicators import DEFAULT_MIN_POPULATION, MIN_EVENTS, trend, yearly_values
 from .privacy import suppress
-from .territory import boundaries
+from .territory import district_map
 from .workspace import Workspace
 
 __all__ = ["build_report", "guiding_questions"]
@@ -80,7 +80,7 @@ def build_report(ws: Workspace, min_population: int = DEFAULT_MIN_POPULATION) ->
     """
     meta = ws.table("indicatori_meta").set_index("indicatore")
     comuni = ws.table("comuni")
-    geo, missing_geo = boundaries(dict(zip(comuni["istat"], comuni["comune"])), ws.path)
+    geo, missing_geo = district_map(comuni, ws.path)
     indicators = []
     for code in meta.index:
         per_year = yearly_values(ws, code, min_population)

@@ -97,7 +97,10 @@ def _weighted(frame: pd.DataFrame) -> float:
     if valid["numeratore"].notna().all() and valid["denominatore"].notna().all() and valid["denominatore"].sum():
         scale = rate_scale(valid["valore"], valid["numeratore"], valid["denominatore"])
         return float(valid["numeratore"].sum() / valid["denominatore"].sum() * scale)
-    return float(np.average(valid["valore"], weights=valid["popolazione"].astype(float)))
+    weighted = valid[valid["popolazione"].notna()]  # a comune without population data does not weigh
+    if weighted.empty or not weighted["popolazione"].sum():
+        return float("nan")
+    return float(np.average(weighted["valore"], weights=weighted["popolazione"].astype(float)))
 
 
 def district_averages(values: pd.DataFrame) -> pd.DataFrame:

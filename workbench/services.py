@@ -460,7 +460,7 @@ def build_report(ws, year: int | None = None, rule: str = "popolazione", need: d
                  areas: list[str] | None = None) -> dict:
     """Everything the services dashboard shows, computed and privacy-suppressed (JSON-serialisable)."""
     from .services_charts import service_specs
-    from .territory import boundaries
+    from .territory import district_map
 
     comuni = ws.table("comuni")
     synthetic = ws.is_synthetic("servizi")
@@ -473,7 +473,7 @@ def build_report(ws, year: int | None = None, rule: str = "popolazione", need: d
                 "messaggio": "Questa cartella non contiene la tabella «servizi»: aggiungi servizi.csv o "
                              "servizi.xlsx (modello in templates/servizi.xlsx) e riesegui."}
     t = compute_tables(ws, year, rule, need, areas)
-    geo, missing_geo = boundaries(dict(zip(comuni["istat"], comuni["comune"])), ws.path)
+    geo, missing_geo = district_map(comuni, ws.path)
     values = suppress(t["per_comune"], ws.threshold, COUNTS, TOTALS)
     averages_ = suppress(t["medie"], ws.threshold, COUNTS)
     questions = guiding_questions(t["griglia"], t["mix"], t["variazione"], t["ricomposizione"],

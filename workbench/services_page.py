@@ -170,7 +170,7 @@ def services_sections(report: dict, area: str = ALL_AREAS, sub_ambito: str | Non
                   + "</div><div class='wb-classifica'>"
                   + chart_html(with_data(_titled(specs["classifica"], "Classifica dei comuni"),
                                          classifica=view["classifica"], media=view["media"]))
-                  + "</div></div>")
+                  + "</div></div>" + views.missing_boundaries_note(report))
     info = view["griglia_info"]
     if info and view["griglia"]:
         blocks.append(

@@ -74,8 +74,9 @@ def reference_indicators(codes: set[str]) -> pd.DataFrame:
     Counts carry their numerator and denominator, so intervals and the small-count rule apply to them.
 
     >>> table = reference_indicators({"019035"})
-    >>> table.loc[table["indicatore"] == "quota_75_piu", ["valore", "numeratore", "denominatore"]].iloc[0].tolist()
-    [12.866, 4278, 33250]
+    >>> row = table.loc[table["indicatore"] == "quota_75_piu"].iloc[0]
+    >>> float(row["valore"]), int(row["numeratore"]), int(row["denominatore"])
+    (14.243, 4812, 33786)
     """
     demo = _read("demografia_2023.csv", codes)
     tot, old = demo["pop_totale"], demo["pop_65_piu"]

@@ -13,7 +13,7 @@ import pandas as pd
 
 from .paths import GEO, REFERENCE
 
-__all__ = ["registry", "predecessors", "boundaries", "find_comune", "province_comuni", "describe",
+__all__ = ["registry", "predecessors", "boundaries", "district_map", "find_comune", "province_comuni", "describe",
            "topojson_features", "rewind"]
 
 CODE_PROPERTIES = ("com_istat_code", "istat", "pro_com_t", "PRO_COM_T", "codice_istat")
@@ -269,3 +269,17 @@ def province_comuni(sigla: str) -> list[str]:
     """
     reg = registry()
     return reg.loc[reg["sigla_provincia"] == sigla.strip().upper(), "codice_istat"].tolist()
+
+
+def district_map(comuni: pd.DataFrame, workspace: Path | None = None) -> tuple[dict, list[str]]:
+    """Boundaries of a district's comuni (table with ``istat`` and ``comune``) and the names of those without.
+
+    The comuni without boundaries stay in every ranking and table; pages list them under the map.
+
+    >>> fc, missing = district_map(pd.DataFrame({"istat": ["012144", "019035"], "comune": ["Bardello …", "Crema"]}))
+    >>> len(fc["features"]), missing
+    (1, ['Bardello …'])
+    """
+    names = dict(zip(comuni["istat"], comuni["comune"]))
+    geo, missing = boundaries(names, workspace)
+    return geo, sorted((names[c] for c in missing), key=str.casefold)

@@ -82,3 +82,18 @@ def table_html(rows: list[dict], caption: str = "", css_class: str = "wb-table",
                    for r in rows)
     cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
     return f'<table class="{css_class}">{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
+def missing_boundaries_note(report: dict) -> str:
+    """The sentence under a map naming the comuni drawn without boundaries (empty when there are none).
+
+    >>> missing_boundaries_note({"confini_mancanti": ["Bardello con Malgesso e Bregano"]})
+    "<p class='wb-note wb-confini'>Confini non disponibili per Bardello con Malgesso e Bregano: il comune non è disegnato sulla mappa ma resta in classifiche e tabelle.</p>"
+    """
+    names = report.get("confini_mancanti") or []
+    if not names:
+        return ""
+    subject = "il comune non è disegnato" if len(names) == 1 else "i comuni non sono disegnati"
+    rest = "resta" if len(names) == 1 else "restano"
+    return (f"<p class='wb-note wb-confini'>Confini non disponibili per {html.escape(', '.join(names))}: "
+            f"{subject} sulla mappa ma {rest} in classifiche e tabelle.</p>")
