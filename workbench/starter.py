@@ -118,7 +118,7 @@ def comuni_table(members: pd.DataFrame) -> pd.DataFrame:
     frame = pd.DataFrame({"istat": codes.to_numpy(), "comune": names.reindex(codes).to_numpy(),
                           "popolazione": tot, "sub_ambito": members["sub_ambito"].to_numpy(),
                           "pop_0_17": young, "pop_18_64": tot - young - old, "pop_65_piu": old})
-    return frame.sort_values("comune", key=lambda s: s.str.casefold()).reset_index(drop=True)
+    return frame.sort_values("comune").reset_index(drop=True)
 
 
 @dataclass
