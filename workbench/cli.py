@@ -90,7 +90,7 @@ def cmd_lab(args) -> int:
 def cmd_modelli(args) -> int:
     from .templates import write_templates
 
-    for path in write_templates():
+    for path in write_templates(args.out):
         print("Scritto", path)
     return 0
 
@@ -217,7 +217,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="legami_da_questionario.csv", help="file CSV da scrivere")
     p.set_defaults(func=cmd_questionario)
 
-    p = sub.add_parser("modelli", help="rigenera i modelli Excel e la tabella del contratto dati")
+    p = sub.add_parser("modelli", help="scrive i modelli Excel delle tabelle e il contratto dei dati")
+    p.add_argument("--out", help="cartella in cui scriverli (predefinita, solo nel codice sorgente: templates/ e "
+                   "data/README.md)")
     p.set_defaults(func=cmd_modelli)
     return parser
 

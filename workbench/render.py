@@ -28,8 +28,9 @@ def bundle_path() -> Path:
     """Where the JavaScript bundle is cached (built once per installed vl-convert version)."""
     import importlib.metadata as md
 
-    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "welfare-workbench"
-    return cache / f"vega-bundle-{md.version('vl-convert-python')}.js"
+    from .paths import CACHE
+
+    return CACHE / f"vega-bundle-{md.version('vl-convert-python')}.js"
 
 
 @lru_cache(maxsize=1)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from .errors import WorkbenchError
 from .nbtools import WORKSPACE_ENV
-from .paths import NOTEBOOKS, TEMPLATES
+from .paths import CACHE, NOTEBOOKS, TEMPLATES
 from .render import STATIC_ENV, install_bundle
 
 __all__ = ["voila_command", "serve_dashboards", "open_lab", "dashboard_root"]
@@ -31,12 +31,25 @@ def dashboard_root(reports: Path) -> Path:
     return districts[0] / "cruscotti" if len(districts) == 1 else reports
 
 
+def template_root() -> Path:
+    """A copy of our Voila template in the user's cache, with the vega bundle as a static file.
+
+    The shipped template is only read (an installed package is never written to).
+    """
+    import shutil
+
+    from . import __version__
+
+    root = CACHE / f"jupyter-{__version__}"
+    shutil.copytree(TEMPLATES / "jupyter", root, dirs_exist_ok=True)
+    install_bundle(root / "voila" / "templates" / VOILA_TEMPLATE / "static")
+    return root
+
+
 def voila_env() -> dict:
     """Environment that makes Voila find our offline template, with the vega bundle as a static file."""
-    template_root = TEMPLATES / "jupyter"
-    install_bundle(template_root / "voila" / "templates" / VOILA_TEMPLATE / "static")
     env = dict(os.environ)
-    env["JUPYTER_PATH"] = os.pathsep.join(filter(None, [str(template_root), env.get("JUPYTER_PATH")]))
+    env["JUPYTER_PATH"] = os.pathsep.join(filter(None, [str(template_root()), env.get("JUPYTER_PATH")]))
     env[STATIC_ENV] = "1"
     return env
 

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import io
 import json
 import shutil
 import tempfile
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
@@ -54,8 +56,13 @@ class WorkspaceExists(WorkbenchError):
     """The target folder holds a workspace the user has edited (or files ``nuovo`` did not write)."""
 
 
+@lru_cache(maxsize=4)
+def _reference(name: str) -> pd.DataFrame:
+    return pd.read_csv(REFERENCE / name, dtype={"codice_istat": str}, keep_default_na=False, na_values=[""])
+
+
 def _read(name: str, codes: set[str]) -> pd.DataFrame:
-    frame = pd.read_csv(REFERENCE / name, dtype={"codice_istat": str}, keep_default_na=False, na_values=[""])
+    frame = _reference(name)
     return frame[frame["codice_istat"].isin(codes)]
 
 
@@ -200,8 +207,6 @@ def _config(name: str, subs: list[str]) -> str:
 
 def _files(folder: Path, members: pd.DataFrame, name: str) -> list[str]:
     """Write the workspace files into ``folder``; returns their names (relative)."""
-    from .templates import write_template
-
     comuni = comuni_table(members)
     subs = sorted({s for s in comuni["sub_ambito"] if s})
     comuni["sub_ambito"] = comuni["sub_ambito"].replace("", None)
@@ -210,10 +215,20 @@ def _files(folder: Path, members: pd.DataFrame, name: str) -> list[str]:
     reference_indicators(set(comuni["istat"])).to_csv(folder / "indicatori.csv", index=False)
     pd.DataFrame(REFERENCE_META, columns=META_COLUMNS).to_csv(folder / "indicatori_meta.csv", index=False)
     (folder / TEMPLATES_DIR).mkdir()
-    templates = [f"{TEMPLATES_DIR}/{t.name}.xlsx" for t in TABLES.values() if not t.required]
-    for table, rel in zip((t for t in TABLES.values() if not t.required), templates):
-        write_template(table, folder / rel, example=False)
+    templates = [f"{TEMPLATES_DIR}/{name}.xlsx" for name, t in TABLES.items() if not t.required]
+    for name, rel in zip((n for n, t in TABLES.items() if not t.required), templates):
+        (folder / rel).write_bytes(_empty_template(name))
     return ["distretto.toml", "comuni.csv", "indicatori.csv", "indicatori_meta.csv", *templates]
+
+
+@lru_cache(maxsize=None)
+def _empty_template(table: str) -> bytes:
+    """The empty Excel template of an optional table (built once per process)."""
+    from .templates import write_template
+
+    buffer = io.BytesIO()
+    write_template(TABLES[table], buffer, example=False)
+    return buffer.getvalue()
 
 
 def _digest(path: Path) -> str:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from .contract import CONFIG_KEYS, TABLES, Table
-from .paths import DATA, TEMPLATES
+from .errors import WorkbenchError
+from .paths import DATA, INSTALLED, TEMPLATES
 
 __all__ = ["contract_markdown", "write_templates", "write_template"]
 
@@ -33,9 +34,9 @@ def _typed(example: str, kind: str):
     return example
 
 
-def write_template(table: Table, target: Path, example: bool = True) -> Path:
+def write_template(table: Table, target, example: bool = True):
     """One workbook: the table's header (with an example row unless ``example`` is false) and a sheet
-    explaining each column."""
+    explaining each column, saved to ``target`` (a path or a binary file object), which is returned."""
     from openpyxl import Workbook
     from openpyxl.styles import Font, PatternFill
 
@@ -67,11 +68,25 @@ def write_template(table: Table, target: Path, example: bool = True) -> Path:
     return target
 
 
-def write_templates(folder: Path = TEMPLATES, readme: Path = DATA / "README.md") -> list[Path]:
-    """Regenerate every Excel template and the contract section of ``data/README.md``."""
+def write_templates(folder: Path | None = None) -> list[Path]:
+    """Write every Excel template and the contract as Markdown; returns the files written.
+
+    With no ``folder``, in a source checkout: regenerate ``templates/`` and the contract section of
+    ``data/README.md`` in place. Otherwise ``folder`` receives the workbooks and ``contratto.md`` (an installed
+    package is never written to).
+    """
+    if folder is None:
+        if INSTALLED:
+            raise WorkbenchError("Indica dove scrivere i modelli: workbench modelli --out CARTELLA.")
+        folder = TEMPLATES
+    folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     written = [write_template(t, folder / f"{t.name}.xlsx") for t in TABLES.values()]
-    text = readme.read_text(encoding="utf-8")
-    start, end = text.index(BEGIN) + len(BEGIN), text.index(END)
-    readme.write_text(text[:start] + "\n" + contract_markdown() + text[end:], encoding="utf-8")
-    return written + [readme]
+    if folder == TEMPLATES:
+        readme = DATA / "README.md"
+        text = readme.read_text(encoding="utf-8")
+        start, end = text.index(BEGIN) + len(BEGIN), text.index(END)
+        readme.write_text(text[:start] + "\n" + contract_markdown() + text[end:], encoding="utf-8")
+        return written + [readme]
+    (folder / "contratto.md").write_text("# Contratto dei dati\n\n" + contract_markdown(), encoding="utf-8")
+    return written + [folder / "contratto.md"]
