@@ -153,3 +153,24 @@ def test_sub_ambito_must_be_declared(tmp_path):
     comuni = "istat,comune,popolazione,sub_ambito\n019035,Crema,34000,Nord\n019002,Agnadello,3857,Sud\n"
     _, problems = check_workspace(make(tmp_path, distretto_toml=config, comuni_csv=comuni))
     assert only(problems, Code.NOT_ALLOWED).value == "Sud"
+
+
+def test_verifica_writes_the_problems_as_a_table_without_formulas(demo_copy, tmp_path):
+    import csv
+
+    from openpyxl import load_workbook
+
+    from workbench.cli import main
+
+    with (demo_copy / "indicatori.csv").open("a", encoding="utf-8") as f:
+        f.write("019999,2023,xx,=1+1,,\n")
+    assert main(["verifica", str(demo_copy), "--formato", "csv", "--out", str(tmp_path / "p.csv")]) == 1
+    rows = list(csv.DictReader((tmp_path / "p.csv").open(encoding="utf-8-sig")))
+    assert {(r["codice"], r["colonna"]) for r in rows} == {
+        ("NOT_NUMBER", "valore"), ("UNKNOWN_REFERENCE", "istat"), ("UNKNOWN_REFERENCE", "indicatore")}
+    assert all(r["riga"] == "1442" and r["file"] == "indicatori.csv" for r in rows)
+    assert next(r for r in rows if r["codice"] == "NOT_NUMBER")["valore"] == "'=1+1"
+    assert main(["verifica", str(demo_copy), "--formato", "xlsx", "--out", str(tmp_path / "p.xlsx")]) == 1
+    sheet = load_workbook(tmp_path / "p.xlsx").active
+    cells = [c for row in sheet.iter_rows(min_row=2) for c in row]
+    assert "=1+1" in [c.value for c in cells] and all(c.data_type != "f" for c in cells)

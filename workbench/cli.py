@@ -25,10 +25,43 @@ def _value(text: str):
         return text
 
 
+def _write_problems(problems, target: str) -> None:
+    """The problems as a CSV or Excel table (every cell is text: nothing from the input becomes a formula)."""
+    from .errors import PROBLEM_COLUMNS, problem_rows
+
+    rows = problem_rows(problems)
+    path = Path(target)
+    if path.suffix.lower() == ".xlsx":
+        from openpyxl import Workbook
+
+        book = Workbook()
+        sheet = book.active
+        sheet.title = "problemi"
+        sheet.append(list(PROBLEM_COLUMNS))
+        for i, row in enumerate(rows, 2):
+            for j, value in enumerate(row.values(), 1):
+                cell = sheet.cell(i, j, value)
+                if isinstance(value, str):
+                    cell.data_type = "s"
+        book.save(path)
+    else:
+        import csv
+
+        with path.open("w", newline="", encoding="utf-8-sig") as f:
+            writer = csv.DictWriter(f, PROBLEM_COLUMNS)
+            writer.writeheader()
+            writer.writerows({k: ("'" + v if isinstance(v, str) and v[:1] in "=+-@\t\r" and v else v)
+                              for k, v in r.items()} for r in rows)
+
+
 def cmd_verifica(args) -> int:
     from .workspace import check_workspace
 
     workspace, problems = check_workspace(args.cartella)
+    if args.formato:
+        target = args.out or f"problemi.{args.formato}"
+        _write_problems(problems, str(Path(target).with_suffix("." + args.formato)))
+        print(f"Scritti {len(problems)} problemi in {Path(target).with_suffix('.' + args.formato)}.")
     if problems:
         print(format_problems(problems))
     if workspace is None:
@@ -150,6 +183,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("verifica", help="verifica la cartella di un distretto ed elenca tutti i problemi")
     p.add_argument("cartella", help="cartella del distretto (distretto.toml + tabelle)")
+    p.add_argument("--formato", choices=("csv", "xlsx"), help="scrive anche i problemi come tabella (una riga per "
+                   "problema: livello, codice, file, riga, colonna, valore, problema, cosa fare)")
+    p.add_argument("--out", help="file della tabella dei problemi (predefinito: problemi.csv o problemi.xlsx)")
     p.set_defaults(func=cmd_verifica)
 
     p = sub.add_parser("nuovo", help="crea la cartella di un nuovo distretto con i dati ISTAT e MEF dei suoi comuni")

@@ -5,7 +5,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
-__all__ = ["Code", "Problem", "WorkbenchError", "WorkspaceInvalid", "format_problems"]
+__all__ = ["Code", "Problem", "WorkbenchError", "WorkspaceInvalid", "format_problems", "problem_rows",
+           "PROBLEM_COLUMNS"]
 
 MAX_LISTED = 200
 
@@ -131,6 +132,23 @@ def format_problems(problems: list[Problem], limit: int = MAX_LISTED) -> str:
     if len(ordered) > limit:
         lines.append(f"… e altri {len(ordered) - limit} (correggi questi e ripeti la verifica).")
     return "\n".join(lines)
+
+
+#: Columns of :func:`problem_rows` (as pandera's ``failure_cases``: one row per problem).
+PROBLEM_COLUMNS = ("livello", "codice", "file", "riga", "colonna", "valore", "problema", "cosa_fare")
+
+
+def problem_rows(problems: list[Problem]) -> list[dict]:
+    """Every problem as a table row (errors first), for ``workbench verifica --formato csv|xlsx``.
+
+    >>> problem_rows([Problem(Code.NOT_NUMBER, file="indicatori.csv", row=3, column="valore", value="abc")])[0]
+    {'livello': 'errore', 'codice': 'NOT_NUMBER', 'file': 'indicatori.csv', 'riga': 3, 'colonna': 'valore', 'valore': 'abc', 'problema': '«abc» non è un numero.', 'cosa_fare': 'Scrivi un numero (es. 1.234,5) oppure n.d. se il dato manca.'}
+    """
+    ordered = sorted(problems, key=lambda p: (p.warning, p.file, p.row or 0))
+    return [dict(zip(PROBLEM_COLUMNS, ("avviso" if p.warning else "errore", p.code.name, p.file or p.table,
+                                       p.row, p.column or "", "" if p.value is None else str(p.value),
+                                       p.message, p.what_to_do)))
+            for p in ordered]
 
 
 class WorkbenchError(Exception):
