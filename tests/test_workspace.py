@@ -164,11 +164,12 @@ def test_verifica_writes_the_problems_as_a_table_without_formulas(demo_copy, tmp
 
     with (demo_copy / "indicatori.csv").open("a", encoding="utf-8") as f:
         f.write("019999,2023,xx,=1+1,,\n")
+    excel_row = len((demo_copy / "indicatori.csv").read_text(encoding="utf-8").splitlines())
     assert main(["verifica", str(demo_copy), "--formato", "csv", "--out", str(tmp_path / "p.csv")]) == 1
     rows = list(csv.DictReader((tmp_path / "p.csv").open(encoding="utf-8-sig")))
     assert {(r["codice"], r["colonna"]) for r in rows} == {
         ("NOT_NUMBER", "valore"), ("UNKNOWN_REFERENCE", "istat"), ("UNKNOWN_REFERENCE", "indicatore")}
-    assert all(r["riga"] == "1442" and r["file"] == "indicatori.csv" for r in rows)
+    assert all(r["riga"] == str(excel_row) and r["file"] == "indicatori.csv" for r in rows)
     assert next(r for r in rows if r["codice"] == "NOT_NUMBER")["valore"] == "'=1+1"
     assert main(["verifica", str(demo_copy), "--formato", "xlsx", "--out", str(tmp_path / "p.xlsx")]) == 1
     sheet = load_workbook(tmp_path / "p.xlsx").active
