@@ -172,7 +172,7 @@ def minimal_reports(tmp_path_factory):
     root = tmp_path_factory.mktemp("minimo")
     folder = root / "varese"
     assert main(["nuovo", str(folder), "--nome", "Ambito <b>di</b> Varese", "--comuni",
-                 "Varese, Bardello con Malgesso e Bregano, Uggiate con Ronago, Gavirate"]) == 0
+                 "Varese, Bardello con Malgesso e Bregano, Uggiate con Ronago, Gavirate, Moncenisio"]) == 0
     shutil.rmtree(folder / "modelli")
     assert sorted(p.name for p in folder.iterdir() if not p.name.startswith(".")) == sorted(REQUIRED)
     reports = root / "report"
@@ -192,6 +192,8 @@ def test_required_tables_only_gets_distress_and_index_reports(minimal_reports):
     assert sorted(p.name for p in (district / "cruscotti").glob("*.ipynb")) == [
         "disagio.ipynb", "facilitatore.ipynb", "indice.ipynb", "laboratorio.ipynb"]
     assert sorted(p.name for p in (district / "report").glob("*.html")) == ["01_disagio.html", "04_laboratorio.html"]
+    for page in (district / "report").glob("*.html"):  # Moncenisio has no foreign residents: no warning shown
+        assert not re.search(r"Warning|Traceback", page.read_text(encoding="utf-8")), page.name
 
 
 @pytest.mark.slow
@@ -226,7 +228,7 @@ def test_required_tables_only_dashboards_draw_offline(minimal_reports, browser, 
         url = f"http://127.0.0.1:{port}/"
         wait_http(url)
         page = context.new_page()
-        for board, shapes in (("disagio.ipynb", 3), ("indice.ipynb", 3)):
+        for board, shapes in (("disagio.ipynb", 4), ("indice.ipynb", 4)):
             page.goto(url + "voila/render/" + board)
             page.wait_for_function("document.querySelectorAll('.vega-embed svg').length >= 2", timeout=90_000)
             page.wait_for_function(

@@ -33,8 +33,13 @@ def wilson_interval(events, population, z: float = Z95):
 
 
 def rate_scale(values, events, population) -> float:
-    """Scale of a rate (1, 100, 1000…) inferred from ``valore ≈ scale · events / population``."""
-    ratio = np.asarray(values, float) / (np.asarray(events, float) / np.asarray(population, float))
+    """Scale of a rate (1, 100, 1000…) inferred from ``valore ≈ scale · events / population``.
+
+    >>> rate_scale([12.5, 0.0], [5, 0], [40, 0])  # a comune with no events and no population is ignored
+    100.0
+    """
+    with np.errstate(divide="ignore", invalid="ignore"):  # comuni with no events or no population
+        ratio = np.asarray(values, float) / (np.asarray(events, float) / np.asarray(population, float))
     ratio = ratio[np.isfinite(ratio) & (ratio > 0)]
     if ratio.size == 0:
         return 1.0
