@@ -249,7 +249,7 @@ def _check_shares(frame, tables, file) -> list:
                 detail=(f"Le quote del servizio condiviso «{service}» ({area}, {year}) sommano a "
                         f"{parts} = {total:g}%, non a 100%."),
                 hint="Correggi le quote dei comuni che condividono il servizio perché sommino a 100."))
-        for column in ("spesa_euro", "utenti"):
+        for column in ("spesa_euro", "utenti", "compartecipazione_utenti_euro", "quota_ssn_euro"):
             if group[column].astype("Float64").nunique(dropna=False) > 1:
                 problems.append(Problem(
                     Code.RULE, file=file, row=int(first["_riga"]), column=column,
@@ -268,8 +268,10 @@ SERVIZI = Table(
     "dell'intero ambito → «istat» vuoto e «territorio» = ambito; servizio di un sub-ambito → «istat» vuoto e "
     "«territorio» = nome del sub-ambito (come in comuni.sub_ambito). I servizi d'ambito e di sub-ambito sono "
     "ripartiti fra i comuni con la regola in «riparto» (o quella scelta nel notebook 02). Servizio condiviso da "
-    "alcuni comuni → una riga per comune con la sua «quota» (%), ripetendo in ogni riga spesa e utenti "
-    "complessivi del servizio; le quote devono sommare a 100.",
+    "alcuni comuni → una riga per comune con la sua «quota» (%), ripetendo in ogni riga spesa, "
+    "compartecipazione, quota SSN e utenti complessivi del servizio; le quote devono sommare a 100. Gli importi "
+    "seguono l'indagine ISTAT sugli interventi e i servizi sociali dei comuni: «spesa_euro» è la spesa dei "
+    "comuni, al netto di quanto pagano gli utenti e il Servizio sanitario; la spesa lorda è la somma dei tre.",
     (
         Column("servizio", "text", "Nome del servizio o intervento", "Assistenza domiciliare anziani (SAD)"),
         Column("area", "choice", "Area di utenza (classificazione ISTAT)", "anziani", choices=AREAS),
@@ -284,11 +286,12 @@ SERVIZI = Table(
                "altrimenti il nome del sub-ambito servito", "ambito", required=False, nullable=True),
         Column("anno", "year", "Anno della spesa", "2023"),
         Column("utenti", "count", "Utenti (persone o nuclei) nell'anno", "120", nullable=True),
-        Column("spesa_euro", "number", "Spesa dei comuni e dell'ambito per il servizio, in euro", "250.000"),
-        Column("compartecipazione_utenti_euro", "number", "Quota pagata dagli utenti, in euro", "30.000",
-               required=False, nullable=True),
-        Column("quota_ssn_euro", "number", "Quota a carico del Servizio sanitario, in euro", "0",
-               required=False, nullable=True),
+        Column("spesa_euro", "number", "Spesa dei comuni e dell'ambito per il servizio, in euro, al netto della "
+               "compartecipazione degli utenti e della quota del Servizio sanitario", "250.000"),
+        Column("compartecipazione_utenti_euro", "number", "Quota pagata dagli utenti, in euro (non compresa in "
+               "spesa_euro)", "30.000", required=False, nullable=True),
+        Column("quota_ssn_euro", "number", "Quota a carico del Servizio sanitario, in euro (non compresa in "
+               "spesa_euro)", "0", required=False, nullable=True),
         Column("quota", "number", "Per un servizio condiviso da alcuni comuni: quota (%) del comune della riga",
                "25", required=False, nullable=True, minimum=0, maximum=100),
         Column("riparto", "choice", "Regola per ripartire fra i comuni un servizio d'ambito o di sub-ambito "
