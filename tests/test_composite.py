@@ -101,6 +101,24 @@ def test_percentile_themes_weigh_equally_when_asked():
     assert equal["tema:t1"].tolist() == pytest.approx([0, 1 / 3, 2 / 3, 1])
 
 
+def test_theme_ranks_tie_equal_sums_despite_floating_point_noise():
+    # 48 comuni, ranks (r − 1)/47: comune 0 has ranks 0/47 + 5/47 in theme t, comune 2 has 2/47 + 3/47.
+    # Equal sums, but in floating point 0/47 + 5/47 != 2/47 + 3/47: the theme rank must still tie.
+    a = np.arange(48.0)
+    b = np.array([5.0, 0, 3, 1, 2, 4] + list(range(6, 48)))
+    c = a[::-1].copy()
+    c[2] = c[0]  # same rank in theme u
+    values = pd.DataFrame({"a": a, "b": b, "c": c})
+    polarity = pd.Series({"a": 1, "b": 1, "c": 1})
+    themes = pd.Series({"a": "t", "b": "t", "c": "u"})
+    p = percentile_ranks(values, polarity)
+    assert p.loc[0, ["a", "b"]].sum() != p.loc[2, ["a", "b"]].sum()  # the noise is there
+    out = percentile_index(values, polarity, themes)
+    assert out.loc[0, "tema:t"] == out.loc[2, "tema:t"]
+    equal = percentile_index(values, polarity, themes, by_theme=True)
+    assert equal.loc[0, "somma"] == equal.loc[2, "somma"] and equal.loc[0, "indice"] == equal.loc[2, "indice"]
+
+
 # --- properties ------------------------------------------------------------------------------------
 
 @pytest.fixture

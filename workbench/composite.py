@@ -284,7 +284,8 @@ def percentile_ranks(values: pd.DataFrame, polarity: pd.Series) -> pd.DataFrame:
 
 
 def _percentile_of(scores: pd.DataFrame | pd.Series):
-    return (scores.rank(method="min") - 1) / (len(scores) - 1)
+    """Percentile rank of sums; equal sums tie whatever the order of the additions (rounded first)."""
+    return (scores.round(TIE_DIGITS).rank(method="min") - 1) / (len(scores) - 1)
 
 
 def percentile_index(values: pd.DataFrame, polarity: pd.Series, themes: pd.Series | None = None,
@@ -303,7 +304,7 @@ def percentile_index(values: pd.DataFrame, polarity: pd.Series, themes: pd.Serie
         for name, cols in themes.reindex(values.columns).groupby(themes.reindex(values.columns)).groups.items():
             theme_ranks[f"tema:{name}"] = _percentile_of(p[list(cols)].sum(axis=1))
     total = pd.DataFrame(theme_ranks).sum(axis=1) if by_theme and theme_ranks else p.sum(axis=1)
-    out["somma"] = total.round(TIE_DIGITS)  # equal sums must tie whatever the order of the additions
+    out["somma"] = total.round(TIE_DIGITS)
     out["indice"] = _percentile_of(out["somma"])
     for name, rank in theme_ranks.items():
         out[name] = rank
