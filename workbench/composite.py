@@ -39,7 +39,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import WorkbenchError
-from .indicators import DEFAULT_MIN_POPULATION, MIN_EVENTS, rate_scale, wilson_interval
+from .indicators import DEFAULT_MIN_POPULATION, MIN_EVENTS, is_proportion, scaled_interval
 from .workspace import Workspace, load_workspace
 
 __all__ = ["METHODS", "DEFAULT_BANDS", "FLAG_PERCENTILE", "IndexInput", "CompositeResult",
@@ -170,9 +170,10 @@ def prepare(ws: Workspace, indicators: list[str] | None = None, year: int | None
                                                          for c in flat)
                      + ". Non distingue i comuni e renderebbe impossibile la normalizzazione (divisione per zero): "
                      "toglilo dall'elenco degli indicatori dell'indice.")
-    info = meta.loc[codes, [c for c in ("etichetta", "unita", "fonte", "tema") if c in meta.columns]].copy()
-    if "tema" not in info:
-        info["tema"] = None
+    info = meta.loc[codes, [c for c in ("etichetta", "unita", "fonte", "tema", "tipo") if c in meta.columns]].copy()
+    for column in ("tema", "tipo"):
+        if column not in info:
+            info[column] = None
     info["tema"] = info["tema"].where(info["tema"].notna() & (info["tema"].astype(str) != ""), NO_THEME)
     info["anno"] = pd.Series(years)
     info["polarita"] = polarity
@@ -492,15 +493,14 @@ def compute_index(ws: Workspace, method: str = "ampi", reference="ambito", indic
 
 
 def rate_intervals(data: IndexInput) -> pd.DataFrame:
-    """95% Wilson intervals of the chosen values that are rates with known numerator and denominator."""
+    """95% Wilson intervals of the chosen values that are proportions with known numerator and denominator."""
     long = data.long[["istat", "indicatore", "valore", "numeratore", "denominatore"]].copy()
     long["lo"], long["hi"] = np.nan, np.nan
     ok = long["numeratore"].notna() & long["denominatore"].notna() & (long["denominatore"].astype(float) > 0)
-    for code, group in long[ok].groupby("indicatore"):
-        num, den = group["numeratore"].astype(float), group["denominatore"].astype(float)
-        scale = rate_scale(group["valore"], num, den)
-        lo, hi = wilson_interval(num, den)
-        long.loc[group.index, "lo"], long.loc[group.index, "hi"] = lo * scale, hi * scale
+    proportions = [c for c in data.meta.index if is_proportion(data.meta.loc[c, "tipo"])]
+    for code, group in long[ok & long["indicatore"].isin(proportions)].groupby("indicatore"):
+        long.loc[group.index, "lo"], long.loc[group.index, "hi"] = scaled_interval(
+            group["valore"], group["numeratore"].astype(float), group["denominatore"].astype(float))
     long["pochi_casi"] = ok & (long["numeratore"].astype(float) < MIN_EVENTS)
     return long
 
