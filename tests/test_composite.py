@@ -12,7 +12,7 @@ import pytest
 from workbench import readers
 from workbench.composite import (ampi, build_index_report, compute_index, goalposts, percentile_index,
                                  percentile_ranks, sensitivity, zscore_index)
-from workbench.composite_page import index_view
+from workbench.composite_page import index_sections, index_view
 from workbench.errors import WorkbenchError
 from workbench.workspace import load_workspace
 
@@ -234,6 +234,33 @@ def test_province_reference_and_report(demo_copy):
 
 
 # --- faster reading keeps behaviour ----------------------------------------------------------------
+
+def test_default_composite_uses_one_year_and_leaves_ivsm_out(demo_copy):
+    ws = load_workspace(demo_copy)
+    result = compute_index(ws)
+    # was: IVSM 2011, population change 2018 and five indicators of 2023 in one index
+    assert set(result.data.meta["anno"]) == {2023}
+    assert list(result.data.values.columns) == ["indice_vecchiaia", "indice_dipendenza", "quota_75_piu",
+                                                "reddito_medio", "quota_redditi_bassi"]
+    assert "indice composito" in result.data.excluded["ivsm"]
+    assert result.data.excluded["variazione_popolazione"] == "nessun valore nel 2023 (anni: 2018)"
+    assert result.data.warnings == []
+    report = json.loads(json.dumps(build_index_report(ws, result)))
+    assert report["anni"] == [2023]
+    html = "".join(index_sections(report))
+    assert "Anno dei dati: 2023" in html and "Indicatori fuori dall" in html and "media dei valori dei comuni" in html
+
+
+def test_choosing_ivsm_or_mixed_years_warns(demo_copy):
+    ws = load_workspace(demo_copy)
+    result = compute_index(ws, indicators=["ivsm", "quota_75_piu", "reddito_medio"])
+    assert len(result.data.warnings) == 2
+    assert "«ivsm» è un indice composito" in result.data.warnings[0]
+    assert "ivsm 2011, quota_75_piu 2023, reddito_medio 2023" in result.data.warnings[1]
+    report = json.loads(json.dumps(build_index_report(ws, result)))
+    html = "".join(index_sections(report))
+    assert "Anni dei dati diversi tra gli indicatori: 2011, 2023." in html and html.count("wb-warning") >= 2
+
 
 def test_arrow_reader_matches_pandas_reader(demo_copy, monkeypatch):
     path = demo_copy / "indicatori.csv"
