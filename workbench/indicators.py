@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from statistics import NormalDist
 
 import numpy as np
 import pandas as pd
@@ -17,7 +18,7 @@ __all__ = ["indicator_values", "yearly_values", "wilson_interval", "rate_scale",
 MIN_EVENTS = 20
 #: Comuni with fewer residents than this are flagged as small (parameter of notebook 01).
 DEFAULT_MIN_POPULATION = 1000
-Z95 = 1.959964
+Z95 = NormalDist().inv_cdf(0.975)  # 1.959963984540054, as scipy and statsmodels use
 #: How a district value is computed (``metodo``), as stated on pages and in reports.
 MEANS = {
     "tasso": "tasso complessivo dell'ambito: somma dei casi dei comuni / somma della loro popolazione di riferimento",
