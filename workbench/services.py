@@ -4,6 +4,12 @@ Every per-capita figure carries the text of the rule used to spread ambito and
 sub-ambito services to the comuni (column ``regola``), so that it can be printed
 next to the number. :func:`build_report` returns the JSON-serialisable report the
 services dashboard reads; :func:`export_tables` writes the same tables to Excel/CSV.
+
+A shared service repeats its totals on the row of every comune sharing it: every sum over
+``servizi`` goes either through :func:`spread` (each row weighted by its quota) or through
+:func:`service_totals` (the service once). Amounts follow ISTAT's survey on the social services
+of the comuni: ``spesa`` is the comuni's spending net of the users' co-payment and of the health
+service's share; per-capita figures use it (:data:`SPENDING_NOTE`).
 """
 
 from __future__ import annotations
