@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from workbench.starter import REFERENCE_META, comuni_table, reference_indicators  # noqa: E402
+from workbench.starter import META_COLUMNS, REFERENCE_META, comuni_table, reference_indicators  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent
 REAL = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT.parent.parent / "shared" / "realdata"
@@ -25,9 +25,11 @@ DEMOS = {  # folder -> (ambito label in the source file, name shown to users)
 }
 SRC_IVSM = "ISTAT, Indicatori di rischio per comune (2018), IVSM da censimento 2011"
 
-META = REFERENCE_META + [  # indicatore, etichetta, unita, polarita, fonte, tema
-    ("ivsm", "Indice di vulnerabilità sociale e materiale (IVSM)", "indice", "+1", SRC_IVSM, "vulnerabilità"),
-    ("variazione_popolazione", "Variazione della popolazione 2011–2018", "%", "-1", SRC_IVSM, "vulnerabilità"),
+META = REFERENCE_META + [  # indicatore, etichetta, unita, polarita, fonte, tema, tipo
+    ("ivsm", "Indice di vulnerabilità sociale e materiale (IVSM)", "indice", "+1", SRC_IVSM, "vulnerabilità",
+     "indice composito"),
+    ("variazione_popolazione", "Variazione della popolazione 2011–2018", "%", "-1", SRC_IVSM, "vulnerabilità",
+     "altro"),
 ]
 
 
@@ -57,7 +59,7 @@ def write_workspace(folder: Path, name: str, members: pd.DataFrame, sub_ambiti: 
     comuni = comuni_table(members.rename(columns={"codice_istat": "istat"}))
     comuni.to_csv(folder / "comuni.csv", index=False)
     build_indicators(set(comuni["istat"])).to_csv(folder / "indicatori.csv", index=False)
-    pd.DataFrame(META, columns=["indicatore", "etichetta", "unita", "polarita", "fonte", "tema"]).to_csv(
+    pd.DataFrame(META, columns=META_COLUMNS).to_csv(
         folder / "indicatori_meta.csv", index=False)
     subs = ", ".join(f'"{s}"' for s in sub_ambiti)
     (folder / "distretto.toml").write_text(

@@ -13,6 +13,8 @@ import pytest
 
 from workbench.paths import DEMO
 
+#: The script that computed the reference fixtures needs scipy and statsmodels, which the suite does not.
+collect_ignore = ["fixtures/reference/generate.py"]
 CHROMIUM = "/usr/bin/chromium"
 LOCAL = ("http://127.0.0.1", "http://localhost", "ws://127.0.0.1", "ws://localhost", "file:", "data:",
          "about:", "blob:")

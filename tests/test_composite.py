@@ -12,7 +12,7 @@ import pytest
 from workbench import readers
 from workbench.composite import (ampi, build_index_report, compute_index, goalposts, percentile_index,
                                  percentile_ranks, sensitivity, zscore_index)
-from workbench.composite_page import index_view
+from workbench.composite_page import index_sections, index_view
 from workbench.errors import WorkbenchError
 from workbench.workspace import load_workspace
 
@@ -99,6 +99,24 @@ def test_percentile_themes_weigh_equally_when_asked():
     # t1 ranks 0, 1/3, 2/3, 1 and t2 ranks 1, 2/3, 1/3, 0: every comune sums to 1 -> all tied
     assert equal["somma"].tolist() == pytest.approx([1, 1, 1, 1])
     assert equal["tema:t1"].tolist() == pytest.approx([0, 1 / 3, 2 / 3, 1])
+
+
+def test_theme_ranks_tie_equal_sums_despite_floating_point_noise():
+    # 48 comuni, ranks (r − 1)/47: comune 0 has ranks 0/47 + 5/47 in theme t, comune 2 has 2/47 + 3/47.
+    # Equal sums, but in floating point 0/47 + 5/47 != 2/47 + 3/47: the theme rank must still tie.
+    a = np.arange(48.0)
+    b = np.array([5.0, 0, 3, 1, 2, 4] + list(range(6, 48)))
+    c = a[::-1].copy()
+    c[2] = c[0]  # same rank in theme u
+    values = pd.DataFrame({"a": a, "b": b, "c": c})
+    polarity = pd.Series({"a": 1, "b": 1, "c": 1})
+    themes = pd.Series({"a": "t", "b": "t", "c": "u"})
+    p = percentile_ranks(values, polarity)
+    assert p.loc[0, ["a", "b"]].sum() != p.loc[2, ["a", "b"]].sum()  # the noise is there
+    out = percentile_index(values, polarity, themes)
+    assert out.loc[0, "tema:t"] == out.loc[2, "tema:t"]
+    equal = percentile_index(values, polarity, themes, by_theme=True)
+    assert equal.loc[0, "somma"] == equal.loc[2, "somma"] and equal.loc[0, "indice"] == equal.loc[2, "indice"]
 
 
 # --- properties ------------------------------------------------------------------------------------
@@ -216,6 +234,33 @@ def test_province_reference_and_report(demo_copy):
 
 
 # --- faster reading keeps behaviour ----------------------------------------------------------------
+
+def test_default_composite_uses_one_year_and_leaves_ivsm_out(demo_copy):
+    ws = load_workspace(demo_copy)
+    result = compute_index(ws)
+    # was: IVSM 2011, population change 2018 and five indicators of 2023 in one index
+    assert set(result.data.meta["anno"]) == {2023}
+    assert list(result.data.values.columns) == ["indice_vecchiaia", "indice_dipendenza", "quota_75_piu",
+                                                "reddito_medio", "quota_redditi_bassi"]
+    assert "indice composito" in result.data.excluded["ivsm"]
+    assert result.data.excluded["variazione_popolazione"] == "nessun valore nel 2023 (anni: 2018)"
+    assert result.data.warnings == []
+    report = json.loads(json.dumps(build_index_report(ws, result)))
+    assert report["anni"] == [2023]
+    html = "".join(index_sections(report))
+    assert "Anno dei dati: 2023" in html and "Indicatori fuori dall" in html and "media dei valori dei comuni" in html
+
+
+def test_choosing_ivsm_or_mixed_years_warns(demo_copy):
+    ws = load_workspace(demo_copy)
+    result = compute_index(ws, indicators=["ivsm", "quota_75_piu", "reddito_medio"])
+    assert len(result.data.warnings) == 2
+    assert "«ivsm» è un indice composito" in result.data.warnings[0]
+    assert "ivsm 2011, quota_75_piu 2023, reddito_medio 2023" in result.data.warnings[1]
+    report = json.loads(json.dumps(build_index_report(ws, result)))
+    html = "".join(index_sections(report))
+    assert "Anni dei dati diversi tra gli indicatori: 2011, 2023." in html and html.count("wb-warning") >= 2
+
 
 def test_arrow_reader_matches_pandas_reader(demo_copy, monkeypatch):
     path = demo_copy / "indicatori.csv"

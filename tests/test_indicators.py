@@ -9,12 +9,13 @@ import pandas as pd
 import pytest
 
 from workbench import fmt, views
+from workbench.dashboard import distress_sections
 from workbench.distress import build_report
 from workbench.charts import indicator_specs, map_spec, ranking_spec, trend_spec
 from workbench.indicators import (district_averages, indicator_values, rate_scale, trend, wilson_interval,
                                   yearly_values)
 from workbench.privacy import suppress
-from workbench.workspace import load_workspace
+from workbench.workspace import check_workspace, load_workspace
 
 from .test_workspace import make
 
@@ -100,3 +101,77 @@ def test_report_views_filter_suppress_and_format(small_ws):
 def test_italian_number_format():
     assert fmt.number(1234567.891, 2) == "1.234.567,89"
     assert fmt.interval(1.24, 3.5) == "da 1,2 a 3,5"
+
+
+# --- defects found by the independent check (issue 14) ---------------------------------------------------
+
+def _rates_ws(tmp_path, kind=""):
+    meta = f"indicatore,etichetta,unita,polarita,fonte,tipo\nq,Q,per 100,+1,Test,{kind}\n"
+    indic = ("istat,anno,indicatore,valore,numeratore,denominatore\n"
+             "019001,2023,q,150,300,200\n019002,2023,q,50,100,200\n")
+    comuni = "istat,comune,popolazione\n019001,Alfa,1000\n019002,Beta,1000\n"
+    return make(tmp_path, comuni_csv=comuni, indicatori_csv=indic, indicatori_meta_csv=meta)
+
+
+def test_rates_above_one_are_an_error_for_proportions(tmp_path):
+    ws, problems = check_workspace(_rates_ws(tmp_path))
+    assert ws is None
+    problem = next(p for p in problems if p.column == "numeratore")
+    assert (problem.file, problem.row) == ("indicatori.csv", 2)
+    assert "supera il denominatore" in problem.message and "rapporto" in problem.what_to_do
+
+
+def test_rates_above_one_get_no_interval_for_ratios(tmp_path):
+    ws = load_workspace(_rates_ws(tmp_path, "rapporto"))
+    v = indicator_values(ws, "q", 2023).set_index("comune")
+    # an old-age index is a ratio of two populations: no Wilson interval is claimed, not even where it fits
+    assert v[["lo", "hi"]].isna().all().all()
+    district = district_averages(v.reset_index()).iloc[0]
+    assert district["valore"] == pytest.approx(400 / 400 * 100) and district["media"] == "rapporto"
+    assert np.isnan(district["lo"])
+
+
+def _trend_ws(tmp_path, rows: str):
+    meta = "indicatore,etichetta,unita,polarita,fonte\nq,Q,%,+1,Test\n"
+    comuni = "istat,comune,popolazione\n019001,Alfa,1000\n019002,Beta,1000\n"
+    indic = "istat,anno,indicatore,valore,numeratore,denominatore\n" + rows
+    return load_workspace(make(tmp_path, comuni_csv=comuni, indicatori_csv=indic, indicatori_meta_csv=meta))
+
+
+def test_trend_wording_is_stable_when_first_and_last_are_equal(tmp_path):
+    ws = _trend_ws(tmp_path, "019001,2020,q,10,,\n019002,2020,q,10,,\n019001,2023,q,10,,\n019002,2023,q,10,,\n")
+    report = build_report(ws)
+    questions = report["indicatori"][0]["per_anno"]["2023"]["domande"]
+    assert any("Dal 2020 al 2023 il valore dell'ambito è rimasto stabile (da 10,0 a 10,0)" in q for q in questions)
+    assert not any("diminuito" in q for q in questions)
+
+
+def test_trend_wording_tolerance_follows_the_interval(tmp_path):
+    # 10% → 11% on 2,000 residents: the Newcombe interval of the difference contains zero (stable);
+    # the same change on 200,000 residents does not (grown)
+    small = _trend_ws(tmp_path, "019001,2020,q,10,100,1000\n019002,2020,q,10,100,1000\n"
+                                "019001,2023,q,11,110,1000\n019002,2023,q,11,110,1000\n")
+    history = trend(small, "q")
+    assert history["lo"].notna().all()
+    questions = build_report(small)["indicatori"][0]["per_anno"]["2023"]["domande"]
+    assert any("è rimasto stabile (da 10,0 a 11,0)" in q for q in questions)
+    from workbench.distress import change_word
+
+    big = [wilson_interval(np.array([k]), np.array([100_000])) for k in (10_000, 11_000)]
+    first, last = ({"valore": v, "lo": lo[0] * 100, "hi": hi[0] * 100} for v, (lo, hi) in zip((10.0, 11.0), big))
+    assert change_word(first, last, 1) == "è cresciuto"
+
+
+def test_district_value_says_which_mean(small_ws, tmp_path):
+    pooled = district_averages(indicator_values(small_ws, "q", 2023)).iloc[0]
+    assert pooled["media"] == "tasso" and pooled["metodo"].startswith("tasso complessivo")
+    view = views.distress_view(build_report(small_ws), "q", 2023)
+    assert "tasso complessivo" in view["media_testo"]
+    html = "".join(distress_sections(build_report(small_ws), "q", 2023))
+    assert "Valore dell'ambito" in html and "somma dei casi" in html
+    # without numerator and denominator: population-weighted mean; a count: the total of the comuni
+    ws = _trend_ws(tmp_path, "019001,2023,q,10,,\n019002,2023,q,30,,\n")
+    assert district_averages(indicator_values(ws, "q", 2023)).iloc[0]["media"] == "ponderata"
+    counts = indicator_values(ws, "q", 2023).assign(tipo="conteggio")
+    total = district_averages(counts).iloc[0]
+    assert (total["valore"], total["media"]) == (40, "somma")

@@ -15,7 +15,7 @@ from workbench import netviz, network, network_page
 from workbench.contract import TIE_MERGE_RULE
 from workbench.errors import Code
 from workbench.survey import survey_to_legami
-from workbench.workspace import check_workspace
+from workbench.workspace import check_workspace, load_workspace
 
 
 def graph_from(edges, groups=None, areas=None, subs=None) -> nx.DiGraph:
@@ -92,11 +92,24 @@ def test_ei_index_and_centralization_on_hand_drawn_graphs():
     g = graph_from([("a", "b"), ("a", "c"), ("c", "d"), ("d", "a")], {"a": "S", "b": "S", "c": "T", "d": "U"})
     assert network.ei_index(g) == 0.5
     star = graph_from([(str(i), "0") for i in range(1, 6)])
-    assert network.centralization(star, "in") == 1.0
+    assert network.centralization(star, "in") == 1.0 and network.centralization(star) == 1.0
     # every leaf sends one tie, the centre none: (1 − 0) / (6 − 1)² = 0.04
     assert network.centralization(star, "out") == pytest.approx(0.04)
     ring = graph_from([("1", "2"), ("2", "3"), ("3", "1")])
     assert network.centralization(ring, "in") == 0.0
+
+
+def test_centralization_of_a_symmetric_star_is_one():
+    # reciprocated ties: the directed in-degree form gives (n − 2)/(n − 1) = 0.8, Freeman's undirected one 1
+    star = graph_from([(str(i), "0") for i in range(1, 6)] + [("0", str(i)) for i in range(1, 6)])
+    assert network.centralization(star, "simmetrica") == 1.0
+    assert network.centralization(star, "in") == pytest.approx(0.8)
+    items = {i["chiave"]: i for i in network.cohesion_profile(star)}
+    assert items["centralizzazione"]["valore"] == 1.0 and "stella" in items["centralizzazione"]["lettura"]
+    assert "rete simmetrizzata" in items["centralizzazione"]["misura"]
+    assert "sotto il 100% anche in una rete a stella" in items["centralizzazione_in"]["lettura"]
+    ring = graph_from([("1", "2"), ("2", "3"), ("3", "4"), ("4", "1")])
+    assert network.centralization(ring) == 0.0
 
 
 def test_synergies_rank_shared_areas_then_distance():
@@ -112,12 +125,40 @@ def test_synergies_rank_shared_areas_then_distance():
 def test_wave_change_new_lost_strengthened():
     attori = pd.DataFrame({"id": ["A", "B", "C"], "nome": ["Alfa", "Beta", "Gamma"], "settore": "scuola",
                            "aree": None, "sub_ambito": None})
-    legami = pd.DataFrame({"da": ["A", "B", "A", "C"], "a": ["B", "C", "B", "A"], "tipo": "informazione",
-                           "intensita": [1, 2, 3, 1], "fiducia": None, "valore": None, "onda": [1, 1, 2, 2]})
+    legami = pd.DataFrame({"da": ["A", "B", "A", "C", "B", "C"], "a": ["B", "C", "B", "A", "A", "B"],
+                           "tipo": "informazione", "intensita": [1, 2, 3, 1, 2, 2], "fiducia": None,
+                           "valore": None, "onda": [1, 1, 2, 2, 2, 1]})
     change = network.wave_change(legami, attori, 1, 2)
-    assert change["conteggi"] == {"nuovo": 1, "perso": 1, "rafforzato": 1, "indebolito": 0}
-    lost = next(r for r in change["legami"] if r["Cambiamento"] == "perso")
-    assert (lost["Da"], lost["A"], lost["Intensità prima"]) == ("Beta", "Gamma", "cooperazione")
+    assert change["conteggi"] == {"nuovo": 2, "perso": 2, "rafforzato": 1, "indebolito": 0, "non ha risposto": 0}
+    lost = next(r for r in change["legami"] if r["Cambiamento"] == "perso" and r["Da"] == "Beta")
+    assert (lost["A"], lost["Intensità prima"]) == ("Gamma", "cooperazione")
+
+
+def test_non_respondents_are_not_lost_ties():
+    attori = pd.DataFrame({"id": ["A", "B", "C"], "nome": ["Alfa", "Beta", "Gamma"], "settore": "scuola",
+                           "aree": None, "sub_ambito": None})
+    # B answers in wave 1 only, C in wave 2 only: their ties are not compared
+    legami = pd.DataFrame({"da": ["A", "B", "B", "A", "C"], "a": ["B", "A", "C", "C", "A"],
+                           "tipo": "informazione", "intensita": 1, "fiducia": None, "valore": None,
+                           "onda": [1, 1, 1, 2, 2]})
+    change = network.wave_change(legami, attori, 1, 2)
+    assert change["conteggi"] == {"nuovo": 1, "perso": 1, "rafforzato": 0, "indebolito": 0, "non ha risposto": 3}
+    assert change["risposta"]["1"]["rispondenti"] == 2 and change["risposta"]["2"]["tasso"] == pytest.approx(2 / 3)
+    assert change["una_sola_onda"] == ["Beta", "Gamma"] and change["rispondenti_entrambe"] == 1
+    assert change["misure"][0]["Misura"] == "Tasso di risposta"
+    text = network_page._change_text(json.loads(json.dumps(change)))
+    assert "Hanno risposto nell'onda 1 2 attori su 3 (66,7%), nell'onda 2 2 attori su 3 (66,7%)" in text
+    assert "3 legami non sono confrontati" in text and "non «legame perso»" in text
+
+
+def test_non_respondents_are_not_lost_ties_in_the_demo(demo_copy):
+    ws = load_workspace(demo_copy)
+    change = network.wave_change(ws.table("legami"), ws.table("attori"), 2022, 2024)
+    # 18 of the 49 «legami persi» came from actors who declared no tie at all in 2024
+    assert change["conteggi"]["perso"] == 31 and change["conteggi"]["nuovo"] == 70
+    assert change["conteggi"]["non ha risposto"] == 36
+    assert change["risposta"]["2022"]["testo"] == "53 attori su 60 (88,3%)"
+    assert change["risposta"]["2024"]["testo"] == "54 attori su 60 (90,0%)"
 
 
 def test_merge_rule_of_repeated_ties():

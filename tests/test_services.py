@@ -24,16 +24,18 @@ COMUNI = pd.DataFrame({
 })
 
 
-def service(servizio, area, spesa, utenti, istat=None, territorio=None, quota=None, riparto=None, anno=2023):
+def service(servizio, area, spesa, utenti, istat=None, territorio=None, quota=None, riparto=None, anno=2023,
+            utenti_euro=0.0, ssn_euro=0.0):
     return {"servizio": servizio, "area": area, "macro_area": "interventi e servizi", "ente_gestore": "Ente",
             "natura": "pubblico", "istat": istat, "territorio": territorio, "anno": anno, "utenti": utenti,
-            "spesa_euro": float(spesa), "quota": quota, "riparto": riparto}
+            "spesa_euro": float(spesa), "compartecipazione_utenti_euro": utenti_euro, "quota_ssn_euro": ssn_euro,
+            "quota": quota, "riparto": riparto}
 
 
 SERVIZI = pd.DataFrame([
     service("SAD", "anziani", 1000, 10, istat="000001"),
-    service("Centro diurno", "anziani", 2000, 10, istat="000001", quota=60.0),
-    service("Centro diurno", "anziani", 2000, 10, istat="000002", quota=40.0),
+    service("Centro diurno", "anziani", 2000, 10, istat="000001", quota=60.0, utenti_euro=500.0, ssn_euro=100.0),
+    service("Centro diurno", "anziani", 2000, 10, istat="000002", quota=40.0, utenti_euro=500.0, ssn_euro=100.0),
     service("Buoni", "anziani", 2000, 20, territorio="ambito"),
     service("Inserimenti", "disabili", 400, 4, territorio="Nord"),
 ])
@@ -76,6 +78,57 @@ def test_per_capita_by_target_population_with_rule_text():
     assert means.loc[("Ambito", "anziani"), "spesa_per_residente"] == pytest.approx(5000 / 200)
     assert means.loc[("Nord", "disabili"), "spesa_per_residente"] == pytest.approx(400 / 400)
     assert means.loc[("Sud", "disabili"), "spesa_per_residente"] == 0
+
+
+def test_shared_services_counted_once_in_multi_area_services():
+    multi = sv.multi_area_services(SERVIZI).set_index("servizio")
+    # the 2000 € of the centre shared by Alfa (60%) and Beta (40%) are repeated on both rows
+    assert multi.loc["Centro diurno", "spesa"] == 2000
+    assert multi["spesa"].sum() == 1000 + 2000 + 2000 + 400
+
+
+def test_shared_services_counted_once_in_the_demo():
+    s = load_workspace(DEMO / "cremasco").table("servizi")
+    multi = sv.multi_area_services(s[s["anno"] == 2023]).set_index("servizio")
+    assert multi.loc["Centro diurno integrato anziani di Agnadello", "spesa"] == 97_580  # was 292,740 (3 comuni)
+    assert multi.loc["Centro di aggregazione giovanile di Capralba", "spesa"] == 17_223  # was 68,892 (4 comuni)
+    assert multi["spesa"].sum() == 18_139_459  # was 18,386,288
+
+
+def test_every_aggregation_over_servizi_counts_a_shared_service_once():
+    ws = load_workspace(DEMO / "cremasco")
+    s = ws.table("servizi")
+    declared = sv.service_totals(s[s["anno"] == 2023])["spesa_euro"].sum()
+    t = sv.compute_tables(ws, 2023)
+    totals = {
+        "ricomposizione": t["ricomposizione"]["spesa"].sum(),
+        "composizione": t["composizione"]["spesa"].sum(),
+        "per_comune": t["per_comune"].loc[t["per_comune"]["area"] == sv.ALL_AREAS, "spesa"].sum(),
+        "medie": t["medie"].loc[(t["medie"]["livello"] == "ambito") & (t["medie"]["area"] == sv.ALL_AREAS),
+                                "spesa"].sum(),
+        "mix": t["mix"]["spesa"].sum(),
+        "andamento": t["andamento"].loc[t["andamento"]["anno"] == 2023, "spesa"].sum(),
+        "variazione": t["variazione"]["spesa"].sum(),
+    }
+    # the demo's shares add up to exactly 100: every table gives the same total
+    assert totals == pytest.approx(dict.fromkeys(totals, declared), rel=1e-12)
+    assert declared == 18_139_459
+
+
+def test_co_payments_gross_and_net_spending_as_istat():
+    out = sv.spread(SERVIZI, COMUNI, "popolazione")
+    alfa = out[(out["servizio"] == "Centro diurno") & (out["istat"] == "000001")].iloc[0]
+    # the shared centre's co-payment and health share follow the declared quota, as its spending does
+    assert (alfa["spesa"], alfa["compartecipazione_utenti"], alfa["quota_ssn"]) == pytest.approx((1200, 300, 60))
+    assert alfa["spesa_lorda"] == pytest.approx(1560)
+    comp = sv.spending_composition(out, COMUNI).groupby("area").sum(numeric_only=True)
+    assert comp.loc["anziani", ["spesa", "compartecipazione_utenti", "quota_ssn", "spesa_lorda"]].tolist() == \
+        pytest.approx([5000, 500, 100, 5600])
+    # per-capita figures use the comuni's (net) spending, and the report says so
+    values = sv.per_capita(out, COMUNI).set_index(["istat", "area"])
+    assert values.loc[("000001", "anziani"), "spesa_per_residente"] == pytest.approx(3200 / 100)
+    assert values.loc[("000001", "anziani"), "spesa_lorda"] == pytest.approx(3200 + 360)
+    assert "al netto della compartecipazione" in sv.SPENDING_NOTE and "per residente" in sv.SPENDING_NOTE
 
 
 def test_spread_by_users_and_fallback_to_population():
@@ -173,6 +226,16 @@ def test_shared_service_with_different_totals_is_an_error(tmp_path):
     assert [(p.code, p.column) for p in problems] == [(Code.RULE, "spesa_euro")]
 
 
+def test_shared_service_with_different_co_payments_is_an_error(tmp_path):
+    head = HEAD.replace("spesa_euro,", "spesa_euro,compartecipazione_utenti_euro,")
+    rows = ("CDI,anziani,strutture,Fondazione,privato,019035,,2023,10,2000,400,50\n"
+            "CDI,anziani,strutture,Fondazione,privato,019002,,2023,10,2000,200,50\n")
+    folder = workspace(tmp_path, rows)
+    (folder / "servizi.csv").write_text(head + rows, encoding="utf-8")
+    _, problems = check_workspace(folder)
+    assert [(p.code, p.column) for p in problems] == [(Code.RULE, "compartecipazione_utenti_euro")]
+
+
 # --- demo, report, export ------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
@@ -184,7 +247,7 @@ def test_demo_services_are_plausible_and_labelled():
     ws = load_workspace(DEMO / "cremasco")
     assert ws.is_synthetic("servizi")
     s, comuni = ws.table("servizi"), ws.table("comuni")
-    per_resident = s[s["anno"] == 2023]["spesa_euro"].sum() / comuni["popolazione"].sum()
+    per_resident = sv.service_totals(s[s["anno"] == 2023])["spesa_euro"].sum() / comuni["popolazione"].sum()
     assert 100 <= per_resident <= 200
     assert set(s["area"]) == set(sv.AREAS)
     assert s["istat"].isna().any() and s["quota"].notna().any()
@@ -213,6 +276,27 @@ def test_view_for_every_area(demo_report):
         assert "Regola di riparto" in html and "Dati dimostrativi" in html
 
 
+def test_services_page_equal_values_said_not_drawn(demo_report):
+    # «dipendenze» has one ambito service spread by population: every comune gets the same euro per resident,
+    # up to floating-point noise that once gave two colours and axes such as 0,62352713806561022
+    view = services_view(demo_report, "dipendenze")
+    assert view["uguale"] and len({r["valore"] for r in view["classifica"]}) == 1
+    assert len({f["properties"]["valore"] for f in view["mappa"]}) == 1
+    html = "".join(services_sections(demo_report, "dipendenze"))
+    assert "Valore uguale per tutti i comuni" in html and "wb-mappa" not in html
+    assert not services_view(demo_report, "anziani")["uguale"]
+
+
+def test_services_page_says_which_spending_and_which_mean(demo_report):
+    html = "".join(services_sections(demo_report, sv.ALL_AREAS))
+    assert "Quale spesa." in html and "al netto della compartecipazione" in html
+    assert "Quale media." in html and "non la media dei valori dei comuni" in html
+    table = services_view(demo_report, sv.ALL_AREAS)["composizione"]
+    assert table[-1] == {"Area": "Totale", "Spesa dei comuni (€)": "18.139.459",
+                         "Compartecipazione utenti (€)": "1.803.826", "Quota SSN (€)": "793.161",
+                         "Spesa lorda (€)": "20.736.446"}
+
+
 def test_sub_ambito_filter_on_province():
     report = sv.build_report(load_workspace(DEMO / "provincia_cremona"))
     assert report["distretto"]["sub_ambiti"] == ["Casalasco", "Cremasco", "Cremonese"]
@@ -226,7 +310,8 @@ def test_esporta_cli_writes_excel_and_csv_with_suppressed_counts(tmp_path, capsy
     assert main(["esporta", str(DEMO / "cremasco"), "--out", str(tmp_path)]) == 0
     book = openpyxl.load_workbook(tmp_path / "servizi_2023.xlsx", read_only=True)
     assert book.sheetnames[:3] == ["spesa_e_utenti_per_comune", "medie_ambito", "bisogno_offerta"]
-    assert len(book.sheetnames) == len(list(tmp_path.glob("*.csv"))) == 8
+    assert len(book.sheetnames) == len(list(tmp_path.glob("*.csv"))) == 9
+    assert "spesa_lorda_e_netta" in book.sheetnames
     table = pd.read_csv(tmp_path / "servizi_2023_spesa_e_utenti_per_comune.csv", dtype={"istat": str})
     users = pd.to_numeric(table["utenti"], errors="coerce")
     assert not ((users > 0) & (users < 5)).any() and (table["utenti"] == "< 5").any()

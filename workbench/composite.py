@@ -39,11 +39,12 @@ import numpy as np
 import pandas as pd
 
 from .errors import WorkbenchError
-from .indicators import DEFAULT_MIN_POPULATION, MIN_EVENTS, rate_scale, wilson_interval
+from .indicators import DEFAULT_MIN_POPULATION, MIN_EVENTS, is_proportion, scaled_interval
 from .workspace import Workspace, load_workspace
 
 __all__ = ["METHODS", "DEFAULT_BANDS", "FLAG_PERCENTILE", "IndexInput", "CompositeResult",
-           "prepare", "goalposts", "ampi_scores", "ampi", "percentile_ranks", "percentile_index",
+           "prepare", "default_indicators", "is_composite", "goalposts", "ampi_scores", "ampi", "percentile_ranks",
+           "percentile_index",
            "zscore_index", "positions", "reading_band", "sensitivity", "compute_index"]
 
 #: Methods: code → Italian label.
@@ -55,6 +56,8 @@ DEFAULT_BANDS = ((97.0, "bassa"), (99.0, "medio-bassa"), (101.0, "media"), (103.
 FLAG_PERCENTILE = 0.90
 NO_THEME = "senza tema"
 TIE_DIGITS = 9
+#: Codes of indicators known to be composite indices when ``indicatori_meta.tipo`` does not say it.
+KNOWN_COMPOSITES = ("ivsm",)
 
 
 @dataclass
@@ -67,6 +70,8 @@ class IndexInput:
     comuni: pd.DataFrame          # every comune: istat, comune, sub_ambito, popolazione (index istat)
     missing: dict[str, list[str]] = field(default_factory=dict)   # istat -> indicators without value
     long: pd.DataFrame | None = None  # the chosen rows of indicatori (for intervals)
+    warnings: list[str] = field(default_factory=list)  # Italian: choices the reader must know about
+    excluded: dict[str, str] = field(default_factory=dict)  # default set: indicator -> why it is left out
 
 
 def _error(text: str) -> WorkbenchError:
@@ -112,20 +117,80 @@ def _polarity(meta: pd.DataFrame, codes: list[str]) -> pd.Series:
     return polarity.astype(int)
 
 
+def _numeric_polarity(meta: pd.DataFrame) -> pd.Series:
+    return pd.to_numeric(meta["polarita"].astype(str).str.replace("+", "", regex=False), errors="coerce")
+
+
+def is_composite(meta: pd.DataFrame, code: str) -> bool:
+    """Whether an indicator is itself a composite index (``tipo`` «indice composito», or the ISTAT IVSM)."""
+    kind = meta["tipo"].get(code) if "tipo" in meta else None
+    return kind == "indice composito" or code.strip().lower() in KNOWN_COMPOSITES
+
+
+def _years_with_values(data: pd.DataFrame, codes: list[str]) -> dict[str, set[int]]:
+    position = _positions_in(pd.Index(codes), data["indicatore"])
+    anno = data["anno"].to_numpy(dtype="float64", na_value=np.nan)
+    ok = data["valore"].notna().to_numpy() & (position >= 0) & ~np.isnan(anno)
+    pairs = pd.DataFrame({"k": position[ok], "anno": anno[ok]}).drop_duplicates()
+    return {c: {int(y) for y in pairs.loc[pairs["k"] == k, "anno"]} for k, c in enumerate(codes)}
+
+
+def default_indicators(ws: Workspace, year: int | None = None) -> tuple[list[str], int, dict[str, str]]:
+    """The default set of the index: comparable indicators of one reference year.
+
+    Indicators with polarity +1 or −1 that are not composite indices themselves (the IVSM is an
+    AMPI of other indicators: next to them it would count the same distress twice), with a value
+    in the reference year: the latest year up to ``year`` (default: ``anno`` of distretto.toml)
+    in which at least two of them have values. Returns (codes, year, excluded indicator → reason).
+    """
+    meta = ws.table("indicatori_meta").set_index("indicatore")
+    polarity = _numeric_polarity(meta)
+    excluded = {c: "dato di contesto (verso 0): non dice se un valore alto sia disagio" for c in meta.index
+                if polarity[c] not in (1, -1)}
+    excluded.update({c: "indice composito di altri indicatori: conterebbe due volte lo stesso disagio"
+                     for c in meta.index if c not in excluded and is_composite(meta, c)})
+    eligible = [c for c in meta.index if c not in excluded]
+    years = _years_with_values(ws.table("indicatori"), eligible)
+    limit = int(year if year is not None else ws.config["anno"])
+    candidates = sorted({y for ys in years.values() for y in ys if y <= limit}, reverse=True)
+    chosen = next((y for y in candidates if sum(y in years[c] for c in eligible) >= 2), None)
+    if chosen is None:
+        raise _error(f"Nessun anno fino al {limit} ha valori di almeno due indicatori con verso +1 o -1: l'indice "
+                     "composito non si può calcolare. Scegli gli indicatori (parametro indicatori_indice) o un altro "
+                     "anno.")
+    codes = [c for c in eligible if chosen in years[c]]
+    excluded.update({c: f"nessun valore nel {chosen} (anni: {', '.join(map(str, sorted(years[c]))) or 'nessuno'})"
+                     for c in eligible if c not in codes})
+    return codes, chosen, excluded
+
+
+def _choice_warnings(meta: pd.DataFrame, codes: list[str], years: dict[str, int]) -> list[str]:
+    """Warnings on indicators chosen by hand: composite indices among them, years that differ."""
+    warnings = [f"«{c}» è un indice composito di altri indicatori (come l'IVSM dell'ISTAT, un AMPI): messo accanto "
+                "agli indicatori che lo compongono o a loro simili conta due volte lo stesso disagio. L'indice "
+                "predefinito lo esclude." for c in codes if is_composite(meta, c)]
+    if len(set(years.values())) > 1:
+        warnings.append("Gli indicatori scelti si riferiscono ad anni diversi ("
+                        + ", ".join(f"{c} {y}" for c, y in years.items())
+                        + "): l'indice confronta situazioni di momenti diversi. L'indice predefinito usa un solo anno.")
+    return warnings
+
+
 def prepare(ws: Workspace, indicators: list[str] | None = None, year: int | None = None) -> IndexInput:
     """Select indicators and years, check them, and build the comuni × indicators matrix.
 
-    ``indicators`` empty or ``None`` = every indicator with polarity +1 or −1. For each
-    indicator the year is ``year`` if present, else the most recent earlier year
-    (``None`` = the most recent year of that indicator).
+    ``indicators`` empty or ``None`` = the default set of :func:`default_indicators` (one reference
+    year, no composite indices). Chosen indicators: for each the year is ``year`` if present, else
+    the most recent earlier year (``None`` = the most recent year of that indicator); composite
+    indices and mixed years are then stated in ``warnings``.
 
     Raises :class:`~workbench.errors.WorkbenchError` (Italian text) when an indicator is
     unknown, has no direction, is constant across comuni, or a comune has no value at all.
     """
     meta = ws.table("indicatori_meta").set_index("indicatore")
+    excluded = {}
     if not indicators:
-        pol = pd.to_numeric(meta["polarita"].astype(str).str.replace("+", "", regex=False), errors="coerce")
-        indicators = [c for c in meta.index if pol[c] in (1, -1)]
+        indicators, year, excluded = default_indicators(ws, year)
     codes = list(dict.fromkeys(indicators))
     if len(codes) < 2:
         raise _error("Per un indice composito servono almeno due indicatori con verso +1 o -1 "
@@ -137,6 +202,7 @@ def prepare(ws: Workspace, indicators: list[str] | None = None, year: int | None
     anno = data["anno"].to_numpy(dtype="float64", na_value=np.nan)
     has_value = data["valore"].notna().to_numpy() & (position >= 0) & ~np.isnan(anno)
     years = _choose_years(position[has_value], anno[has_value], codes, year)
+    warnings = [] if excluded else _choice_warnings(meta, codes, years)
     wanted = np.array([years[c] for c in codes] + [np.nan])
     chosen_mask = (position >= 0) & (anno == wanted[position])
     chosen = data[chosen_mask]
@@ -170,13 +236,14 @@ def prepare(ws: Workspace, indicators: list[str] | None = None, year: int | None
                                                          for c in flat)
                      + ". Non distingue i comuni e renderebbe impossibile la normalizzazione (divisione per zero): "
                      "toglilo dall'elenco degli indicatori dell'indice.")
-    info = meta.loc[codes, [c for c in ("etichetta", "unita", "fonte", "tema") if c in meta.columns]].copy()
-    if "tema" not in info:
-        info["tema"] = None
+    info = meta.loc[codes, [c for c in ("etichetta", "unita", "fonte", "tema", "tipo") if c in meta.columns]].copy()
+    for column in ("tema", "tipo"):
+        if column not in info:
+            info[column] = None
     info["tema"] = info["tema"].where(info["tema"].notna() & (info["tema"].astype(str) != ""), NO_THEME)
     info["anno"] = pd.Series(years)
     info["polarita"] = polarity
-    return IndexInput(values, polarity, info, comuni, missing, chosen)
+    return IndexInput(values, polarity, info, comuni, missing, chosen, warnings, excluded)
 
 
 def goalposts(values: pd.DataFrame, weights: pd.Series | None = None) -> pd.DataFrame:
@@ -284,7 +351,8 @@ def percentile_ranks(values: pd.DataFrame, polarity: pd.Series) -> pd.DataFrame:
 
 
 def _percentile_of(scores: pd.DataFrame | pd.Series):
-    return (scores.rank(method="min") - 1) / (len(scores) - 1)
+    """Percentile rank of sums; equal sums tie whatever the order of the additions (rounded first)."""
+    return (scores.round(TIE_DIGITS).rank(method="min") - 1) / (len(scores) - 1)
 
 
 def percentile_index(values: pd.DataFrame, polarity: pd.Series, themes: pd.Series | None = None,
@@ -303,7 +371,7 @@ def percentile_index(values: pd.DataFrame, polarity: pd.Series, themes: pd.Serie
         for name, cols in themes.reindex(values.columns).groupby(themes.reindex(values.columns)).groups.items():
             theme_ranks[f"tema:{name}"] = _percentile_of(p[list(cols)].sum(axis=1))
     total = pd.DataFrame(theme_ranks).sum(axis=1) if by_theme and theme_ranks else p.sum(axis=1)
-    out["somma"] = total.round(TIE_DIGITS)  # equal sums must tie whatever the order of the additions
+    out["somma"] = total.round(TIE_DIGITS)
     out["indice"] = _percentile_of(out["somma"])
     for name, rank in theme_ranks.items():
         out[name] = rank
@@ -491,19 +559,23 @@ def compute_index(ws: Workspace, method: str = "ampi", reference="ambito", indic
 
 
 def rate_intervals(data: IndexInput) -> pd.DataFrame:
-    """95% Wilson intervals of the chosen values that are rates with known numerator and denominator."""
+    """95% Wilson intervals of the chosen values that are proportions with known numerator and denominator."""
     long = data.long[["istat", "indicatore", "valore", "numeratore", "denominatore"]].copy()
     long["lo"], long["hi"] = np.nan, np.nan
     ok = long["numeratore"].notna() & long["denominatore"].notna() & (long["denominatore"].astype(float) > 0)
-    for code, group in long[ok].groupby("indicatore"):
-        num, den = group["numeratore"].astype(float), group["denominatore"].astype(float)
-        scale = rate_scale(group["valore"], num, den)
-        lo, hi = wilson_interval(num, den)
-        long.loc[group.index, "lo"], long.loc[group.index, "hi"] = lo * scale, hi * scale
+    proportions = [c for c in data.meta.index if is_proportion(data.meta.loc[c, "tipo"])]
+    for code, group in long[ok & long["indicatore"].isin(proportions)].groupby("indicatore"):
+        long.loc[group.index, "lo"], long.loc[group.index, "hi"] = scaled_interval(
+            group["valore"], group["numeratore"].astype(float), group["denominatore"].astype(float))
     long["pochi_casi"] = ok & (long["numeratore"].astype(float) < MIN_EVENTS)
     return long
 
 
+#: Which mean the district value of the comune profile is, as stated to the reader.
+DISTRICT_MEAN = ("Valore dell'ambito nel profilo: media dei valori dei comuni con tutti gli indicatori dell'indice, "
+                 "ponderata per i residenti (è il valore 100 del punteggio). Per i tassi può differire dal valore "
+                 "dell'ambito della mappa del disagio, che è il tasso complessivo (somma dei casi / somma della "
+                 "popolazione).")
 #: The rule on missing values, as stated to the reader.
 MISSING_RULE = ("Dati mancanti: nessun valore viene stimato. Un comune a cui manca anche un solo indicatore scelto "
                 "non riceve l'indice (n.d.) ed è elencato con gli indicatori mancanti; gli altri comuni sono "
@@ -572,7 +644,10 @@ def build_index_report(ws: Workspace, result: CompositeResult) -> dict:
                       "dati_dimostrativi": ws.is_synthetic("indicatori")},
         "metodo": result.method, "metodi": METHODS, "riferimento": result.reference,
         "fasce": [[u, label] for u, label in (result.bands or ())], "temi": themes, "temi_pari_peso": result.by_theme,
-        "regola_mancanti": MISSING_RULE, "indicatori": indicators, "comuni": _records(table),
+        "regola_mancanti": MISSING_RULE, "media_ambito": DISTRICT_MEAN, "indicatori": indicators,
+        "anni": sorted({i["anno"] for i in indicators}), "avvisi": data.warnings,
+        "esclusi": [{"Indicatore": code, "Perché non entra nell'indice": why} for code, why in data.excluded.items()],
+        "comuni": _records(table),
         "spostamenti": _records(result.shifts), "varianti": int(result.ranks.shape[1]),
         "profili": _profiles(result, ws.threshold),
         "confini": geo, "confini_mancanti": missing_geo,

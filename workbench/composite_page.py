@@ -110,6 +110,25 @@ def index_view(report: dict, method: str, istat: str | None = None) -> dict:
             "spostamenti": shift_rows, "comune": chosen, "profilo": profile, "profilo_tabella": profile_rows}
 
 
+def _years_text(report: dict) -> str:
+    years = report.get("anni") or sorted({i["anno"] for i in report["indicatori"]})
+    if len(years) == 1:
+        return f"Anno dei dati: {years[0]} (tutti gli indicatori)."
+    return "Anni dei dati diversi tra gli indicatori: " + ", ".join(map(str, years)) + "."
+
+
+def _data_block(report: dict) -> str:
+    """Years and indicators entering the index, warnings on the choice, indicators left out and why."""
+    rows = [{"Indicatore": i["etichetta"], "Anno": i["anno"], "Verso": "+1" if i["polarita"] > 0 else "-1",
+             "Fonte": i["fonte"]} for i in report["indicatori"]]
+    parts = [f"<p class='wb-note'><b>{html.escape(_years_text(report))}</b></p>",
+             views.table_html(rows, "Indicatori dell'indice")]
+    parts += [f"<div class='wb-warning'>{html.escape(w)}</div>" for w in report.get("avvisi", [])]
+    if report.get("esclusi"):
+        parts.append(views.table_html(report["esclusi"], "Indicatori fuori dall'indice predefinito"))
+    return "".join(parts)
+
+
 def _method_blocks(report: dict, view: dict) -> list[str]:
     method, specs = view["metodo"], report["specs"]
     d = report["distretto"]
@@ -123,7 +142,7 @@ def _method_blocks(report: dict, view: dict) -> list[str]:
     notes.append(report["regola_mancanti"])
     notes.append(f"L'asterisco (*) segnala i comuni con meno di {fmt.number(d['soglia_popolazione'], 0)} residenti: "
                  "pochi casi bastano a spostare i loro indicatori, leggerne l'indice con cautela.")
-    blocks = [f"<h2>{html.escape(report['metodi'][method])}</h2>",
+    blocks = [f"<h2>{html.escape(report['metodi'][method])}</h2>", _data_block(report),
               "".join(f"<p class='wb-note'>{html.escape(n)}</p>" for n in notes),
               "<div class='wb-row'>" + chart_html(with_data(specs["mappa"][method], mappa=view["mappa"]), height=430)
               + chart_html(with_data(specs["posizioni"], posizioni=view["posizioni"]), height=560) + "</div>"
@@ -147,6 +166,8 @@ def _comune_blocks(report: dict, view: dict) -> list[str]:
     if view["profilo"]:
         blocks.append(chart_html(with_data(report["specs"]["profilo"], profilo=view["profilo"]), height=260))
     blocks.append(views.table_html(view["profilo_tabella"], f"Valori di {row['comune']} e dell'ambito"))
+    if report.get("media_ambito"):
+        blocks.append(f"<p class='wb-note'>{html.escape(report['media_ambito'])}</p>")
     return blocks
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-__all__ = ["Column", "Table", "TABLES", "CONFIG_KEYS", "AREAS", "MISSING_TOKENS"]
+__all__ = ["Column", "Table", "TABLES", "CONFIG_KEYS", "AREAS", "MISSING_TOKENS", "INDICATOR_KINDS"]
 
 #: Cell values read as "missing" (case-insensitive, surrounding spaces ignored).
 MISSING_TOKENS = ("", "n.d.", "n.d", "nd", "..", "-", "—", "n.a.", "na.")
@@ -16,6 +16,9 @@ MISSING_TOKENS = ("", "n.d.", "n.d", "nd", "..", "-", "—", "n.a.", "na.")
 #: ISTAT user areas of the survey on social services of the comuni.
 AREAS = ("famiglia e minori", "disabili", "dipendenze", "anziani", "immigrati",
          "povertà e disagio adulti", "multiutenza")
+
+#: Kinds of indicator (``indicatori_meta.tipo``); empty = a proportion when numerator and denominator are given.
+INDICATOR_KINDS = ("proporzione", "rapporto", "conteggio", "indice composito", "altro")
 
 #: Column kinds and their Italian description (for the documentation).
 KINDS = {
@@ -109,6 +112,35 @@ COMUNI = Table(
     checks=(_check_population,),
 )
 
+def _check_proportions(frame, tables, file) -> list:
+    """A proportion cannot have more cases than its population: numeratore > denominatore is an input error."""
+    import numpy as np
+    import pandas as pd
+
+    from .errors import Code, Problem
+    from .validation import MAX_PER_RULE, _more
+
+    num = frame["numeratore"].to_numpy(dtype="float64", na_value=np.nan)
+    den = frame["denominatore"].to_numpy(dtype="float64", na_value=np.nan)
+    over = num > den
+    if not over.any():
+        return []
+    meta = tables.get("indicatori_meta")
+    kinds = meta.set_index("indicatore")["tipo"] if meta is not None and "tipo" in meta else pd.Series(dtype=object)
+    rows = frame[over]
+    kind = rows["indicatore"].map(kinds)
+    rows = rows[kind.isna() | (kind == "proporzione")]
+    listed = rows.head(MAX_PER_RULE)
+    return [Problem(Code.RULE, file=file, row=int(r["_riga"]), column="numeratore", value=f"{r['numeratore']}",
+                    detail=(f"Per «{r['indicatore']}» il numeratore ({r['numeratore']}) supera il denominatore "
+                            f"({r['denominatore']}): in una proporzione i casi non possono superare la popolazione "
+                            "di riferimento."),
+                    hint=("Correggi numeratore o denominatore. Se l'indicatore è un rapporto tra due popolazioni "
+                          "diverse (es. indice di vecchiaia) scrivi «rapporto» nella colonna «tipo» di "
+                          "indicatori_meta: per i rapporti non si calcolano intervalli."))
+            for _, r in listed.iterrows()] + _more(len(rows) - len(listed), file, "numeratore")
+
+
 INDICATORI = Table(
     "indicatori", "Valori degli indicatori per comune e anno (formato lungo: una riga per valore).",
     (
@@ -123,6 +155,7 @@ INDICATORI = Table(
                required=False, nullable=True),
     ),
     key=("istat", "anno", "indicatore"),
+    checks=(_check_proportions,),
 )
 
 INDICATORI_META = Table(
@@ -136,6 +169,12 @@ INDICATORI_META = Table(
         Column("fonte", "text", "Fonte del dato, mostrata sotto ogni grafico", "ISTAT, popolazione residente 2023"),
         Column("tema", "text", "Tema a cui appartiene l'indicatore (per gli indici compositi)",
                "invecchiamento", required=False, nullable=True),
+        Column("tipo", "choice", "«proporzione»: i casi (numeratore) fanno parte della popolazione (denominatore), "
+               "con intervallo al 95%; «rapporto»: due popolazioni diverse (es. indice di vecchiaia), senza "
+               "intervallo; «conteggio»: numero assoluto (valore dell'ambito = somma); «indice composito»: "
+               "costruito da altri indicatori (es. IVSM), fuori dall'indice composito predefinito; «altro». "
+               "Vuoto = proporzione se numeratore e denominatore sono dati", "proporzione", required=False,
+               nullable=True, choices=INDICATOR_KINDS),
     ),
     key=("indicatore",),
 )
@@ -249,7 +288,7 @@ def _check_shares(frame, tables, file) -> list:
                 detail=(f"Le quote del servizio condiviso «{service}» ({area}, {year}) sommano a "
                         f"{parts} = {total:g}%, non a 100%."),
                 hint="Correggi le quote dei comuni che condividono il servizio perché sommino a 100."))
-        for column in ("spesa_euro", "utenti"):
+        for column in ("spesa_euro", "utenti", "compartecipazione_utenti_euro", "quota_ssn_euro"):
             if group[column].astype("Float64").nunique(dropna=False) > 1:
                 problems.append(Problem(
                     Code.RULE, file=file, row=int(first["_riga"]), column=column,
@@ -268,8 +307,10 @@ SERVIZI = Table(
     "dell'intero ambito → «istat» vuoto e «territorio» = ambito; servizio di un sub-ambito → «istat» vuoto e "
     "«territorio» = nome del sub-ambito (come in comuni.sub_ambito). I servizi d'ambito e di sub-ambito sono "
     "ripartiti fra i comuni con la regola in «riparto» (o quella scelta nel notebook 02). Servizio condiviso da "
-    "alcuni comuni → una riga per comune con la sua «quota» (%), ripetendo in ogni riga spesa e utenti "
-    "complessivi del servizio; le quote devono sommare a 100.",
+    "alcuni comuni → una riga per comune con la sua «quota» (%), ripetendo in ogni riga spesa, "
+    "compartecipazione, quota SSN e utenti complessivi del servizio; le quote devono sommare a 100. Gli importi "
+    "seguono l'indagine ISTAT sugli interventi e i servizi sociali dei comuni: «spesa_euro» è la spesa dei "
+    "comuni, al netto di quanto pagano gli utenti e il Servizio sanitario; la spesa lorda è la somma dei tre.",
     (
         Column("servizio", "text", "Nome del servizio o intervento", "Assistenza domiciliare anziani (SAD)"),
         Column("area", "choice", "Area di utenza (classificazione ISTAT)", "anziani", choices=AREAS),
@@ -284,11 +325,12 @@ SERVIZI = Table(
                "altrimenti il nome del sub-ambito servito", "ambito", required=False, nullable=True),
         Column("anno", "year", "Anno della spesa", "2023"),
         Column("utenti", "count", "Utenti (persone o nuclei) nell'anno", "120", nullable=True),
-        Column("spesa_euro", "number", "Spesa dei comuni e dell'ambito per il servizio, in euro", "250.000"),
-        Column("compartecipazione_utenti_euro", "number", "Quota pagata dagli utenti, in euro", "30.000",
-               required=False, nullable=True),
-        Column("quota_ssn_euro", "number", "Quota a carico del Servizio sanitario, in euro", "0",
-               required=False, nullable=True),
+        Column("spesa_euro", "number", "Spesa dei comuni e dell'ambito per il servizio, in euro, al netto della "
+               "compartecipazione degli utenti e della quota del Servizio sanitario", "250.000"),
+        Column("compartecipazione_utenti_euro", "number", "Quota pagata dagli utenti, in euro (non compresa in "
+               "spesa_euro)", "30.000", required=False, nullable=True),
+        Column("quota_ssn_euro", "number", "Quota a carico del Servizio sanitario, in euro (non compresa in "
+               "spesa_euro)", "0", required=False, nullable=True),
         Column("quota", "number", "Per un servizio condiviso da alcuni comuni: quota (%) del comune della riga",
                "25", required=False, nullable=True, minimum=0, maximum=100),
         Column("riparto", "choice", "Regola per ripartire fra i comuni un servizio d'ambito o di sub-ambito "

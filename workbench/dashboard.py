@@ -72,6 +72,10 @@ def distress_sections(report: dict, code: str, year=None, sub_ambito: str | None
               "<div class='wb-row'>" + chart_html(with_data(specs["mappa"], mappa=view["mappa"]), height=430)
               + chart_html(with_data(specs["classifica"], classifica=view["classifica"], media=view["media"]))
               + "</div>" + views.missing_boundaries_note(report)]
+    if view["media_testo"]:
+        line = "" if not view["media"] else "linea tratteggiata della classifica; "
+        blocks.append(f"<p class='wb-note'><b>Valore dell'ambito</b> ({line}quale media): "
+                      f"{html.escape(view['media_testo'])}.</p>")
     if len(ind["anni"]) > 1:
         blocks.append(chart_html(with_data(specs["andamento"], andamento=view["andamento"]), height=300))
     if view["instabili"]:

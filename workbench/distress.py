@@ -8,12 +8,12 @@ import pandas as pd
 
 from . import fmt
 from .charts import indicator_specs
-from .indicators import DEFAULT_MIN_POPULATION, MIN_EVENTS, trend, yearly_values
+from .indicators import DEFAULT_MIN_POPULATION, MIN_EVENTS, newcombe_difference, trend, yearly_values
 from .privacy import suppress
 from .territory import district_map
 from .workspace import Workspace
 
-__all__ = ["build_report", "guiding_questions"]
+__all__ = ["build_report", "guiding_questions", "change_word"]
 
 COUNTS = {"numeratore": ["valore", "lo", "hi"]}
 
@@ -33,6 +33,33 @@ def _decimals(values: pd.Series) -> int:
     return 0 if pd.notna(top) and top >= 1000 else 1
 
 
+def _known(*values) -> bool:
+    return all(v is not None and not (isinstance(v, float) and math.isnan(v)) for v in values)
+
+
+def change_word(first: dict, last: dict, decimals: int) -> str:
+    """«è cresciuto», «è diminuito» or «è rimasto stabile» between two district values.
+
+    With the 95% intervals of both values (pooled proportions) the value is stable when the
+    Newcombe interval of the difference contains zero; otherwise when both values read the same
+    at the shown number of decimals.
+
+    >>> change_word({"valore": 10.0}, {"valore": 10.0}, 1), change_word({"valore": 10.0}, {"valore": 10.2}, 1)
+    ('è rimasto stabile', 'è cresciuto')
+    >>> change_word({"valore": 10.0, "lo": 9.0, "hi": 11.0}, {"valore": 10.2, "lo": 9.2, "hi": 11.2}, 1)
+    'è rimasto stabile'
+    """
+    a, b = first["valore"], last["valore"]
+    if _known(first.get("lo"), first.get("hi"), last.get("lo"), last.get("hi")):
+        lo, hi = newcombe_difference(a, first["lo"], first["hi"], b, last["lo"], last["hi"])
+        stable = lo <= 0 <= hi
+    else:
+        stable = fmt.number(a, decimals) == fmt.number(b, decimals)
+    if stable:
+        return "è rimasto stabile"
+    return "è cresciuto" if b > a else "è diminuito"
+
+
 def guiding_questions(values: pd.DataFrame, averages: pd.DataFrame, history: pd.DataFrame,
                       label: str, polarity: int, decimals: int) -> list[str]:
     """Questions in plain Italian for the workshop, drawn from the data of one indicator and year."""
@@ -50,8 +77,8 @@ def guiding_questions(values: pd.DataFrame, averages: pd.DataFrame, history: pd.
     district = history[history["livello"] == "ambito"].dropna(subset=["valore"]).sort_values("anno")
     if len(district) > 1:
         first, last = district.iloc[0], district.iloc[-1]
-        verb = "cresciuto" if last["valore"] > first["valore"] else "diminuito"
-        questions.append(f"Dal {first['anno']} al {last['anno']} il valore dell'ambito è {verb} "
+        verb = change_word(first.to_dict(), last.to_dict(), decimals)
+        questions.append(f"Dal {first['anno']} al {last['anno']} il valore dell'ambito {verb} "
                          f"(da {fmt.number(first['valore'], decimals)} a {fmt.number(last['valore'], decimals)}): "
                          "che cosa lo spiega e che cosa cambia per i servizi?")
     unstable = int(values["instabile"].sum())

@@ -19,7 +19,8 @@ from .contract import AREAS, INTENSITY, TIE_TYPES
 
 __all__ = ["merge_ties", "pair_ties", "build_graph", "centralization", "ei_index", "brokerage", "ROLES",
            "communities", "betweenness", "cohesion_profile", "sector_pairs", "bridges", "area_coverage",
-           "synergies", "wave_change", "role_matrix", "build_report", "EXACT_BETWEENNESS_MAX", "NoNetwork"]
+           "synergies", "respondents", "wave_change", "role_matrix", "build_report", "EXACT_BETWEENNESS_MAX",
+           "NoNetwork"]
 
 #: Gould–Fernandez brokerage roles (Italian names used in the outputs).
 ROLES = ("coordinatore", "itinerante", "rappresentante", "guardiano", "intermediario")
@@ -95,14 +96,27 @@ def build_graph(attori: pd.DataFrame, pairs: pd.DataFrame) -> nx.DiGraph:
 
 # --- metrics ----------------------------------------------------------------------------------------
 
-def centralization(g: nx.DiGraph, direction: str = "in") -> float | None:
-    """Freeman degree centralization on in- or out-degree (0 = everyone alike, 1 = a perfect star).
+def centralization(g: nx.DiGraph, direction: str = "simmetrica") -> float | None:
+    """Freeman degree centralization (0 = everyone alike, 1 = a perfect star).
 
-    >>> star = nx.DiGraph([(i, 0) for i in range(1, 5)])
-    >>> centralization(star, "in"), centralization(star, "out")
-    (1.0, 0.0625)
+    ``direction="simmetrica"``: Freeman's undirected form on the symmetrised graph (a tie counts when
+    either actor reports it), ``Σ (max − d) / ((n − 1)(n − 2))``, 1 only for a star. ``"in"`` or
+    ``"out"``: the directed form on in- or out-degree, ``Σ (max − d) / (n − 1)²``, 1 only when one
+    actor receives (sends) a tie from (to) everyone and nobody else receives (sends) any; a star of
+    reciprocated ties stays below 1 (``(n − 2)/(n − 1)``).
+
+    >>> star = nx.DiGraph([(i, 0) for i in range(1, 5)] + [(0, i) for i in range(1, 5)])
+    >>> centralization(star), centralization(star, "in")
+    (1.0, 0.75)
+    >>> centralization(nx.DiGraph([(i, 0) for i in range(1, 5)]), "in")
+    1.0
     """
     n = g.number_of_nodes()
+    if direction == "simmetrica":
+        if n < 3:
+            return None
+        degrees = [d for _, d in g.to_undirected(as_view=True).degree()]
+        return sum(max(degrees) - d for d in degrees) / ((n - 1) * (n - 2))
     if n < 2:
         return None
     degrees = [d for _, d in (g.in_degree() if direction == "in" else g.out_degree())]
@@ -220,12 +234,18 @@ def cohesion_profile(g: nx.DiGraph, broker: dict | None = None, parts=None, modu
     items.append(_item("reciprocita", "Reciprocità", rec, _pct(rec),
                        "Quota dei legami dichiarati da entrambe le parti: bassa = le relazioni sono percepite in "
                        "modo diverso dai due partner, un tema da discutere insieme."))
-    cin, cout = centralization(g, "in"), centralization(g, "out")
-    items.append(_item("centralizzazione_in", "Centralizzazione (legami ricevuti)", cin, _pct(cin),
-                       "Vicina al 100% = pochi attori sono cercati da tutti (rete a stella, dipendente da loro); "
-                       "vicina a 0 = i riferimenti sono distribuiti."))
-    items.append(_item("centralizzazione_out", "Centralizzazione (legami dichiarati)", cout, _pct(cout),
-                       "Alta = pochi attori attivano quasi tutti i legami; bassa = l'iniziativa è diffusa."))
+    sym, cin, cout = (centralization(g, d) for d in ("simmetrica", "in", "out"))
+    items.append(_item("centralizzazione", "Centralizzazione (Freeman, rete simmetrizzata)", sym, _pct(sym),
+                       "Calcolata contando un legame quando almeno una delle due parti lo dichiara. 100% = rete a "
+                       "stella: un solo attore è legato a tutti gli altri e gli altri solo a lui (rete dipendente "
+                       "da lui); vicina a 0 = tutti hanno un numero simile di partner."))
+    items.append(_item("centralizzazione_in", "Centralizzazione diretta (legami ricevuti)", cin, _pct(cin),
+                       "Forma diretta: 100% solo se un attore è indicato da tutti e nessun altro è indicato da "
+                       "qualcuno. Se i legami sono reciproci resta sotto il 100% anche in una rete a stella: per "
+                       "la forma della rete vale la misura sulla rete simmetrizzata."))
+    items.append(_item("centralizzazione_out", "Centralizzazione diretta (legami dichiarati)", cout, _pct(cout),
+                       "Forma diretta: alta = pochi attori dichiarano quasi tutti i legami; bassa = l'iniziativa "
+                       "è diffusa."))
     comps = nx.number_weakly_connected_components(g) if n else 0
     biggest = max((len(c) for c in nx.weakly_connected_components(g)), default=0)
     items.append(_item("componenti", "Componenti", comps, fmt.number(comps, 0),
@@ -379,15 +399,40 @@ def synergies(g: nx.DiGraph, top: int = 20) -> list[dict]:
 
 # --- change and roles --------------------------------------------------------------------------------
 
+def respondents(legami: pd.DataFrame, onda: int) -> set:
+    """Actors who declared at least one tie (of any type and intensity) in the wave: those who answered.
+
+    Whoever answered the survey saying they have no tie at all cannot be told apart from whoever did
+    not answer: both declare nothing.
+    """
+    return set(legami.loc[legami["onda"] == int(onda), "da"].dropna())
+
+
+def _response(actors: int, answered: set) -> dict:
+    rate = len(answered) / actors if actors else None
+    return {"rispondenti": len(answered), "attori": actors, "tasso": rate,
+            "testo": f"{len(answered)} attori su {actors} ({_pct(rate)})"}
+
+
 def wave_change(legami: pd.DataFrame, attori: pd.DataFrame, before: int, after: int, tipi=None,
                 min_intensity: int = 1) -> dict:
-    """New, lost, strengthened and weakened ties between two waves, and the deltas of the main metrics."""
+    """New, lost, strengthened and weakened ties between two waves, and the deltas of the main metrics.
+
+    As in PARTNER, ties are compared only when the actor declaring them answered both waves: a tie
+    missing because its actor did not answer is counted as «non ha risposto», not as lost (or new).
+    The metrics of both waves are computed on the ties of the actors who answered both, and the
+    response rate of each wave is given.
+    """
     names = dict(zip(attori["id"], attori["nome"]))
+    answered = {w: respondents(legami, w) for w in (before, after)}
+    both = answered[before] & answered[after]
     waves = {w: pair_ties(select_ties(legami, w, tipi, min_intensity)).set_index(["da", "a"])
              for w in (before, after)}
     a, b = waves[before], waves[after]
+    compared = {w: f[f.index.get_level_values("da").isin(both)] for w, f in waves.items()}
     common = a.index.intersection(b.index)
     delta = b.loc[common, "intensita"] - a.loc[common, "intensita"]
+    only_before, only_after = a.index.difference(b.index), b.index.difference(a.index)
 
     def rows(index, label, old=None, new=None):
         return [{"Da": names.get(x, x), "A": names.get(y, y), "Cambiamento": label,
@@ -395,11 +440,18 @@ def wave_change(legami: pd.DataFrame, attori: pd.DataFrame, before: int, after: 
                  "Intensità dopo": "" if new is None else INTENSITY[int(new.loc[(x, y), "intensita"])]}
                 for x, y in index]
 
-    table = (rows(b.index.difference(a.index), "nuovo", new=b) + rows(a.index.difference(b.index), "perso", old=a)
+    def declared_by(index, actors):
+        return index[index.get_level_values(0).isin(actors)] if len(index) else index
+
+    table = (rows(declared_by(only_after, both), "nuovo", new=b) + rows(declared_by(only_before, both), "perso", old=a)
              + rows(delta[delta > 0].index, "rafforzato", a, b) + rows(delta[delta < 0].index, "indebolito", a, b))
-    profiles = {w: {i["chiave"]: i for i in cohesion_profile(build_graph(attori, waves[w].reset_index()))}
+    unanswered = (len(only_before) - len(declared_by(only_before, both))
+                  + len(only_after) - len(declared_by(only_after, both)))
+    profiles = {w: {i["chiave"]: i for i in cohesion_profile(build_graph(attori, compared[w].reset_index()))}
                 for w in (before, after)}
-    metrics = []
+    response = {w: _response(len(attori), answered[w]) for w in (before, after)}
+    metrics = [{"Misura": "Tasso di risposta", f"Onda {before}": response[before]["testo"],
+                f"Onda {after}": response[after]["testo"], "Differenza": ""}]
     for key, item in profiles[after].items():
         old = profiles[before].get(key)
         if old is None or not isinstance(item["valore"], (int, float)) or old["valore"] is None \
@@ -411,9 +463,12 @@ def wave_change(legami: pd.DataFrame, attori: pd.DataFrame, before: int, after: 
         metrics.append({"Misura": item["misura"], f"Onda {before}": old["testo"], f"Onda {after}": item["testo"],
                         "Differenza": ("+" if diff > 0 else "") + text})
     counts = Counter(r["Cambiamento"] for r in table)
-    return {"prima": before, "dopo": after, "conteggi": {k: counts.get(k, 0) for k in
-                                                          ("nuovo", "perso", "rafforzato", "indebolito")},
-            "legami": table, "misure": metrics}
+    one_wave = sorted(names.get(x, x) for x in answered[before] ^ answered[after])
+    return {"prima": before, "dopo": after, "conteggi": {**{k: counts.get(k, 0) for k in
+                                                            ("nuovo", "perso", "rafforzato", "indebolito")},
+                                                         "non ha risposto": unanswered},
+            "risposta": {str(w): r for w, r in response.items()}, "rispondenti_entrambe": len(both),
+            "una_sola_onda": one_wave, "legami": table, "misure": metrics}
 
 
 def role_matrix(ruoli: pd.DataFrame, attori: pd.DataFrame) -> dict:

@@ -169,6 +169,22 @@ def profile_table(report: dict) -> str:
     return views.table_html(rows, f"Profilo di coesione, onda {report['onda']}", "wb-table wb-cohesion")
 
 
+def _change_text(change: dict) -> str:
+    """The Italian summary of a wave comparison: changes among respondents, non-response, response rates."""
+    c, before, after = change["conteggi"], str(change["prima"]), str(change["dopo"])
+    rates = change.get("risposta")
+    if rates is None:  # report written before response rates were computed
+        return f"{c['nuovo']} legami nuovi, {c['perso']} persi, {c['rafforzato']} rafforzati, {c['indebolito']} indeboliti."
+    text = (f"Tra gli attori che hanno risposto in entrambe le onde ({change['rispondenti_entrambe']}): "
+            f"{c['nuovo']} legami nuovi, {c['perso']} persi, {c['rafforzato']} rafforzati, {c['indebolito']} "
+            f"indeboliti. Hanno risposto nell'onda {before} {rates[before]['testo']}, nell'onda {after} "
+            f"{rates[after]['testo']}.")
+    if c["non ha risposto"]:
+        text += (f" {c['non ha risposto']} legami non sono confrontati perché chi li dichiara ha risposto a una "
+                 "sola onda («non ha risposto», non «legame perso»): " + ", ".join(change["una_sola_onda"]) + ".")
+    return text + " Le misure a confronto usano i legami di chi ha risposto in entrambe le onde."
+
+
 def network_sections(report: dict) -> list[str]:
     """The static blocks after the graph: cohesion, sectors, bridges, areas, synergies, change, roles."""
     specs, blocks = report["specs"], []
@@ -187,10 +203,8 @@ def network_sections(report: dict) -> list[str]:
                   "rete.</p>" + views.table_html(syn, "Sinergie da attivare nella partnership"))
     change = report.get("cambiamento")
     if change:
-        c = change["conteggi"]
         blocks.append(f"<h2>Cambiamento dall'onda {change['prima']} all'onda {change['dopo']}</h2>"
-                      f"<p class='wb-note'>{c['nuovo']} legami nuovi, {c['perso']} persi, {c['rafforzato']} "
-                      f"rafforzati, {c['indebolito']} indeboliti.</p><div class='wb-row'>"
+                      f"<p class='wb-note'>{html.escape(_change_text(change))}</p><div class='wb-row'>"
                       + views.table_html(change["misure"], "Misure a confronto")
                       + views.table_html(change["legami"][:40], "Legami cambiati (primi 40)") + "</div>")
     roles = report.get("ruoli")

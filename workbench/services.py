@@ -4,6 +4,12 @@ Every per-capita figure carries the text of the rule used to spread ambito and
 sub-ambito services to the comuni (column ``regola``), so that it can be printed
 next to the number. :func:`build_report` returns the JSON-serialisable report the
 services dashboard reads; :func:`export_tables` writes the same tables to Excel/CSV.
+
+A shared service repeats its totals on the row of every comune sharing it: every sum over
+``servizi`` goes either through :func:`spread` (each row weighted by its quota) or through
+:func:`service_totals` (the service once). Amounts follow ISTAT's survey on the social services
+of the comuni: ``spesa`` is the comuni's spending net of the users' co-payment and of the health
+service's share; per-capita figures use it (:data:`SPENDING_NOTE`).
 """
 
 from __future__ import annotations
@@ -19,10 +25,11 @@ from . import fmt
 from .contract import AREAS, WHOLE_AMBITO
 from .privacy import suppress
 
-__all__ = ["RULES", "TARGETS", "ALL_AREAS", "QUADRANTS", "DEFAULT_NEED", "target_population", "spread",
-           "per_capita", "averages", "assign_quadrants", "need_supply", "provider_mix", "fragmentation",
-           "multi_area_services", "spending_trend", "cycle_change", "guiding_questions", "compute_tables",
-           "build_report", "export_tables"]
+__all__ = ["RULES", "TARGETS", "ALL_AREAS", "QUADRANTS", "DEFAULT_NEED", "AMOUNTS", "SPENDING_NOTE",
+           "target_population", "spread", "service_totals", "per_capita", "averages", "spending_composition",
+           "assign_quadrants", "need_supply", "provider_mix", "fragmentation", "multi_area_services",
+           "spending_trend", "cycle_change", "guiding_questions", "compute_tables", "build_report",
+           "export_tables"]
 
 #: Spreading rules of ambito / sub-ambito services (value of ``riparto``) and their Italian description.
 RULES = {
@@ -63,6 +70,15 @@ COUNTS = {"utenti": ["utenti_per_1000"]}
 TOTALS = (("area",), ("istat",))
 #: Length of a Piano di Zona cycle, in years (change "since the previous plan cycle").
 CYCLE_YEARS = 3
+#: Amount columns of ``servizi`` -> their names once attributed to the comuni. ``spesa_euro`` is the
+#: spending of the comuni, net of the users' co-payment and of the health service's share (ISTAT survey).
+AMOUNTS = {"spesa_euro": "spesa", "compartecipazione_utenti_euro": "compartecipazione_utenti",
+           "quota_ssn_euro": "quota_ssn"}
+#: Which spending the figures use, as stated to the reader.
+SPENDING_NOTE = ("La spesa è quella dei comuni e dell'ambito, al netto della compartecipazione pagata dagli utenti "
+                 "e della quota a carico del Servizio sanitario, come nell'indagine ISTAT sugli interventi e i "
+                 "servizi sociali dei comuni; la spesa lorda aggiunge queste due quote. La spesa per residente e "
+                 "l'andamento usano la spesa dei comuni (netta).")
 
 
 def _clean(value):
@@ -119,7 +135,9 @@ def spread(servizi: pd.DataFrame, comuni: pd.DataFrame, rule: str = "popolazione
       of the same area and year (population when there are none).
 
     Output columns: the service columns, ``istat``, ``peso`` (share of the service attributed),
-    ``spesa``, ``utenti`` (attributed, possibly fractional), ``livello`` and ``regola`` (Italian).
+    ``spesa`` (of the comuni, net), ``compartecipazione_utenti``, ``quota_ssn``, ``spesa_lorda`` (the three
+    together; a missing co-payment or health share counts as zero), ``utenti`` (attributed, possibly
+    fractional), ``livello`` and ``regola`` (Italian).
 
     >>> comuni = pd.DataFrame({"istat": ["A", "B"], "popolazione": [300, 100], "sub_ambito": [None, None]})
     >>> s = pd.DataFrame({"servizio": ["S"], "area": ["disabili"], "istat": [None], "territorio": ["ambito"],
@@ -172,7 +190,9 @@ def spread(servizi: pd.DataFrame, comuni: pd.DataFrame, rule: str = "popolazione
         rows["regola"] = text
         parts.append(rows)
     out = pd.concat(parts, ignore_index=True).sort_values(["_n", "istat"]).reset_index(drop=True)
-    out["spesa"] = _float(out["spesa_euro"]) * out["peso"]
+    for column, name in AMOUNTS.items():
+        out[name] = _float(out[column] if column in out else np.nan) * out["peso"]
+    out["spesa_lorda"] = out["spesa"] + out["compartecipazione_utenti"].fillna(0) + out["quota_ssn"].fillna(0)
     out["utenti"] = _float(out["utenti"]) * out["peso"]
     return out.drop(columns="_n")
 
@@ -207,9 +227,10 @@ def per_capita(attributed: pd.DataFrame, comuni: pd.DataFrame, areas: list[str] 
     """Spending and users per capita by comune and area (plus ``Tutte le aree``) for the rows given.
 
     ``attributed`` is the output of :func:`spread` for one year. Columns: ``istat, comune,
-    sub_ambito, area, spesa, spesa_ripartita, utenti, popolazione_riferimento, riferimento,
-    spesa_per_residente`` (per resident of the target population), ``utenti_per_1000`` and
-    ``regola``. Comuni without services in an area get zero spending (nothing is imputed).
+    sub_ambito, area, spesa`` (of the comuni, net), ``compartecipazione_utenti, quota_ssn, spesa_lorda,
+    spesa_ripartita, utenti, popolazione_riferimento, riferimento, spesa_per_residente`` (net spending
+    per resident of the target population), ``utenti_per_1000`` and ``regola``. Comuni without
+    services in an area get zero spending (nothing is imputed).
     """
     areas = list(areas or [a for a in AREAS if a in set(attributed["area"])])
     rows = []
@@ -220,7 +241,9 @@ def per_capita(attributed: pd.DataFrame, comuni: pd.DataFrame, areas: list[str] 
         grouped = sel.groupby("istat")
         out = base.copy()
         out["area"] = area
-        out["spesa"] = out["istat"].map(grouped["spesa"].sum()).fillna(0.0)
+        sums = grouped[["spesa", "compartecipazione_utenti", "quota_ssn", "spesa_lorda"]].sum()
+        for column in sums:
+            out[column] = out["istat"].map(sums[column]).fillna(0.0)
         spread_only = sel[sel["livello"].isin(["ambito", "sub_ambito"])].groupby("istat")["spesa"].sum()
         out["spesa_ripartita"] = out["istat"].map(spread_only).fillna(0.0)
         known = sel.dropna(subset=["utenti"]).groupby("istat")["utenti"].sum()
@@ -235,6 +258,11 @@ def per_capita(attributed: pd.DataFrame, comuni: pd.DataFrame, areas: list[str] 
     return pd.concat(rows, ignore_index=True)
 
 
+#: How the district values of the services reading are computed, as stated to the reader.
+AVERAGE_RULE = ("Valore dell'ambito (e del sub-ambito): spesa totale dei suoi comuni divisa per il totale dei "
+                "residenti di riferimento (utenti totali per 1.000 residenti), non la media dei valori dei comuni.")
+
+
 def averages(values: pd.DataFrame) -> pd.DataFrame:
     """Pooled values of the ambito and of each sub-ambito, by area (total spending / total population)."""
     rows = []
@@ -245,6 +273,7 @@ def averages(values: pd.DataFrame) -> pd.DataFrame:
             pop = g["popolazione_riferimento"].sum()
             users = g["utenti"].sum() if g["utenti"].notna().any() else np.nan
             rows.append({"livello": level, "nome": name, "area": area, "spesa": g["spesa"].sum(),
+                         **{c: g[c].sum() for c in ("compartecipazione_utenti", "quota_ssn", "spesa_lorda")},
                          "utenti": users, "popolazione_riferimento": pop,
                          "spesa_per_residente": g["spesa"].sum() / pop if pop else np.nan,
                          "utenti_per_1000": users / pop * 1000 if pop else np.nan})
@@ -346,14 +375,62 @@ def fragmentation(attributed: pd.DataFrame, comuni: pd.DataFrame) -> pd.DataFram
         ["comune", "area"]).reset_index(drop=True)
 
 
+def service_totals(servizi: pd.DataFrame) -> pd.DataFrame:
+    """One row per service as declared: a service shared by several comuni once, not once per comune.
+
+    The contract repeats a shared service's totals on the row of every comune sharing it (each with
+    its ``quota``): summing ``spesa_euro`` over the rows would count the service once per comune.
+    Shared rows are identified as :func:`workbench.contract` checks them (same servizio, area,
+    ente_gestore and anno, with a quota); the column ``comuni`` says how many comuni share the row.
+
+    >>> s = pd.DataFrame({"servizio": ["CDI", "CDI", "SAD"], "area": ["anziani"] * 3, "ente_gestore": ["E"] * 3,
+    ...                   "anno": [2023] * 3, "istat": ["1", "2", "1"], "quota": [60.0, 40.0, None],
+    ...                   "spesa_euro": [1000.0, 1000.0, 300.0]})
+    >>> service_totals(s)[["servizio", "spesa_euro", "comuni"]].values.tolist()
+    [['CDI', 1000.0, 2], ['SAD', 300.0, 1]]
+    """
+    shared = servizi["quota"].notna() & servizi["istat"].notna() if "quota" in servizi else \
+        pd.Series(False, index=servizi.index)
+    key = ["servizio", "area", "ente_gestore", "anno"]
+    marked = servizi.assign(_condiviso=shared)
+    repeated = shared & marked.duplicated(key + ["_condiviso"])
+    sizes = marked[shared].groupby(key, dropna=False)["istat"].transform("size")
+    out = marked[~repeated].drop(columns="_condiviso")
+    return out.assign(comuni=sizes.reindex(out.index).fillna(1).astype(int)).reset_index(drop=True)
+
+
 def multi_area_services(servizi: pd.DataFrame) -> pd.DataFrame:
-    """Services across areas (ricomposizione): same service name in several areas, or area multiutenza."""
-    grouped = servizi.groupby("servizio").agg(
+    """Services across areas (ricomposizione): same service name in several areas, or area multiutenza.
+
+    ``spesa`` is the spending of the comuni on the service, a shared service counted once
+    (:func:`service_totals`).
+    """
+    grouped = service_totals(servizi).groupby("servizio").agg(
         aree=("area", lambda a: " | ".join(sorted(set(a)))), n_aree=("area", "nunique"),
         enti=("ente_gestore", "nunique"), spesa=("spesa_euro", "sum")).reset_index()
     grouped["tipo"] = np.where((grouped["n_aree"] > 1) | grouped["aree"].eq("multiutenza"),
                                "trasversale (più aree)", "una sola area")
     return grouped.sort_values(["tipo", "n_aree", "spesa"], ascending=[False, False, False]).reset_index(drop=True)
+
+
+def spending_composition(attributed: pd.DataFrame, comuni: pd.DataFrame) -> pd.DataFrame:
+    """Spending by sub-ambito and area as in ISTAT's survey: the comuni's, users', health service's, gross.
+
+    Columns: ``sub_ambito, area, spesa`` (of the comuni, net), ``compartecipazione_utenti``,
+    ``quota_ssn``, ``spesa_lorda`` and ``senza_compartecipazione`` / ``senza_quota_ssn``: service
+    rows where the amount is not given (counted as zero in the gross spending, and said so).
+    """
+    frame = attributed.merge(comuni[["istat", "sub_ambito"]], on="istat", how="left")
+    frame["sub_ambito"] = frame["sub_ambito"].fillna("")
+    frame["_nc"] = frame["compartecipazione_utenti"].isna() * frame["peso"]
+    frame["_ns"] = frame["quota_ssn"].isna() * frame["peso"]
+    out = frame.groupby(["sub_ambito", "area"], as_index=False).agg(
+        spesa=("spesa", "sum"), compartecipazione_utenti=("compartecipazione_utenti", "sum"),
+        quota_ssn=("quota_ssn", "sum"), spesa_lorda=("spesa_lorda", "sum"),
+        senza_compartecipazione=("_nc", "sum"), senza_quota_ssn=("_ns", "sum"))
+    for column in ("senza_compartecipazione", "senza_quota_ssn"):
+        out[column] = out[column].round().astype(int)  # rows: the shares of a shared service add up to one
+    return out
 
 
 def spending_trend(servizi: pd.DataFrame, comuni: pd.DataFrame, rule: str = "popolazione") -> pd.DataFrame:
@@ -428,8 +505,8 @@ def compute_tables(ws, year: int | None = None, rule: str = "popolazione", need:
                    areas: list[str] | None = None) -> dict:
     """Every computed table of the services reading, before privacy suppression.
 
-    Returns a dict with ``anno`` and DataFrames ``per_comune, medie, griglia, mix, frammentazione,
-    ricomposizione, andamento, variazione`` plus the grid descriptions ``griglie``.
+    Returns a dict with ``anno`` and DataFrames ``per_comune, medie, griglia, composizione, mix,
+    frammentazione, ricomposizione, andamento, variazione`` plus the grid descriptions ``griglie``.
     """
     servizi = ws.table("servizi")
     if servizi.empty:
@@ -451,7 +528,8 @@ def compute_tables(ws, year: int | None = None, rule: str = "popolazione", need:
     grid, grids = need_supply(ws, values, year, need)
     trend = spending_trend(servizi, comuni, rule)
     return {"anno": year, "anni": years, "per_comune": values, "medie": averages(values), "griglia": grid,
-            "griglie": grids, "mix": provider_mix(attributed, comuni),
+            "griglie": grids, "composizione": spending_composition(attributed, comuni),
+            "mix": provider_mix(attributed, comuni),
             "frammentazione": fragmentation(attributed, comuni), "ricomposizione": multi_area_services(this_year),
             "andamento": trend, "variazione": cycle_change(trend, year)}
 
@@ -467,7 +545,8 @@ def build_report(ws, year: int | None = None, rule: str = "popolazione", need: d
     district = {"nome": ws.name, "anno_riferimento": ws.config["anno"], "note": ws.config["note"],
                 "sub_ambiti": sorted(comuni["sub_ambito"].dropna().unique().tolist()),
                 "soglia_riservatezza": ws.threshold, "dimostrativi": synthetic,
-                "regola": rule, "regola_testo": RULES[rule]}
+                "regola": rule, "regola_testo": RULES[rule], "spesa_nota": SPENDING_NOTE,
+                "media_nota": AVERAGE_RULE}
     if ws.table("servizi").empty:
         return {"distretto": district, "vuoto": True,
                 "messaggio": "Questa cartella non contiene la tabella «servizi»: aggiungi servizi.csv o "
@@ -483,7 +562,8 @@ def build_report(ws, year: int | None = None, rule: str = "popolazione", need: d
         "distretto": district, "vuoto": False, "anno": t["anno"], "anni": t["anni"],
         "aree": present + [ALL_AREAS], "confini": geo, "confini_mancanti": missing_geo,
         "specs": service_specs(synthetic), "valori": _records(values), "medie": _records(averages_),
-        "griglia": _records(t["griglia"]), "griglie": t["griglie"], "mix": _records(t["mix"]),
+        "griglia": _records(t["griglia"]), "griglie": t["griglie"], "composizione": _records(t["composizione"]),
+        "mix": _records(t["mix"]),
         "frammentazione": _records(t["frammentazione"]), "ricomposizione": _records(t["ricomposizione"]),
         "andamento": _records(t["andamento"]), "variazione": _records(t["variazione"]), "domande": questions,
     }
@@ -494,6 +574,7 @@ EXPORTS = {
     "per_comune": ("spesa_e_utenti_per_comune", COUNTS, TOTALS),
     "medie": ("medie_ambito", COUNTS, ()),
     "griglia": ("bisogno_offerta", {}, ()),
+    "composizione": ("spesa_lorda_e_netta", {}, ()),
     "mix": ("spesa_per_gestore", {}, ()),
     "frammentazione": ("frammentazione", {}, ()),
     "ricomposizione": ("servizi_trasversali", {}, ()),

@@ -22,9 +22,15 @@ ALL_AREAS = "Tutte le aree"  # as in workbench.services (not imported: that modu
 CRITICAL = "Bisogno alto, offerta bassa"
 #: Supply measures: key -> (label, unit, decimals).
 MEASURES = {
-    "spesa_per_residente": ("Spesa per residente della popolazione di riferimento", "euro per residente", 0),
+    "spesa_per_residente": ("Spesa dei comuni per residente della popolazione di riferimento", "euro per residente",
+                            0),
     "utenti_per_1000": ("Utenti ogni 1.000 residenti della popolazione di riferimento", "utenti per 1.000", 1),
 }
+#: Digits kept when values are compared, coloured and ranked: floating-point noise is not a difference.
+COMPARE_DIGITS = 6
+#: Amount columns of the spending table, as in ISTAT's survey: key -> column title.
+AMOUNTS = {"spesa": "Spesa dei comuni (€)", "compartecipazione_utenti": "Compartecipazione utenti (€)",
+           "quota_ssn": "Quota SSN (€)", "spesa_lorda": "Spesa lorda (€)"}
 PAGE_CSS = """<style>
 .wb-rule{background:#eef4fa;border-left:4px solid #1f4e79;padding:6px 12px;max-width:900px;font-size:13px}
 .wb-demo{background:#fff4e5;border:1px solid #e08a00;color:#7a4b00;padding:3px 10px;display:inline-block;
@@ -61,6 +67,29 @@ def _value_text(value, decimals: int, unit: str) -> str:
     return fmt.number(value, decimals) + (" €" if unit.startswith("euro") else "")
 
 
+def _rounded(value):
+    """``value`` without floating-point noise (None stays None)."""
+    return None if value is None else round(value, COMPARE_DIGITS)
+
+
+def _composition(rows: list[dict], area: str) -> tuple[list[dict], list[tuple]]:
+    """Table rows of the comuni's spending, users' co-payment, health service's share and gross spending by
+    area, and the areas with service rows lacking the co-payment or the health share: (area, n, n)."""
+    sums: dict[str, dict] = {}
+    for r in rows:
+        if area not in (ALL_AREAS, r["area"]):
+            continue
+        acc = sums.setdefault(r["area"], dict.fromkeys([*AMOUNTS, "senza_compartecipazione", "senza_quota_ssn"], 0))
+        for key in acc:
+            acc[key] += r.get(key) or 0
+    if area == ALL_AREAS and len(sums) > 1:
+        sums["Totale"] = {k: sum(a[k] for a in sums.values()) for k in next(iter(sums.values()))}
+    table = [{"Area": a, **{title: fmt.number(v[k], 0) for k, title in AMOUNTS.items()}} for a, v in sums.items()]
+    missing = [(a, v["senza_compartecipazione"], v["senza_quota_ssn"]) for a, v in sums.items()
+               if a != "Totale" and (v["senza_compartecipazione"] or v["senza_quota_ssn"])]
+    return table, missing
+
+
 def _grouped(rows: list[dict], key: str) -> list[dict]:
     """Spending summed by area and ``key``, with each category's share of its area."""
     sums: dict[tuple, float] = {}
@@ -83,12 +112,13 @@ def services_view(report: dict, area: str = ALL_AREAS, sub_ambito: str | None = 
     threshold = report["distretto"]["soglia_riservatezza"]
     rows = [r for r in report["valori"] if r["area"] == area and _in_sub(r, sub_ambito)]
     by_code = {r["istat"]: r for r in rows}
-    features = [{**f, "properties": {**f["properties"], "valore": by_code[c].get(measure),
+    shown = {_rounded(r.get(measure)) for r in rows} - {None}
+    features = [{**f, "properties": {**f["properties"], "valore": _rounded(by_code[c].get(measure)),
                                      "testo": _value_text(by_code[c].get(measure), dec, unit),
                                      "regola": by_code[c]["regola"]}}
                 for f in report["confini"]["features"] if (c := f["properties"]["istat"]) in by_code]
-    ranked = sorted((r for r in rows if r.get(measure) is not None), key=lambda r: -r[measure])
-    ranking = [{"comune": r["comune"], "ordine": i, "valore": r[measure],
+    ranked = sorted((r for r in rows if r.get(measure) is not None), key=lambda r: (-_rounded(r[measure]), r["comune"]))
+    ranking = [{"comune": r["comune"], "ordine": i, "valore": _rounded(r[measure]),
                 "testo": _value_text(r[measure], dec, unit), "regola": r["regola"]} for i, r in enumerate(ranked, 1)]
     level = "Ambito" if not sub_ambito or sub_ambito == views.ALL else sub_ambito
     mean = [{"nome": "Ambito" if level == "Ambito" else f"Sub-ambito {level}", "valore": m[measure],
@@ -101,10 +131,11 @@ def services_view(report: dict, area: str = ALL_AREAS, sub_ambito: str | None = 
         need_dec = 0 if abs(grid_info["soglia_bisogno"] or 0) >= 1000 else 1
         grid = [{**g, "etichetta": g["comune"] if g["quadrante"] == CRITICAL else "",
                  "testo_bisogno": fmt.number(g["bisogno"], need_dec) + " " + grid_info["unita"],
-                 "testo_offerta": _value_text(g["offerta"], dec, unit)}
+                 "offerta": _rounded(g["offerta"]), "testo_offerta": _value_text(g["offerta"], dec, unit)}
                 for g in report["griglia"] if g["area"] == area and g["misura"] == measure
                 and _in_sub(g, sub_ambito) and g["bisogno"] is not None and g["offerta"] is not None]
-        thresholds = [{"soglia_bisogno": grid_info["soglia_bisogno"], "soglia_offerta": grid_info["soglia_offerta"]}]
+        thresholds = [{"soglia_bisogno": grid_info["soglia_bisogno"],
+                       "soglia_offerta": _rounded(grid_info["soglia_offerta"])}]
     mix = [m for m in report["mix"] if _in_sub(m, sub_ambito) and area in (ALL_AREAS, m["area"])]
     history: dict[tuple, list[float]] = {}
     for h in report["andamento"]:
@@ -116,16 +147,18 @@ def services_view(report: dict, area: str = ALL_AREAS, sub_ambito: str | None = 
              for (a, y), (s, p) in sorted(history.items()) if p]
     frag = [f for f in report["frammentazione"] if _in_sub(f, sub_ambito) and area in (ALL_AREAS, f["area"])]
     table = [{"Comune": r["comune"], "Sub-ambito": r.get("sub_ambito") or "",
-              "Spesa (€)": fmt.number(r["spesa"], 0),
+              "Spesa dei comuni (€)": fmt.number(r["spesa"], 0), "Spesa lorda (€)": fmt.number(r.get("spesa_lorda"), 0),
               "Spesa per residente (€)": _value_text(r["spesa_per_residente"], 0, ""),
               "Utenti": fmt.number(r["utenti"], 0) if r.get("utenti") is not None else "n.d.",
               "Utenti per 1.000": "riservato" if r.get("riservato") else _value_text(r["utenti_per_1000"], 1, ""),
               "Residenti di riferimento": fmt.number(r["popolazione_riferimento"], 0),
               "Regola di riparto": r["regola"]}
-             for r in sorted(rows, key=lambda r: -(r.get(measure) or 0))]
+             for r in sorted(rows, key=lambda r: (-(_rounded(r.get(measure)) or 0), r["comune"]))]
     multi = [{"Servizio": m["servizio"], "Aree": m["aree"], "Tipo": m["tipo"], "Enti gestori": m["enti"],
-              "Spesa (€)": fmt.number(m["spesa"], 0)} for m in report["ricomposizione"]
+              "Spesa dei comuni (€)": fmt.number(m["spesa"], 0)} for m in report["ricomposizione"]
              if area in (ALL_AREAS, "multiutenza") or area in m["aree"].split(" | ")]
+    composition, missing = _composition([c for c in report.get("composizione", []) if _in_sub(c, sub_ambito)],
+                                        area)
     change = [{"Area": c["area"], f"Spesa {c['anno_base']} (€)": fmt.number(c["spesa_base"], 0),
                f"Spesa {c['anno']} (€)": fmt.number(c["spesa"], 0),
                "Variazione": fmt.number(c["variazione_pct"], 1) + "%"} for c in report["variazione"]
@@ -134,7 +167,8 @@ def services_view(report: dict, area: str = ALL_AREAS, sub_ambito: str | None = 
             "classifica": ranking, "media": mean, "griglia": grid, "soglie": thresholds, "griglia_info": grid_info,
             "mix_natura": _grouped(mix, "natura"), "mix_macro": _grouped(mix, "macro_area"),
             "andamento": trend, "frammentazione": frag, "tabella": table, "ricomposizione": multi,
-            "variazione": change, "soglia": threshold}
+            "variazione": change, "soglia": threshold, "composizione": composition,
+            "senza_importi": missing, "uguale": len(shown) == 1 and len(rows) > 1}
 
 
 def _rule_note(report: dict, view: dict) -> str:
@@ -145,7 +179,26 @@ def _rule_note(report: dict, view: dict) -> str:
             "(salvo diversa indicazione nella colonna «riparto»). "
             f"Popolazione di riferimento per questa area: {html.escape(view['riferimento'])}. "
             "Per ogni comune la regola applicata è riportata accanto al valore (passa il mouse sul grafico o "
-            f"vedi la tabella). Utenti sotto {d['soglia_riservatezza']} non sono mostrati (riservatezza).</p>")
+            f"vedi la tabella). Utenti sotto {d['soglia_riservatezza']} non sono mostrati (riservatezza).</p>"
+            f"<p class='wb-rule'><b>Quale spesa.</b> {html.escape(d.get('spesa_nota', ''))}</p>"
+            f"<p class='wb-rule'><b>Quale media.</b> {html.escape(d.get('media_nota', ''))}</p>")
+
+
+def _composition_block(view: dict) -> str:
+    """The spending table as in ISTAT's survey, with the rows whose co-payment or health share is missing."""
+    notes = "".join(f"<li>{html.escape(area)}: {a} servizi senza compartecipazione indicata, {b} senza quota SSN "
+                    "indicata (contate come zero nella spesa lorda)</li>" for area, a, b in view["senza_importi"])
+    return (views.table_html(view["composizione"], "Spesa lorda, compartecipazione degli utenti, quota del "
+                             "Servizio sanitario e spesa dei comuni (come nell'indagine ISTAT)")
+            + (f"<ul class='wb-note'>{notes}</ul>" if notes else ""))
+
+
+def _same_value_block(view: dict, dec: int, unit: str) -> str:
+    """Said instead of a colour scale when every comune has the same value."""
+    value = next((r["valore"] for r in view["classifica"]), None)
+    return (f"<p class='wb-warning'><b>Valore uguale per tutti i comuni</b>: {_value_text(value, dec, unit)} "
+            f"({html.escape(MEASURES[view['misura']][1])}). Mappa e classifica non sono disegnate: non "
+            "distinguerebbero i comuni.</p>")
 
 
 def _questions(items: list[str]) -> str:
@@ -165,12 +218,17 @@ def services_sections(report: dict, area: str = ALL_AREAS, sub_ambito: str | Non
         blocks.append("<p><span class='wb-demo'>Dati dimostrativi (sintetici): non descrivono servizi reali"
                       "</span></p>")
     blocks.append(_rule_note(report, view))
-    blocks.append("<div class='wb-row'><div class='wb-mappa'>"
-                  + chart_html(with_data(_titled(specs["mappa"], title), mappa=view["mappa"]), height=430)
-                  + "</div><div class='wb-classifica'>"
-                  + chart_html(with_data(_titled(specs["classifica"], "Classifica dei comuni"),
-                                         classifica=view["classifica"], media=view["media"]))
-                  + "</div></div>" + views.missing_boundaries_note(report))
+    _, unit, dec = MEASURES[view["misura"]]
+    if view["uguale"]:
+        blocks.append(_same_value_block(view, dec, unit))
+    else:
+        blocks.append("<div class='wb-row'><div class='wb-mappa'>"
+                      + chart_html(with_data(_titled(specs["mappa"], title), mappa=view["mappa"]), height=430)
+                      + "</div><div class='wb-classifica'>"
+                      + chart_html(with_data(_titled(specs["classifica"], "Classifica dei comuni"),
+                                             classifica=view["classifica"], media=view["media"]))
+                      + "</div></div>" + views.missing_boundaries_note(report))
+    blocks.append(_composition_block(view))
     info = view["griglia_info"]
     if info and view["griglia"]:
         blocks.append(

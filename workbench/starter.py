@@ -36,20 +36,20 @@ YEAR = 2023  # reference year of the population tables
 RECORD = ".nuovo.json"
 TEMPLATES_DIR = "modelli"
 
-#: indicatore, etichetta, unita, polarita, fonte, tema — the indicators written by :func:`reference_indicators`.
+#: indicatore, etichetta, unita, polarita, fonte, tema, tipo — the indicators written by :func:`reference_indicators`.
 REFERENCE_META = [
     ("indice_vecchiaia", "Indice di vecchiaia (over 65 ogni 100 under 15)", "per 100", "+1", SRC_POP,
-     "invecchiamento"),
-    ("indice_dipendenza", "Indice di dipendenza strutturale", "per 100", "+1", SRC_POP, "invecchiamento"),
-    ("quota_75_piu", "Residenti con 75 anni e più", "%", "+1", SRC_POP, "invecchiamento"),
-    ("quota_stranieri", "Residenti stranieri", "%", "0", SRC_STR, "contesto"),
-    ("stranieri_residenti", "Stranieri residenti (numero)", "persone", "0", SRC_STR, "contesto"),
-    ("reddito_medio", "Reddito imponibile medio per contribuente", "euro", "-1", SRC_MEF, "reddito"),
+     "invecchiamento", "rapporto"),
+    ("indice_dipendenza", "Indice di dipendenza strutturale", "per 100", "+1", SRC_POP, "invecchiamento", "rapporto"),
+    ("quota_75_piu", "Residenti con 75 anni e più", "%", "+1", SRC_POP, "invecchiamento", "proporzione"),
+    ("quota_stranieri", "Residenti stranieri", "%", "0", SRC_STR, "contesto", "proporzione"),
+    ("stranieri_residenti", "Stranieri residenti (numero)", "persone", "0", SRC_STR, "contesto", "conteggio"),
+    ("reddito_medio", "Reddito imponibile medio per contribuente", "euro", "-1", SRC_MEF, "reddito", "altro"),
     ("quota_redditi_bassi", "Contribuenti con reddito complessivo tra 0 e 10.000 euro", "%", "+1", SRC_MEF,
-     "reddito"),
-    ("quota_pensionati", "Contribuenti con reddito da pensione", "%", "0", SRC_MEF, "contesto"),
+     "reddito", "proporzione"),
+    ("quota_pensionati", "Contribuenti con reddito da pensione", "%", "0", SRC_MEF, "contesto", "proporzione"),
 ]
-META_COLUMNS = ["indicatore", "etichetta", "unita", "polarita", "fonte", "tema"]
+META_COLUMNS = ["indicatore", "etichetta", "unita", "polarita", "fonte", "tema", "tipo"]
 
 
 class WorkspaceExists(WorkbenchError):

@@ -56,7 +56,9 @@ def distress_view(report: dict, code: str, year: int | str, sub_ambito: str | No
     level = "ambito" if not sub_ambito or sub_ambito == ALL else sub_ambito
     average = [m for m in data["medie"] if (m["livello"] == "ambito" and level == "ambito") or m["nome"] == level]
     mean = [{"nome": "Ambito" if level == "ambito" else f"Sub-ambito {level}", "valore": m["valore"],
-             "testo": fmt.number(m["valore"], dec)} for m in average if m["valore"] is not None]
+             "testo": fmt.number(m["valore"], dec), "metodo": m.get("metodo", "")}
+            for m in average if m["valore"] is not None]
+    how = [f"{m['nome']}: {m['testo']} ({m['metodo']})" for m in mean if m["metodo"]]
     history = [{**h, "ordine": 0 if h["livello"] == "ambito" else 1, "testo": fmt.number(h["valore"], dec),
                 "nome": "Ambito" if h["livello"] == "ambito" else h["nome"]}
                for h in ind["andamento"] if h["valore"] is not None
@@ -68,7 +70,9 @@ def distress_view(report: dict, code: str, year: int | str, sub_ambito: str | No
               "Casi": fmt.number(r.get("numeratore"), 0) if r.get("numeratore") is not None else "",
               "Residenti": fmt.number(r.get("popolazione"), 0), "Nota": _note(r, threshold)}
              for r in sorted(rows, key=lambda r: order.get(r["comune"], len(rows) + 1))]
-    return {"indicatore": ind, "anno": int(year), "mappa": features, "classifica": ranking, "media": mean,
+    totals = any(m.get("media") == "somma" for m in average)  # a total is not drawn among the comuni's values
+    return {"indicatore": ind, "anno": int(year), "mappa": features, "classifica": ranking,
+            "media": [] if totals else mean, "media_testo": "; ".join(how),
             "andamento": history, "tabella": table, "domande": data["domande"],
             "instabili": [r for r in table if "piccolo" in r["Nota"] or "pochi" in r["Nota"]]}
 
