@@ -72,6 +72,8 @@ def distress_sections(report: dict, code: str, year=None, sub_ambito: str | None
               "<div class='wb-row'>" + chart_html(with_data(specs["mappa"], mappa=view["mappa"]), height=430)
               + chart_html(with_data(specs["classifica"], classifica=view["classifica"], media=view["media"]))
               + "</div>" + views.missing_boundaries_note(report)]
+    if view["media_riservata"]:
+        blocks.append(f"<p class='wb-note'>{html.escape(view['media_riservata'])}</p>")
     if len(ind["anni"]) > 1:
         blocks.append(chart_html(with_data(specs["andamento"], andamento=view["andamento"]), height=300))
     if view["instabili"]:
