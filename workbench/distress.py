@@ -72,7 +72,7 @@ def _protected(ws: Workspace, values: pd.DataFrame, averages: pd.DataFrame,
     """Comuni and district values of one year with small counts hidden, ranks among published values."""
     hidden, hidden_avg = protect_rates(values, averages, ws.threshold, ws.hide_zeros)
     if not (hidden.any() or hidden_avg.any()):
-        return values, averages.assign(riservato=False)
+        return values.assign(riservato=False), averages.assign(riservato=False)
     shared = label(values, ws.threshold, COUNTS, hidden, ws.hide_zeros)
     key = pd.to_numeric(shared["valore"], errors="coerce") * (polarity or 1)
     shared["posizione"] = key.rank(ascending=False, method="min").astype("Int64")
