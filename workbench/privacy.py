@@ -276,7 +276,11 @@ def _violations(problem: _Problem, hidden: np.ndarray, targets: np.ndarray) -> l
             for k in np.flatnonzero(check & (reached < need - _TOL)):
                 one = np.zeros(len(cells))
                 one[k] = direction
-                deviation, _, y = problem.solve(cells, a, one)
+                if reached[k] >= need[k] - _TOL:  # shown by an earlier attacker's table
+                    continue
+                deviation, d, y = problem.solve(cells, a, one)
+                if d is not None:
+                    reached = np.maximum(reached, direction * d)
                 if deviation < need[k] - _TOL:
                     found.append((cells[k], _sparse_cut(problem.cut(cells[k], direction, rows, y), need[k])))
     return found
