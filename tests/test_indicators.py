@@ -83,18 +83,21 @@ def test_suppression_hides_small_counts_and_derived_values():
     frame = pd.DataFrame({"numeratore": [2, 5, 0, None], "valore": [1.0, 2.0, 0.0, 3.0]})
     out = suppress(frame, 5, {"numeratore": ["valore"]})
     assert out["numeratore"].tolist()[:3] == ["< 5", 5, 0]
-    assert out["valore"].tolist()[0] is None and out["riservato"].tolist() == [True, False, False, False]
+    assert pd.isna(out["valore"].iloc[0]) and out["riservato"].tolist() == [True, False, False, False]
     assert frame["numeratore"].iloc[0] == 2  # input untouched
 
 
 def test_report_views_filter_suppress_and_format(small_ws):
     report = build_report(small_ws, min_population=1000)
-    view = views.distress_view(report, "q", 2023, "Nord")
+    view = views.distress_view(report, "q", 2022, "Nord")
     assert [r["comune"] for r in view["classifica"]] == ["Beta", "Alfa"]
     assert {f["properties"]["istat"] for f in view["mappa"]} <= {"019001", "019002"}
     assert view["media"][0]["nome"] == "Sub-ambito Nord"
-    gamma = next(r for r in views.distress_view(report, "q", 2023)["tabella"] if r["Comune"] == "Gamma")
-    assert gamma["Casi"] == "< 5" and gamma["Valore"] == "riservato"
+    table = {r["Comune"]: r for r in views.distress_view(report, "q", 2023)["tabella"]}
+    assert table["Gamma"]["Casi"] == "< 5" and table["Gamma"]["Valore"] == "riservato"
+    # Gamma's 2 = ambito − Nord: the cheapest complement is Beta (with the Nord value), not the ambito value
+    assert table["Beta"]["Valore"] == "riservato" and "totali" in table["Beta"]["Nota"]
+    assert views.distress_view(report, "q", 2023, "Nord")["media"] == []
     assert any("2022" in q and "2023" in q for q in view["domande"])
 
 

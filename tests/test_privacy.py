@@ -15,16 +15,11 @@ from workbench.privacy import suppress
 COUNT_KEYS = {"numeratore", "utenti", "casi", "Casi", "Utenti", "persone"}
 
 
-def test_complementary_suppression_protects_row_and_column_totals():
-    df = pd.DataFrame({"area": ["a", "a", "a", "b", "b", "b"], "istat": ["1", "2", "3"] * 2,
-                       "utenti": [3, 10, 20, 12, 30, 40], "tasso": [1.0] * 6})
-    out = suppress(df, 5, {"utenti": ["tasso"]}, (("area",), ("istat",)))
-    hidden = out[out["riservato"]]
-    assert out.loc[0, "utenti"] == "< 5"
-    for keys in ("area", "istat"):  # no group has exactly one hidden cell
-        assert (hidden.groupby(keys).size() != 1).all()
-    assert hidden["tasso"].isna().all()
-    assert df["utenti"].tolist() == [3, 10, 20, 12, 30, 40]
+def test_complementary_suppression_labels_small_counts_and_their_complements():
+    df = pd.DataFrame({"utenti": [33, 3, 10, 20], "tasso": [1.0] * 4})  # a total and its three parts
+    out = suppress(df, 5, {"utenti": ["tasso"]}, [[1, -1, -1, -1]])
+    assert out["utenti"].tolist() == [33, "< 5", "riservato", 20] and out["tasso"].isna().tolist()[1:3] == [True] * 2
+    assert df["utenti"].tolist() == [33, 3, 10, 20]
 
 
 def small_counts(obj, threshold: int, path: str = "") -> list[str]:

@@ -40,6 +40,7 @@ import pandas as pd
 
 from .errors import WorkbenchError
 from .indicators import DEFAULT_MIN_POPULATION, MIN_EVENTS, is_proportion, scaled_interval
+from .privacy import confidential_rows
 from .workspace import Workspace, load_workspace
 
 __all__ = ["METHODS", "DEFAULT_BANDS", "FLAG_PERCENTILE", "IndexInput", "CompositeResult",
@@ -206,12 +207,13 @@ def prepare(ws: Workspace, indicators: list[str] | None = None, year: int | None
     wanted = np.array([years[c] for c in codes] + [np.nan])
     chosen_mask = (position >= 0) & (anno == wanted[position])
     chosen = data[chosen_mask]
+    chosen = chosen.assign(riservato=confidential_rows(ws, chosen))  # hidden counts enter as missing
     comuni = ws.table("comuni").set_index("istat", drop=False)[["istat", "comune", "sub_ambito", "popolazione"]]
     matrix = np.full((len(comuni), len(codes)), np.nan)
     rows = _positions_in(comuni.index, chosen["istat"])
     known = rows >= 0
-    matrix[rows[known], position[chosen_mask][known]] = chosen["valore"].to_numpy(dtype="float64",
-                                                                                  na_value=np.nan)[known]
+    matrix[rows[known], position[chosen_mask][known]] = chosen["valore"].where(~chosen["riservato"]).to_numpy(
+        dtype="float64", na_value=np.nan)[known]
     wide = pd.DataFrame(matrix, index=comuni.index, columns=codes)
     present = wide.notna()
     empty = comuni.index[~present.any(axis=1).to_numpy()]
@@ -225,6 +227,8 @@ def prepare(ws: Workspace, indicators: list[str] | None = None, year: int | None
     if incomplete.any():
         sub = present[incomplete]
         missing = {istat: [c for c, ok in zip(codes, row) if not ok] for istat, row in zip(sub.index, sub.to_numpy())}
+        for istat, code in chosen.loc[chosen["riservato"], ["istat", "indicatore"]].itertuples(index=False):
+            missing[istat] = [f"{c} (dato riservato)" if c == code else c for c in missing[istat]]
     values = wide[~incomplete]
     if len(values) < 3:
         raise _error(f"Solo {len(values)} comuni hanno tutti gli indicatori scelti: ne servono almeno 3 per "
@@ -560,7 +564,7 @@ def compute_index(ws: Workspace, method: str = "ampi", reference="ambito", indic
 
 def rate_intervals(data: IndexInput) -> pd.DataFrame:
     """95% Wilson intervals of the chosen values that are proportions with known numerator and denominator."""
-    long = data.long[["istat", "indicatore", "valore", "numeratore", "denominatore"]].copy()
+    long = data.long[["istat", "indicatore", "valore", "numeratore", "denominatore", "riservato"]].copy()
     long["lo"], long["hi"] = np.nan, np.nan
     ok = long["numeratore"].notna() & long["denominatore"].notna() & (long["denominatore"].astype(float) > 0)
     proportions = [c for c in data.meta.index if is_proportion(data.meta.loc[c, "tipo"])]
@@ -596,7 +600,7 @@ def _records(frame: pd.DataFrame) -> list[dict]:
 
 def _profiles(result: CompositeResult, threshold: int) -> dict[str, list[dict]]:
     """Per comune and indicator: value, 95% interval, score around 100 = district, percentile, SVI flag."""
-    from .privacy import suppress
+    from .privacy import label
 
     data = result.data
     codes = list(data.values.columns)
@@ -613,8 +617,9 @@ def _profiles(result: CompositeResult, threshold: int) -> dict[str, list[dict]]:
     long = long.merge(pct, on=["istat", "indicatore"], how="left")
     long["segnalato"] = long["percentile"] >= FLAG_PERCENTILE - 1e-12
     long["ordine"] = long["indicatore"].map({c: i for i, c in enumerate(codes)})
-    long = suppress(long.sort_values("ordine"), threshold, {"numeratore": ["valore", "lo", "hi", "punteggio",
-                                                                           "percentile", "segnalato"]})
+    long = long.sort_values("ordine")
+    long = label(long, threshold, {"numeratore": ["valore", "lo", "hi", "punteggio", "percentile", "segnalato"]},
+                 long["riservato"])
     long["denominatore"] = None  # not needed by the page; with the value it would reveal the count
     return {istat: _records(group.drop(columns=["istat"])) for istat, group in long.groupby("istat")}
 

@@ -201,6 +201,8 @@ CONFIG_KEYS = (
     ConfigKey("note", str, "Note libere sull'ambito e sui dati", '"Dati ISTAT e MEF"', default=""),
     ConfigKey("soglia_riservatezza", int, "Conteggi inferiori a questa soglia non vengono mostrati "
               "negli output condivisi", "5", default=5),
+    ConfigKey("nascondi_zeri", bool, "Se vero, negli output condivisi sono nascosti anche i conteggi pari a zero "
+              "(di norma lo zero si mostra)", "false", default=False),
     ConfigKey("dati_dimostrativi", list, "Tabelle che contengono dati dimostrativi (sintetici)",
               '["servizi"]', default=[]),
     ConfigKey("famiglie_progetto", list, "Famiglie di progetto per classificare le proposte del laboratorio "

@@ -76,6 +76,8 @@ def distress_sections(report: dict, code: str, year=None, sub_ambito: str | None
         line = "" if not view["media"] else "linea tratteggiata della classifica; "
         blocks.append(f"<p class='wb-note'><b>Valore dell'ambito</b> ({line}quale media): "
                       f"{html.escape(view['media_testo'])}.</p>")
+    if view["media_riservata"]:
+        blocks.append(f"<p class='wb-note'>{html.escape(view['media_riservata'])}</p>")
     if len(ind["anni"]) > 1:
         blocks.append(chart_html(with_data(specs["andamento"], andamento=view["andamento"]), height=300))
     if view["instabili"]:

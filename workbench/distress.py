@@ -9,13 +9,14 @@ import pandas as pd
 from . import fmt
 from .charts import indicator_specs
 from .indicators import DEFAULT_MIN_POPULATION, MIN_EVENTS, newcombe_difference, trend, yearly_values
-from .privacy import suppress
+from .privacy import label, protect_rates
 from .territory import district_map
 from .workspace import Workspace
 
 __all__ = ["build_report", "guiding_questions", "change_word"]
 
-COUNTS = {"numeratore": ["valore", "lo", "hi"]}
+#: The count of a rate and what reveals it (the denominators are published).
+COUNTS = {"numeratore": ["valore", "lo", "hi", "posizione", "pochi_casi", "instabile"]}
 
 
 def _clean(value):
@@ -64,7 +65,7 @@ def guiding_questions(values: pd.DataFrame, averages: pd.DataFrame, history: pd.
                       label: str, polarity: int, decimals: int) -> list[str]:
     """Questions in plain Italian for the workshop, drawn from the data of one indicator and year."""
     questions = []
-    ranked = values[values["valore"].notna()]
+    ranked = values[values["valore"].notna()]  # hidden values are not named
     if polarity and len(ranked):
         top = ", ".join(ranked.head(3)["comune"])
         questions.append(f"{top}: sono i comuni con i valori più critici per «{label}». "
@@ -81,23 +82,36 @@ def guiding_questions(values: pd.DataFrame, averages: pd.DataFrame, history: pd.
         questions.append(f"Dal {first['anno']} al {last['anno']} il valore dell'ambito {verb} "
                          f"(da {fmt.number(first['valore'], decimals)} a {fmt.number(last['valore'], decimals)}): "
                          "che cosa lo spiega e che cosa cambia per i servizi?")
-    unstable = int(values["instabile"].sum())
+    unstable = int(values["instabile"].eq(True).sum())
     if unstable:
         questions.append(f"In {unstable} comuni il dato poggia su pochi residenti o pochi casi: "
                          "come leggerlo senza trarre conclusioni affrettate? Quali informazioni qualitative servono?")
-    missing = int(values["valore"].isna().sum())
+    hidden = values["riservato"].astype(bool) if "riservato" in values else False
+    missing = int((values["valore"].isna() & ~hidden).sum())
     if missing:
         questions.append(f"Per {missing} comuni il dato manca: chi può aiutarci a ricostruirlo?")
     questions.append("Quali servizi e quali attori del territorio rispondono oggi a questo bisogno, e dove non arrivano?")
     return questions
 
 
-def _indicator_year(ws: Workspace, values: pd.DataFrame, year: int, meta: dict, history: pd.DataFrame):
-    averages = history[history["anno"] == year].drop(columns="anno").reset_index(drop=True)
+def _protected(ws: Workspace, values: pd.DataFrame, averages: pd.DataFrame,
+               polarity: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Comuni and district values of one year with small counts hidden, ranks among published values."""
+    hidden, hidden_avg = protect_rates(values, averages, ws.threshold, ws.hide_zeros)
+    if not (hidden.any() or hidden_avg.any()):
+        return values.assign(riservato=False), averages.assign(riservato=False)
+    shared = label(values, ws.threshold, COUNTS, hidden, ws.hide_zeros)
+    key = pd.to_numeric(shared["valore"], errors="coerce") * (polarity or 1)
+    shared["posizione"] = key.rank(ascending=False, method="min").astype("Int64")
+    shared = shared.sort_values(["posizione", "comune"], na_position="last").reset_index(drop=True)
+    averages = averages.assign(valore=averages["valore"].where(~hidden_avg), riservato=hidden_avg)
+    return shared, averages
+
+
+def _indicator_year(values: pd.DataFrame, averages: pd.DataFrame, meta: dict, history: pd.DataFrame):
     decimals = _decimals(values["valore"])
     questions = guiding_questions(values, averages, history, meta["etichetta"], int(meta["polarita"]), decimals)
-    shared = suppress(values, ws.threshold, COUNTS)
-    return {"valori": _records(shared), "medie": _records(averages), "domande": questions, "decimali": decimals}
+    return {"valori": _records(values), "medie": _records(averages), "domande": questions, "decimali": decimals}
 
 
 def build_report(ws: Workspace, min_population: int = DEFAULT_MIN_POPULATION) -> dict:
@@ -116,12 +130,15 @@ def build_report(ws: Workspace, min_population: int = DEFAULT_MIN_POPULATION) ->
         years = sorted(per_year)
         row = meta.loc[code].to_dict()
         history = trend(ws, code, per_year)
+        shared = {y: _protected(ws, per_year[y], history[history["anno"] == y].drop(columns="anno")
+                                .reset_index(drop=True), int(row["polarita"])) for y in years}
+        history = pd.concat([a.assign(anno=y) for y, (_, a) in shared.items()], ignore_index=True)
         indicators.append({
             "codice": code, "etichetta": row["etichetta"], "unita": row["unita"], "fonte": row["fonte"],
             "polarita": int(row["polarita"]), "tema": row.get("tema"), "anni": years,
             "specs": indicator_specs(row, ws.is_synthetic("indicatori")),
             "andamento": _records(history),
-            "per_anno": {str(y): _indicator_year(ws, per_year[y], y, row, history) for y in years},
+            "per_anno": {str(y): _indicator_year(*shared[y], row, history) for y in years},
         })
     return {
         "distretto": {"nome": ws.name, "anno": ws.config["anno"], "note": ws.config["note"],

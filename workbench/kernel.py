@@ -30,7 +30,7 @@ __all__ = ["district_kernel", "DistrictKernel"]
 
 KERNEL = "python3"
 # Run by the kernel as it starts; workbench first, so that its import guard keeps Altair light.
-PRELOAD = "import workbench.charts, networkx"
+PRELOAD = "import workbench.charts, workbench.privacy, networkx"
 RESET = "get_ipython().reset(new_session=True)"
 
 

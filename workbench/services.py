@@ -23,7 +23,7 @@ import pandas as pd
 
 from . import fmt
 from .contract import AREAS, WHOLE_AMBITO
-from .privacy import suppress
+from .privacy import label, protect_services
 
 __all__ = ["RULES", "TARGETS", "ALL_AREAS", "QUADRANTS", "DEFAULT_NEED", "AMOUNTS", "SPENDING_NOTE",
            "target_population", "spread", "service_totals", "per_capita", "averages", "spending_composition",
@@ -66,8 +66,6 @@ DEFAULT_NEED = {
     ALL_AREAS: ("indice_composito", "ivsm", "quota_redditi_bassi"),
 }
 COUNTS = {"utenti": ["utenti_per_1000"]}
-#: Per-comune rows add up to the ambito totals by area, and to each comune's "all areas" row.
-TOTALS = (("area",), ("istat",))
 #: Length of a Piano di Zona cycle, in years (change "since the previous plan cycle").
 CYCLE_YEARS = 3
 #: Amount columns of ``servizi`` -> their names once attributed to the comuni. ``spesa_euro`` is the
@@ -525,10 +523,15 @@ def compute_tables(ws, year: int | None = None, rule: str = "popolazione", need:
     this_year = servizi[servizi["anno"] == year]
     attributed = spread(this_year, comuni, rule)
     values = per_capita(attributed, comuni)
-    grid, grids = need_supply(ws, values, year, need)
+    medie = averages(values)
+    hidden = protect_services(values, medie, ws.threshold, ws.hide_zeros)
+    grid, grids = need_supply(ws, values.assign(utenti_per_1000=values["utenti_per_1000"].where(~hidden[0])),
+                              year, need)
+    reserved = grid["misura"].eq("utenti_per_1000") & grid["offerta"].isna() & grid["bisogno"].notna()
+    grid.loc[reserved, "quadrante"] = "Dato riservato"
     trend = spending_trend(servizi, comuni, rule)
-    return {"anno": year, "anni": years, "per_comune": values, "medie": averages(values), "griglia": grid,
-            "griglie": grids, "composizione": spending_composition(attributed, comuni),
+    return {"anno": year, "anni": years, "per_comune": values, "medie": medie, "riservati": hidden,
+            "griglia": grid, "griglie": grids, "composizione": spending_composition(attributed, comuni),
             "mix": provider_mix(attributed, comuni),
             "frammentazione": fragmentation(attributed, comuni), "ricomposizione": multi_area_services(this_year),
             "andamento": trend, "variazione": cycle_change(trend, year)}
@@ -553,8 +556,8 @@ def build_report(ws, year: int | None = None, rule: str = "popolazione", need: d
                              "servizi.xlsx (modello in templates/servizi.xlsx) e riesegui."}
     t = compute_tables(ws, year, rule, need, areas)
     geo, missing_geo = district_map(comuni, ws.path)
-    values = suppress(t["per_comune"], ws.threshold, COUNTS, TOTALS)
-    averages_ = suppress(t["medie"], ws.threshold, COUNTS)
+    values = label(t["per_comune"], ws.threshold, COUNTS, t["riservati"][0], ws.hide_zeros)
+    averages_ = label(t["medie"], ws.threshold, COUNTS, t["riservati"][1], ws.hide_zeros)
     questions = guiding_questions(t["griglia"], t["mix"], t["variazione"], t["ricomposizione"],
                                   t["frammentazione"])
     present = [a for a in AREAS if a in set(t["per_comune"]["area"])]
@@ -569,17 +572,17 @@ def build_report(ws, year: int | None = None, rule: str = "popolazione", need: d
     }
 
 
-#: Italian sheet names of the exported tables and the count columns each one suppresses.
+#: Italian sheet names of the exported tables and, for the tables of users, their hidden rows.
 EXPORTS = {
-    "per_comune": ("spesa_e_utenti_per_comune", COUNTS, TOTALS),
-    "medie": ("medie_ambito", COUNTS, ()),
-    "griglia": ("bisogno_offerta", {}, ()),
-    "composizione": ("spesa_lorda_e_netta", {}, ()),
-    "mix": ("spesa_per_gestore", {}, ()),
-    "frammentazione": ("frammentazione", {}, ()),
-    "ricomposizione": ("servizi_trasversali", {}, ()),
-    "andamento": ("andamento_spesa", {}, ()),
-    "variazione": ("variazione_ciclo", {}, ()),
+    "per_comune": ("spesa_e_utenti_per_comune", 0),
+    "medie": ("medie_ambito", 1),
+    "griglia": ("bisogno_offerta", None),
+    "composizione": ("spesa_lorda_e_netta", None),
+    "mix": ("spesa_per_gestore", None),
+    "frammentazione": ("frammentazione", None),
+    "ricomposizione": ("servizi_trasversali", None),
+    "andamento": ("andamento_spesa", None),
+    "variazione": ("variazione_ciclo", None),
 }
 
 
@@ -587,8 +590,8 @@ def export_tables(ws, folder: str | Path, year: int | None = None, rule: str = "
                   need: dict | None = None) -> list[Path]:
     """Write the computed tables to ``servizi_ANNO.xlsx`` (one sheet per table) and one CSV each.
 
-    Every table passes through :func:`workbench.privacy.suppress` (users counts below the
-    threshold become ``< N`` and the rates derived from them are blanked).
+    The tables of users hide the same cells as the dashboard (:func:`workbench.privacy.protect_services`:
+    counts below the threshold become ``< N``, their complements ``riservato``, the rates derived blank).
     """
     t = compute_tables(ws, year, rule, need)
     folder = Path(folder)
@@ -596,11 +599,11 @@ def export_tables(ws, folder: str | Path, year: int | None = None, rule: str = "
     written = []
     xlsx = folder / f"servizi_{t['anno']}.xlsx"
     with pd.ExcelWriter(xlsx, engine="openpyxl") as writer:
-        for key, (sheet, counts, totals) in EXPORTS.items():
-            table = t[key].copy()
-            if "utenti" in table:
-                table["utenti"] = table["utenti"].round(0)
-            frame = suppress(table.round(2), ws.threshold, counts, totals)
+        for key, (sheet, hidden) in EXPORTS.items():
+            frame = t[key].round(2)
+            if hidden is not None:
+                frame = label(frame.assign(utenti=frame["utenti"].round(0)), ws.threshold, COUNTS,
+                              t["riservati"][hidden], ws.hide_zeros)
             frame.to_excel(writer, sheet_name=sheet, index=False)
             csv = folder / f"servizi_{t['anno']}_{sheet}.csv"
             frame.to_csv(csv, index=False, encoding="utf-8-sig")

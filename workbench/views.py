@@ -10,9 +10,11 @@ import html
 
 from . import fmt
 
-__all__ = ["find_indicator", "distress_view", "table_html"]
+__all__ = ["find_indicator", "distress_view", "table_html", "reserved_note"]
 
 ALL = "Tutto l'ambito"
+RESERVED_MEAN = ("Valore di «{nome}»: dato riservato. Insieme ai valori pubblicati dei comuni permetterebbe di "
+                 "ricavare per differenza un dato con meno casi della soglia di riservatezza.")
 
 
 def find_indicator(report: dict, code: str) -> dict:
@@ -20,9 +22,16 @@ def find_indicator(report: dict, code: str) -> dict:
     return next((i for i in report["indicatori"] if i["codice"] == code), report["indicatori"][0])
 
 
+def reserved_note(row: dict, threshold: int, count: str = "numeratore") -> str:
+    """Why a value is not shown: a small count, or a complement that totals would reveal."""
+    if row.get(count) == "riservato":
+        return "dato riservato (nascosto perché si ricaverebbe per differenza dai totali pubblicati)"
+    return f"dato riservato (meno di {threshold} casi)"
+
+
 def _note(row: dict, threshold: int) -> str:
     if row.get("riservato"):
-        return f"dato riservato (meno di {threshold} casi)"
+        return reserved_note(row, threshold)
     if row.get("valore") is None:
         return "dato mancante"
     notes = []
@@ -71,8 +80,10 @@ def distress_view(report: dict, code: str, year: int | str, sub_ambito: str | No
               "Residenti": fmt.number(r.get("popolazione"), 0), "Nota": _note(r, threshold)}
              for r in sorted(rows, key=lambda r: order.get(r["comune"], len(rows) + 1))]
     totals = any(m.get("media") == "somma" for m in average)  # a total is not drawn among the comuni's values
+    reserved = [m["nome"] for m in average if m.get("riservato")]
     return {"indicatore": ind, "anno": int(year), "mappa": features, "classifica": ranking,
             "media": [] if totals else mean, "media_testo": "; ".join(how),
+            "media_riservata": RESERVED_MEAN.format(nome=reserved[0]) if reserved else "",
             "andamento": history, "tabella": table, "domande": data["domande"],
             "instabili": [r for r in table if "piccolo" in r["Nota"] or "pochi" in r["Nota"]]}
 

@@ -37,6 +37,11 @@ class Workspace:
         """Small-count threshold for shared outputs."""
         return self.config["soglia_riservatezza"]
 
+    @property
+    def hide_zeros(self) -> bool:
+        """Whether zero counts are hidden too in shared outputs (``nascondi_zeri``)."""
+        return bool(self.config.get("nascondi_zeri", False))
+
     def table(self, name: str) -> pd.DataFrame:
         """A table without the bookkeeping column ``_riga`` (empty if the optional table is absent)."""
         frame = self.tables.get(name)
@@ -63,7 +68,7 @@ def _read_config(path: Path) -> tuple[dict, list[Problem]]:
         if value is None:
             problems.append(Problem(Code.CONFIG_VALUE, file=CONFIG_FILE, column=key.name, value="",
                                     detail="voce obbligatoria mancante"))
-        elif not isinstance(value, key.kind) or isinstance(value, bool):
+        elif not isinstance(value, key.kind) or (isinstance(value, bool) and key.kind is not bool):
             problems.append(Problem(Code.CONFIG_VALUE, file=CONFIG_FILE, column=key.name, value=str(value),
                                     detail=f"tipo non valido, esempio: {key.example}"))
         config[key.name] = value
