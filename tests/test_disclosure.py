@@ -334,3 +334,30 @@ def test_district_report_of_the_injected_copy_hides_the_3_of_cumignano(injected)
     found = bounds(equations, unknowns)
     lo, hi = found["019039"]
     assert hi >= 3 + T and lo <= 0
+
+
+def test_total_of_a_count_indicator_reveals_no_hidden_count(tmp_path):
+    """A count indicator (foreign residents, «somma» district value): total − published comuni ≠ the hidden count."""
+    folder = tmp_path / "cremasco"
+    shutil.copytree(DEMO / "cremasco", folder)
+    data = pd.read_csv(folder / "indicatori.csv", dtype=str, keep_default_na=False)
+    row = (data["istat"] == "019039") & (data["indicatore"] == "stranieri_residenti") & (data["anno"] == "2023")
+    data.loc[row, ["valore", "numeratore"]] = ["3", "3"]
+    data.to_csv(folder / "indicatori.csv", index=False)
+    report = distress.build_report(load_workspace(folder))
+    year = next(i for i in report["indicatori"] if i["codice"] == "stranieri_residenti")["per_anno"]["2023"]
+    total = next(m for m in year["medie"] if m["livello"] == "ambito")
+    assert total["media"] == "somma" and total["valore"] is not None
+    hidden = [r for r in year["valori"] if r["riservato"]]
+    assert "019039" in {r["istat"] for r in hidden} and all(r["valore"] is None for r in hidden)
+    rest = total["valore"] - sum(r["valore"] for r in year["valori"] if not r["riservato"])
+    target = [r["istat"] for r in hidden].index("019039")
+    bounds = []
+    for sign in (1, -1):
+        c = np.zeros(len(hidden))
+        c[target] = sign
+        res = linprog(c, A_eq=np.ones((1, len(hidden))), b_eq=[rest], bounds=[(0, None)] * len(hidden))
+        bounds.append(sign * res.fun)
+    threshold = load_workspace(folder).threshold
+    assert bounds[0] <= 3 - threshold + 1e-9 or bounds[0] <= 0
+    assert bounds[1] >= 3 + threshold - 1e-9

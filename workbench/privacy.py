@@ -377,15 +377,18 @@ def suppress(frame: pd.DataFrame, threshold: int, counts: dict[str, list[str]], 
     return label(frame, threshold, counts, hidden, zeros)
 
 
-def _pooled(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+def _pooled(frame: pd.DataFrame, total: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Members of the district value of ``frame`` and their coefficient on the count.
 
     As :func:`workbench.indicators.district_averages`: the pooled rate Σ numerators / Σ
     denominators reveals Σ numerators; the population-weighted mean of rates ``k·num/den``
-    reveals Σ (population / denominator) · num (the other terms are published).
+    reveals Σ (population / denominator) · num (the other terms are published); the total of a count
+    indicator (``total``, values = counts) is Σ num.
     """
     valid = frame["valore"].notna().to_numpy()
     num = pd.to_numeric(frame["numeratore"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    if total:
+        return valid & ~np.isnan(num), np.ones(len(frame))
     den = pd.to_numeric(frame["denominatore"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
     counted = valid & ~np.isnan(num) & ~np.isnan(den) & (den > 0)
     if counted[valid].all() and np.nansum(den[valid]) > 0:
@@ -405,9 +408,10 @@ def protect_rates(values: pd.DataFrame, averages: pd.DataFrame, threshold: int,
     counts = pd.to_numeric(values["numeratore"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
     n, m = len(values), len(averages)
     rows, cols, vals, totals = [], [], [], np.zeros(m)
-    for k, (level, name) in enumerate(zip(averages["livello"], averages["nome"])):
+    sums = averages["media"].eq("somma") if "media" in averages else pd.Series(False, index=averages.index)
+    for k, (level, name, total) in enumerate(zip(averages["livello"], averages["nome"], sums)):
         inside = np.ones(n, bool) if level == "ambito" else (values["sub_ambito"] == name).to_numpy()
-        members, coef = _pooled(values[inside])
+        members, coef = _pooled(values[inside], total)
         where = np.flatnonzero(inside)[members]
         rows += [k] * (len(where) + 1)
         cols += [n + k, *where]
