@@ -22,6 +22,7 @@ from pathlib import Path
 
 from .contract import AREAS
 from .errors import WorkbenchError
+from .escape import markdown as _md
 from .workshop import DEFAULT_FAMILIES, NOTE_TYPES, ROLES, Store, slug, store_name
 from .workshop_page import (SETUP_FILE, STYLE, documents_html, load_setup, notes_sections, ranking_rows,
                             rubric_chart_rows, rubric_rows, table_html, target_label)
@@ -149,15 +150,15 @@ def prepare_workshop(ws, name: str = "Laboratorio", date: str = "", output: str 
 
 
 def describe_setup(setup: dict) -> str:
-    """Italian Markdown summary of a prepared workshop (shown by notebook 04)."""
+    """Italian Markdown summary of a prepared workshop (shown by notebook 04); every name is escaped."""
     lab, refs = setup["laboratorio"], setup["riferimenti"]
-    lines = [f"**{lab['nome']}** ({lab['data']}) — {setup['distretto']['nome']}", "",
-             f"- Archivio dei contributi: `{setup['archivio']}` (fuori dalla cartella del report: "
+    lines = [f"**{_md(lab['nome'])}** ({_md(lab['data'])}) — {_md(setup['distretto']['nome'])}", "",
+             f"- Archivio dei contributi: {_md(setup['archivio'])} (fuori dalla cartella del report: "
              "una nuova esecuzione non lo cancella)",
              f"- Punti per partecipante: {setup['punti']}",
              f"- Riferimenti possibili: {len(refs['comune'])} comuni, {len(refs['sub_ambito'])} sub-ambiti, "
              f"{len(refs['area'])} aree di bisogno, {len(refs['attore'])} attori, {len(setup['grafici'])} grafici",
-             f"- Famiglie di progetto: {', '.join(setup['famiglie'])}",
+             f"- Famiglie di progetto: {_md(', '.join(setup['famiglie']))}",
              f"- Servizi e progetti da valutare: {len(setup['oggetti'])}"
              + (" (servizi: dati dimostrativi)" if setup.get("servizi_dimostrativi") else ""),
              f"- Letture (tabella documenti): {len(setup['documenti'])}"]
@@ -186,15 +187,6 @@ def find_store(path: str | Path) -> tuple[Path, Path | None]:
 
 
 # -- the document --------------------------------------------------------------------------------
-
-def _md(value) -> str:
-    """Text safe inside a Markdown table cell (and as plain Markdown): no HTML, no table breaks."""
-    text = " ".join(str(value if value is not None else "").split())
-    text = html.escape(text, quote=False)
-    for ch in "\\`*_[]|#":
-        text = text.replace(ch, "\\" + ch)
-    return text
-
 
 def _md_table(rows: list[dict]) -> str:
     if not rows:
