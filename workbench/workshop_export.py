@@ -22,7 +22,7 @@ from pathlib import Path
 
 from .contract import AREAS
 from .errors import WorkbenchError
-from .escape import markdown as _md
+from .escape import markdown as _md, spreadsheet_writer, write_csv
 from .workshop import DEFAULT_FAMILIES, NOTE_TYPES, ROLES, Store, slug, store_name
 from .workshop_page import (SETUP_FILE, STYLE, documents_html, load_setup, notes_sections, ranking_rows,
                             rubric_chart_rows, rubric_rows, table_html, target_label)
@@ -316,10 +316,10 @@ def _raw(store: Store, out: Path, base: str) -> list[Path]:
     written = []
     for name, frame in sheets.items():
         path = out / f"{base}-{name}.csv"
-        frame.to_csv(path, index=False, encoding="utf-8-sig", sep=";")
+        write_csv(frame, path, encoding="utf-8-sig", sep=";")
         written.append(path)
     xlsx = out / f"{base}-contributi.xlsx"
-    with pd.ExcelWriter(xlsx, engine="openpyxl") as writer:
+    with spreadsheet_writer(xlsx) as writer:
         for name, frame in sheets.items():
             (frame if len(frame.columns) else pd.DataFrame({"vuoto": []})).to_excel(writer, sheet_name=name,
                                                                                      index=False)
