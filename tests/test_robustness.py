@@ -120,3 +120,79 @@ def test_item5_formula_injection_in_workbench_esporta(demo_copy, tmp_path):
     out = tmp_path / "export"
     assert main(["esporta", str(demo_copy), "--out", str(out)]) == 0
     assert_no_live_formula(out, "=1+2", ",")
+
+
+# -- 6. personal data in the workshop's free text ----------------------------------------------------------
+
+@pytest.mark.parametrize("cf", ["RSSMRA85T10A562S", "rssmra85t10a562s", "RSS MRA 85T10 A562S",
+                                "RSS-MRA-85-T-10-A562-S"])
+def test_item6_codice_fiscale_refused_in_notes_and_names(tmp_path, cf):
+    from workbench.workshop import WorkshopError
+
+    store = Store(tmp_path / "lab.sqlite")
+    with pytest.raises(WorkshopError, match="codice fiscale"):
+        store.add_note("Anna", "tecnico", "criticità", f"La signora con codice {cf} non ha la domiciliare")
+    with pytest.raises(WorkshopError, match="codice fiscale"):
+        store.add_note(cf, "tecnico", "criticità", "Servizio carente")
+    note = store.add_note("Anna", "tecnico", "criticità", "Servizio carente")
+    with pytest.raises(WorkshopError, match="codice fiscale"):
+        store.edit_note(note, "Anna", f"Servizio carente per {cf}")
+    assert [n["testo"] for n in store.notes()] == ["Servizio carente"]
+    assert all(cf not in h["testo"] for h in store.history())
+
+
+def test_item6_phone_and_email_warned_then_saved_when_sent_again(tmp_path):
+    from types import SimpleNamespace
+
+    from workbench.workshop import PersonalDataWarning
+    from workbench.workshop_page import _save
+
+    store = Store(tmp_path / "lab.sqlite")
+    text = "Per il trasporto chiamate il 333 1234567 o scrivete a m.rossi@example.org"
+    with pytest.raises(PersonalDataWarning, match="un indirizzo e-mail e un numero di telefono"):
+        store.add_note("Anna", "tecnico", "proposta", text)
+    assert store.notes() == []
+    # the page: the first press shows the warning, the same note sent again is saved (once)
+    status, pending = SimpleNamespace(value=""), {}
+    action = lambda op: store.add_note("Anna", "tecnico", "proposta", text, op=op)  # noqa: E731
+    assert not _save(action, status, "Nota salvata", pending, ("nota", text))
+    assert "Attenzione" in status.value and "premi di nuovo" in status.value
+    assert _save(action, status, "Nota salvata", pending, ("nota", text))
+    assert [n["testo"] for n in store.notes()] == [text]
+    assert store.add_note("Bea", "tecnico", "proposta", "Più corse del bus 12 nel 2025") in {
+        n["id"] for n in store.notes()}  # ordinary numbers are not phone numbers
+
+
+def test_item6_facilitator_redacts_a_note_with_history(tmp_path):
+    import csv
+
+    from workbench.workshop import REDACTED
+    from workbench.workshop_export import export_workshop
+    from workbench.workshop_page import _redaction_box
+
+    store = Store(tmp_path / "laboratorio-prova.sqlite", name="Prova")
+    text = "Il sig. Bianchi (333 1234567) non riceve il pasto"
+    note = store.add_note("Anna", "tecnico", "criticità", text, confirmed=True)
+    store.edit_note(note, "Anna", text + " da marzo", confirmed=True)
+    store.vote("Bea", "cittadino", note)
+    box, _ = _redaction_box(store, lambda *_: None)
+    pick, typed, buttons = box.children[1], box.children[2], box.children[3]
+    assert pick.value == note
+    typed.value = corrected = "Un anziano non riceve il pasto a domicilio da marzo"
+    buttons.children[0].click()
+    assert "oscurata" in buttons.children[1].value
+    assert [n["testo"] for n in store.notes()] == [corrected]
+    history = store.history(note)
+    assert [h["azione"] for h in history] == ["creata", "modificata", "oscurata"]
+    assert history[-1]["chi"] == "facilitatore" and all("Bianchi" not in h["testo"] for h in history)
+    assert store.notes()[0]["punti"] == 1  # the votes stay
+    other = store.add_note("Carla", "tecnico", "proposta", "Scrivetemi a carla@example.org", confirmed=True)
+    assert store.redact_note(other, "facilitatore")
+    assert store.notes()[-1]["testo"] == REDACTED
+    store.close()
+    out = tmp_path / "export"
+    export_workshop(tmp_path / "laboratorio-prova.sqlite", out, log=lambda *_: None)
+    for path in out.glob("*"):
+        if path.suffix in (".csv", ".md", ".html"):
+            content = path.read_text(encoding="utf-8-sig")
+            assert "Bianchi" not in content and "carla@" not in content, path.name

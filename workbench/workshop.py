@@ -4,7 +4,12 @@ Every Voila tab is its own kernel process, so several processes write to the sam
 file at once. The store therefore uses WAL mode, a busy timeout, ``BEGIN IMMEDIATE``
 and short transactions; every write carries a client-generated uuid (primary key),
 so a retried write is applied once. Edits and deletions append to a history table:
-nothing entered is destroyed.
+nothing entered is destroyed — except by the facilitator's redaction of a note with personal
+data, which replaces its text in every version and records who did it and when.
+
+Everything written is shown to the whole room and exported: a codice fiscale is refused in
+every field, a note with a phone number, an e-mail or a titled name is saved only when the
+participant presses the button again after the warning (the same write, same uuid).
 
 Light on purpose (sqlite3, json and the standard library only): the participant
 page imports this module and must stay small in memory.
@@ -22,9 +27,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from .errors import WorkbenchError
+from .personal import codici_fiscali, personal_data_found
 
-__all__ = ["Store", "WorkshopError", "NOTE_TYPES", "ROLES", "TARGETS", "MOVES", "DEFAULT_FAMILIES",
-           "MAX_TEXT", "MAX_NAME", "new_id", "slug", "store_name"]
+__all__ = ["Store", "WorkshopError", "PersonalDataWarning", "REDACTED", "NOTE_TYPES", "ROLES", "TARGETS", "MOVES",
+           "DEFAULT_FAMILIES", "MAX_TEXT", "MAX_NAME", "new_id", "note_warning", "slug", "store_name"]
 
 #: Note types (stored value = label shown).
 NOTE_TYPES = ("criticità", "punto di forza", "proposta")
@@ -47,6 +53,8 @@ MOVES = {
 DEFAULT_FAMILIES = ("presa in carico integrata", "lavoro di comunità", "modello organizzativo",
                     "progetti sperimentali")
 MAX_TEXT = 600
+#: Text of a note redacted by the facilitator without a corrected version.
+REDACTED = "[nota oscurata dal facilitatore: conteneva dati personali]"
 MAX_NAME = 40
 MAX_LABEL = 200
 DEFAULT_DOTS = 5
@@ -79,6 +87,10 @@ class WorkshopError(WorkbenchError):
     """A contribution that cannot be saved; the text (Italian) is shown to the participant."""
 
 
+class PersonalDataWarning(WorkshopError):
+    """The note seems to contain personal data: saved only when the same write is sent again."""
+
+
 def new_id() -> str:
     """A fresh client-side identifier for one write (kept when the write is retried)."""
     return uuid.uuid4().hex
@@ -104,11 +116,20 @@ def _now() -> str:
     return dt.datetime.now().isoformat(timespec="seconds")
 
 
+def _no_codice_fiscale(value: str, what: str) -> str:
+    found = codici_fiscali(value)
+    if found:
+        raise WorkshopError(f"{what} contiene un codice fiscale («{found[0][:6]}…»): tutta la sala legge i "
+                            "contributi e finiscono nel documento finale, quindi non si possono scrivere dati "
+                            "personali. Togli il codice fiscale e salva di nuovo.")
+    return value
+
+
 def _clean(text, limit: int, what: str) -> str:
     value = " ".join(str(text or "").split()) if what != "testo" else str(text or "").strip()
     if len(value) > limit:
         raise WorkshopError(f"Il campo «{what}» è troppo lungo: {len(value)} caratteri, al massimo {limit}.")
-    return value
+    return _no_codice_fiscale(value, f"Il campo «{what}»")
 
 
 def _person(name: str) -> tuple[str, str]:
@@ -132,7 +153,21 @@ def _text(text: str) -> str:
     if len(value) > MAX_TEXT:
         raise WorkshopError(f"La nota è troppo lunga ({len(value)} caratteri): il limite è {MAX_TEXT}. "
                             "Accorciala o dividila in due note.")
-    return value
+    return _no_codice_fiscale(value, "La nota")
+
+
+def note_warning(text: str) -> str:
+    """The Italian warning for a note that seems to contain personal data ("" when none is seen).
+
+    >>> note_warning("Chiamate Anna al 333 1234567")[:58]
+    'Attenzione: la nota sembra contenere un numero di telefono'
+    """
+    found = personal_data_found(text)
+    if not found:
+        return ""
+    what = found[0] if len(found) == 1 else ", ".join(found[:-1]) + " e " + found[-1]
+    return (f"Attenzione: la nota sembra contenere {what}. Tutta la sala la legge e finisce nel documento "
+            "finale: togli i dati personali, oppure premi di nuovo il pulsante per salvarla così com'è.")
 
 
 class Store:
@@ -158,6 +193,7 @@ class Store:
     def __init__(self, path: str | Path, name: str = "", date: str = "", district: str = "",
                  dots: int | None = None, readonly: bool = False):
         self.path = Path(path)
+        self._warned: set[str] = set()  # writes already warned about personal data: sent again = confirmed
         if readonly:
             if not self.path.is_file():
                 raise WorkshopError(f"Il laboratorio {self.path} non esiste ancora.")
@@ -216,10 +252,20 @@ class Store:
         info["punti"] = int(info.get("punti") or DEFAULT_DOTS)
         return info
 
+    def _screen(self, text: str, op: str, confirmed: bool) -> None:
+        """Warn once per write (``op``) about personal data; the same write sent again is saved."""
+        warning = note_warning(text)
+        if warning and not confirmed and op not in self._warned:
+            self._warned.add(op)
+            raise PersonalDataWarning(warning)
+
     # -- notes ----------------------------------------------------------------------------------
     def add_note(self, name: str, role: str, kind: str, text: str, target: str = "ambito", value: str = "",
-                 chart: str = "", family: str = "", op: str | None = None) -> str:
-        """Save a note; returns its id. ``op`` (client uuid) makes a retried call a no-op."""
+                 chart: str = "", family: str = "", op: str | None = None, confirmed: bool = False) -> str:
+        """Save a note; returns its id. ``op`` (client uuid) makes a retried call a no-op.
+
+        Raises :class:`PersonalDataWarning` the first time a write whose text seems to hold personal data
+        is sent (``confirmed=True``, or the same ``op`` sent again, saves it)."""
         key, shown = _person(name)
         role, text = _role(role), _text(text)
         if kind not in NOTE_TYPES:
@@ -231,6 +277,7 @@ class Store:
             raise WorkshopError(f"Scegli quale {TARGETS[target].lower()} riguarda la nota.")
         chart, family = _clean(chart, MAX_LABEL, "grafico"), _clean(family, MAX_LABEL, "famiglia di progetto")
         op, now = op or new_id(), _now()
+        self._screen(text, op, confirmed)
         with self._write() as db:
             done = db.execute(
                 "INSERT INTO note (id, partecipante, autore, ruolo, tipo, testo, riferimento, valore, grafico, "
@@ -251,15 +298,16 @@ class Store:
         return row
 
     def edit_note(self, note: str, name: str, text: str, kind: str | None = None, family: str | None = None,
-                  op: str | None = None) -> bool:
+                  op: str | None = None, confirmed: bool = False) -> bool:
         """Change a note's text (and type/family); the previous version stays in the history.
 
-        Returns False when ``op`` was already applied (a retried call)."""
+        Returns False when ``op`` was already applied (a retried call). Personal data: as :meth:`add_note`."""
         key, shown = _person(name)
         text = _text(text)
         if kind is not None and kind not in NOTE_TYPES:
             raise WorkshopError(f"Tipo di nota non valido: scegli tra {', '.join(NOTE_TYPES)}.")
         op = op or new_id()
+        self._screen(text, op, confirmed)
         with self._write() as db:
             if db.execute("SELECT 1 FROM storia WHERE id = ?", (op,)).fetchone():
                 return False
@@ -286,6 +334,27 @@ class Store:
             db.execute("UPDATE note SET eliminata=1, modificata=?, versione=? WHERE id=?", (now, version, note))
             db.execute("INSERT INTO storia VALUES (?,?,?,?,?,?,?,?,?)",
                        (op, note, version, "eliminata", row["tipo"], row["testo"], row["famiglia"], shown, now))
+        return True
+
+    def redact_note(self, note: str, facilitator: str, text: str = "", op: str | None = None) -> bool:
+        """The facilitator blacks out a note with personal data: its text, in every version, becomes ``text``
+        (a corrected version) or :data:`REDACTED`; the history records who redacted it and when.
+
+        Returns False when ``op`` was already applied (a retried call)."""
+        _, shown = _person(facilitator)
+        text = _text(text) if str(text or "").strip() else REDACTED
+        op = op or new_id()
+        with self._write() as db:
+            if db.execute("SELECT 1 FROM storia WHERE id = ?", (op,)).fetchone():
+                return False
+            row = db.execute("SELECT * FROM note WHERE id = ?", (note,)).fetchone()
+            if row is None:
+                raise WorkshopError("Questa nota non esiste.")
+            version, now = row["versione"] + 1, _now()
+            db.execute("UPDATE note SET testo=?, modificata=?, versione=? WHERE id=?", (text, now, version, note))
+            db.execute("UPDATE storia SET testo=? WHERE nota=?", (text, note))
+            db.execute("INSERT INTO storia VALUES (?,?,?,?,?,?,?,?,?)",
+                       (op, note, version, "oscurata", row["tipo"], text, row["famiglia"], shown, now))
         return True
 
     def notes(self, include_deleted: bool = False) -> list[dict]:
