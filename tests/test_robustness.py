@@ -196,3 +196,14 @@ def test_item6_facilitator_redacts_a_note_with_history(tmp_path):
         if path.suffix in (".csv", ".md", ".html"):
             content = path.read_text(encoding="utf-8-sig")
             assert "Bianchi" not in content and "carla@" not in content, path.name
+
+
+def test_item6_spaced_codice_fiscale_refused_in_tables_too(demo_copy):
+    from workbench.errors import Code
+    from workbench.workspace import check_workspace
+
+    meta = demo_copy / "indicatori_meta.csv"
+    meta.write_text(meta.read_text(encoding="utf-8").replace("invecchiamento", "RSS MRA 85T10 A562S", 1),
+                    encoding="utf-8")
+    _, problems = check_workspace(demo_copy)
+    assert [(p.code, p.row, p.column) for p in problems if not p.warning] == [(Code.PERSONAL_VALUE, 2, "tema")]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import re
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -11,18 +10,16 @@ import pandas as pd
 
 from .contract import MISSING_TOKENS, Column, Table
 from .errors import Code, Problem
+from .personal import CODICE_FISCALE, codici_fiscali
 from .readers import RawTable
 
-__all__ = ["parse_table", "check_references", "PERSONAL_COLUMNS", "CODICE_FISCALE"]
+__all__ = ["parse_table", "check_references", "PERSONAL_COLUMNS"]
 
 PERSONAL_COLUMNS = {
     "nome", "cognome", "nominativo", "nome_e_cognome", "cognome_e_nome", "codice_fiscale", "cf",
     "data_di_nascita", "data_nascita", "nato_il", "luogo_di_nascita", "indirizzo", "telefono",
     "cellulare", "email", "e-mail", "mail", "iban",
 }
-CODICE_FISCALE = re.compile(r"\b[A-Z]{6}[0-9LMNPQRSTUV]{2}[A-EHLMPR-T][0-9LMNPQRSTUV]{2}[A-Z][0-9LMNPQRSTUV]{3}[A-Z]\b",
-                            re.IGNORECASE)
-_CF_PATTERN = CODICE_FISCALE.pattern
 _MISSING = set(MISSING_TOKENS)
 MAX_PER_RULE = 200  # rows listed per file, column and rule; the rest are counted
 MAX_INTEGER = 2**53  # larger "integers" are not counts: refused as not integer
@@ -178,7 +175,8 @@ def _personal_data(raw: pd.DataFrame, table: Table, file: str, factorized: dict 
             continue
         uniques = pd.Series(factorized[name][1] if factorized and name in factorized else pd.unique(raw[name]))
         uniques = uniques[uniques.str.len() >= 16]  # a codice fiscale has 16 characters
-        hits = set(uniques[uniques.str.contains(_CF_PATTERN, case=False, regex=True)])
+        shaped = uniques[uniques.str.contains(CODICE_FISCALE.pattern, case=False, regex=True)]
+        hits = {v for v in shaped if codici_fiscali(v)}
         if hits:
             problems += _problems(raw[name].isin(hits), raw, name, Code.PERSONAL_VALUE, file)
     return problems
