@@ -207,3 +207,38 @@ def test_item6_spaced_codice_fiscale_refused_in_tables_too(demo_copy):
                     encoding="utf-8")
     _, problems = check_workspace(demo_copy)
     assert [(p.code, p.row, p.column) for p in problems if not p.warning] == [(Code.PERSONAL_VALUE, 2, "tema")]
+
+
+# -- 7. type errors in distretto.toml ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("entry, detail", [
+    ('sub_ambiti = "Nord"', "serve un elenco"), ("sub_ambiti = [1, 2]", "solo testi"),
+    ('famiglie_progetto = "casa"', "serve un elenco"), ('dati_dimostrativi = [["servizi"]]', "solo testi"),
+    ('soglia_riservatezza = "5"', "serve un numero intero"), ("soglia_riservatezza = 0", "fra 1 e 1000"),
+    ('anno = "2023"', "serve un numero intero"), ("anno = 20230", "fra 1900 e 2100"), ("anno = 2023.0", "intero"),
+    ("note = 3", "serve un testo"), ('nome = ""', "non può essere vuota"), ("nome = true", "serve un testo"),
+    ("sub_ambiti = 1979-05-27", "serve un elenco"), ("sub_ambiti = {a = 1}", "serve un elenco"),
+])
+def test_item7_config_type_errors_are_italian_problems(demo_copy, entry, detail):
+    from workbench.cli import main
+    from workbench.errors import Code
+    from workbench.workspace import check_workspace
+
+    config = demo_copy / "distretto.toml"
+    key = entry.split(" =")[0]
+    lines = [line for line in config.read_text(encoding="utf-8").splitlines() if not line.startswith(key + " ")]
+    config.write_text("\n".join(lines + [entry]) + "\n", encoding="utf-8")
+    workspace, problems = check_workspace(demo_copy)  # no TypeError
+    errors = [p for p in problems if not p.warning]
+    assert workspace is None and [(p.code, p.column) for p in errors] == [(Code.CONFIG_VALUE, key)]
+    assert detail in str(errors[0]) and str(errors[0]).startswith("Errore — distretto.toml: distretto.toml, voce")
+    assert main(["verifica", str(demo_copy)]) == 1
+
+
+def test_item7_toml_syntax_error_in_italian(demo_copy):
+    from workbench.workspace import check_workspace
+
+    (demo_copy / "distretto.toml").write_text('nome = "Ambito" x\nanno = 2023\n', encoding="utf-8")
+    _, problems = check_workspace(demo_copy)
+    assert "errore di sintassi alla riga 1, colonna 17" in str(problems[0])
+    assert "Expected" not in str(problems[0])

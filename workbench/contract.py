@@ -192,15 +192,17 @@ class ConfigKey:
     example: str
     required: bool = False
     default: object = None
+    minimum: int | None = None     # for whole numbers
+    maximum: int | None = None
 
 
 CONFIG_KEYS = (
     ConfigKey("nome", str, "Nome dell'ambito territoriale", '"Ambito Cremasco"', required=True),
-    ConfigKey("anno", int, "Anno di riferimento dei dati", "2023", required=True),
+    ConfigKey("anno", int, "Anno di riferimento dei dati", "2023", required=True, minimum=1900, maximum=2100),
     ConfigKey("sub_ambiti", list, "Elenco dei sub-ambiti (facoltativo)", '["Crema città", "Nord"]', default=[]),
     ConfigKey("note", str, "Note libere sull'ambito e sui dati", '"Dati ISTAT e MEF"', default=""),
     ConfigKey("soglia_riservatezza", int, "Conteggi inferiori a questa soglia non vengono mostrati "
-              "negli output condivisi", "5", default=5),
+              "negli output condivisi", "5", default=5, minimum=1, maximum=1000),
     ConfigKey("dati_dimostrativi", list, "Tabelle che contengono dati dimostrativi (sintetici)",
               '["servizi"]', default=[]),
     ConfigKey("famiglie_progetto", list, "Famiglie di progetto per classificare le proposte del laboratorio "

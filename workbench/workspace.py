@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,27 +50,47 @@ class Workspace:
         return table in self.config["dati_dimostrativi"]
 
 
+def _config_problem(key, value) -> dict | None:
+    """What is wrong with one entry of ``distretto.toml`` (value and detail of the problem), or None."""
+    if value is None:
+        return {"value": "", "detail": "voce obbligatoria mancante"}
+    shown = str(value)
+    if not isinstance(value, key.kind) or isinstance(value, bool):
+        kind = {str: "un testo tra virgolette", int: "un numero intero", list: "un elenco tra parentesi quadre"}
+        return {"value": shown, "detail": f"serve {kind[key.kind]}, esempio: {key.example}"}
+    if isinstance(value, list):
+        wrong = [item for item in value if not isinstance(item, str) or not item.strip()]
+        if wrong:
+            return {"value": shown, "detail": f"l'elenco deve contenere solo testi non vuoti tra virgolette "
+                                              f"(non {wrong[0]!r}), esempio: {key.example}"}
+    if key.kind is str and key.required and not value.strip():
+        return {"value": shown, "detail": "non può essere vuota"}
+    if key.minimum is not None and not key.minimum <= value <= key.maximum:
+        return {"value": shown, "detail": f"deve essere compreso fra {key.minimum} e {key.maximum}"}
+    return None
+
+
 def _read_config(path: Path) -> tuple[dict, list[Problem]]:
     file = path / CONFIG_FILE
     if not file.is_file():
         return {}, [Problem(Code.CONFIG_MISSING, file=CONFIG_FILE)]
     try:
         raw = tomllib.loads(file.read_bytes().decode("utf-8-sig"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        return {}, [Problem(Code.CONFIG_INVALID, file=CONFIG_FILE, detail=str(exc))]
+    except UnicodeDecodeError:
+        return {}, [Problem(Code.CONFIG_INVALID, file=CONFIG_FILE, detail="non è salvato in UTF-8")]
+    except tomllib.TOMLDecodeError as exc:
+        where = re.search(r"line (\d+), column (\d+)", str(exc))
+        detail = ("errore di sintassi" + (f" alla riga {where[1]}, colonna {where[2]}" if where else "")
+                  + " (controlla virgolette, parentesi quadre e il segno =)")
+        return {}, [Problem(Code.CONFIG_INVALID, file=CONFIG_FILE, detail=detail)]
     config, problems = {}, []
     for key in CONFIG_KEYS:
         value = raw.get(key.name, key.default)
-        if value is None:
-            problems.append(Problem(Code.CONFIG_VALUE, file=CONFIG_FILE, column=key.name, value="",
-                                    detail="voce obbligatoria mancante"))
-        elif not isinstance(value, key.kind) or isinstance(value, bool):
-            problems.append(Problem(Code.CONFIG_VALUE, file=CONFIG_FILE, column=key.name, value=str(value),
-                                    detail=f"tipo non valido, esempio: {key.example}"))
+        problem = _config_problem(key, value)
+        if problem:
+            problems.append(Problem(Code.CONFIG_VALUE, file=CONFIG_FILE, column=key.name, **problem))
+            value = key.default  # the rest of the checks see a value of the right type
         config[key.name] = value
-    if isinstance(config.get("soglia_riservatezza"), int) and config["soglia_riservatezza"] < 1:
-        problems.append(Problem(Code.CONFIG_VALUE, file=CONFIG_FILE, column="soglia_riservatezza",
-                                value=str(config["soglia_riservatezza"]), detail="deve essere almeno 1"))
     known = {k.name for k in CONFIG_KEYS}
     problems += [Problem(Code.CONFIG_VALUE, file=CONFIG_FILE, column=k, value=str(raw[k]), warning=True,
                          detail="voce non prevista, ignorata") for k in raw if k not in known]
