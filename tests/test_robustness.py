@@ -242,3 +242,80 @@ def test_item7_toml_syntax_error_in_italian(demo_copy):
     _, problems = check_workspace(demo_copy)
     assert "errore di sintassi alla riga 1, colonna 17" in str(problems[0])
     assert "Expected" not in str(problems[0])
+
+
+# -- 11. 1e308 and other values no real datum has ----------------------------------------------------------
+
+def _set_cell(path: Path, row: int, column: str, value: str) -> None:
+    """Change one cell of a demo CSV (``row`` as Excel counts, header = 1)."""
+    import csv
+
+    with open(path, encoding="utf-8", newline="") as f:
+        rows = list(csv.reader(f))
+    rows[row - 1][rows[0].index(column)] = value
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows(rows)
+
+
+@pytest.mark.parametrize("value", ["1e308", "-1e308", "1e16", "1e400", "inf", "-Infinity", "nan", "1.0e+309"])
+def test_item11_overflowing_and_non_finite_values_refused_by_verifica(demo_copy, value):
+    from workbench.errors import Code
+    from workbench.workspace import check_workspace
+
+    _set_cell(demo_copy / "indicatori.csv", 2, "valore", value)
+    workspace, problems = check_workspace(demo_copy)
+    errors = [p for p in problems if not p.warning]
+    assert workspace is None
+    assert [(p.code, p.row, p.column, p.value) for p in errors] in (
+        [(Code.NUMBER_TOO_LARGE, 2, "valore", value)], [(Code.NOT_NUMBER, 2, "valore", value)])
+
+
+def test_item11_largest_accepted_value_loads(demo_copy):
+    from workbench.workspace import check_workspace
+
+    _set_cell(demo_copy / "indicatori.csv", 2, "valore", "1e15")
+    workspace, problems = check_workspace(demo_copy)
+    assert workspace is not None and workspace.tables["indicatori"]["valore"].iloc[0] == 1e15
+
+
+# -- 12. ambiguous thousands separators --------------------------------------------------------------------
+
+INDICATORI = "istat,anno,indicatore,valore\n"
+
+
+def _indicator_values(demo_copy: Path, values: list[str], sep: str = ",") -> tuple:
+    from workbench.workspace import check_workspace
+
+    lines = [f"019035{sep}{2010 + i}{sep}indice_vecchiaia{sep}\"{v}\"" for i, v in enumerate(values)]
+    (demo_copy / "indicatori.csv").write_text(INDICATORI.replace(",", sep) + "\n".join(lines) + "\n",
+                                              encoding="utf-8")
+    return check_workspace(demo_copy)
+
+
+def test_item12_english_thousands_among_italian_numbers_is_an_error_naming_the_cell(demo_copy):
+    from workbench.errors import Code
+
+    workspace, problems = _indicator_values(demo_copy, ["1,234.56", "12,5", "7"])
+    errors = [p for p in problems if not p.warning]
+    assert workspace is None
+    assert [(p.code, p.file, p.row, p.column, p.value) for p in errors] == [
+        (Code.AMBIGUOUS_NUMBER, "indicatori.csv", 2, "valore", "1,234.56")]
+    assert "«12,5»" in str(errors[0])
+
+
+def test_item12_english_thousands_in_a_semicolon_file_is_an_error(demo_copy):
+    from workbench.errors import Code
+
+    workspace, problems = _indicator_values(demo_copy, ["1,234.56", "2.500"], sep=";")
+    assert workspace is None and [p.code for p in problems if not p.warning] == [Code.AMBIGUOUS_NUMBER]
+
+
+@pytest.mark.parametrize("values, expected", [
+    (["1,234.56", "12.5", "1,234", "3"], [1234.56, 12.5, 1234.0, 3.0]),      # English file: unambiguous
+    (["1.234,56", "12,5", "1,234", "3"], [1234.56, 12.5, 1.234, 3.0]),      # Italian file, as before
+    (["1,234,567", "0.5"], [1234567.0, 0.5]),
+])
+def test_item12_numbers_read_by_the_file_convention(demo_copy, values, expected):
+    workspace, problems = _indicator_values(demo_copy, values)
+    assert workspace is not None, problems
+    assert workspace.tables["indicatori"]["valore"].tolist() == expected

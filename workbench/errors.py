@@ -40,6 +40,11 @@ class Code(enum.Enum):
                      "Questa colonna è obbligatoria: inserisci il valore.")
     NOT_NUMBER = ("«{value}» non è un numero.",
                   "Scrivi un numero (es. 1.234,5) oppure n.d. se il dato manca.")
+    NUMBER_TOO_LARGE = ("«{value}» è un numero troppo grande per essere un dato (oltre un milione di miliardi).",
+                        "Controlla il valore: forse è un errore di battitura o di formato.")
+    AMBIGUOUS_NUMBER = ("«{value}» è scritto all'inglese (virgola per le migliaia, punto per i decimali), "
+                        "ma il resto del file segue l'uso italiano ({detail}): non è chiaro come leggerlo.",
+                        "Scrivi tutti i numeri del file nello stesso modo, all'italiana: 1234,56 oppure 1.234,56.")
     NOT_INTEGER = ("«{value}» non è un numero intero.",
                    "Scrivi un numero intero senza decimali (es. 1234).")
     NOT_YEAR = ("«{value}» non è un anno valido.",
