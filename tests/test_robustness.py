@@ -319,3 +319,47 @@ def test_item12_numbers_read_by_the_file_convention(demo_copy, values, expected)
     workspace, problems = _indicator_values(demo_copy, values)
     assert workspace is not None, problems
     assert workspace.tables["indicatori"]["valore"].tolist() == expected
+
+
+# -- 13. files mixing UTF-8 and Windows-1252 ---------------------------------------------------------------
+
+COMUNI_HEADER = "istat,comune,popolazione\n"
+
+
+@pytest.mark.parametrize("bom", [b"", b"\xef\xbb\xbf"])
+def test_item13_mixed_utf8_and_windows1252_refused_naming_the_first_bad_row(demo_copy, bom):
+    from workbench.errors import Code
+    from workbench.workspace import check_workspace
+
+    comuni = demo_copy / "comuni.csv"
+    lines = comuni.read_bytes().decode("utf-8").splitlines()
+    body = [line.encode("utf-8") for line in lines]
+    body[3] = lines[3].replace("Camisano", "Bagnolò").encode("utf-8")           # UTF-8 here...
+    body[6] = lines[6].replace("Capralba", "Capralbà").encode("cp1252")         # ...Windows-1252 there
+    comuni.write_bytes(bom + b"\n".join(body) + b"\n")
+    workspace, problems = check_workspace(demo_copy)
+    errors = [p for p in problems if not p.warning]
+    assert workspace is None
+    assert [(p.code, p.file, p.row) for p in errors] == [(Code.ENCODING_MIXED, "comuni.csv", 7)]
+    assert "Capralbà" in str(errors[0]) and "CSV UTF-8" in str(errors[0])
+    assert ("BOM" in str(errors[0])) == bool(bom)
+
+
+def test_item13_bom_followed_by_windows1252_is_named(demo_copy):
+    from workbench.errors import Code
+    from workbench.workspace import check_workspace
+
+    comuni = demo_copy / "comuni.csv"
+    text = comuni.read_text(encoding="utf-8").replace("Crema,", "Cremà,", 1)
+    comuni.write_bytes(b"\xef\xbb\xbf" + text.encode("cp1252"))
+    _, problems = check_workspace(demo_copy)
+    assert [p.code for p in problems if not p.warning] == [Code.ENCODING_MIXED]  # not «Manca la colonna istat»
+
+
+def test_item13_plain_windows1252_still_loads(demo_copy):
+    from workbench.workspace import check_workspace
+
+    comuni = demo_copy / "comuni.csv"
+    comuni.write_bytes(comuni.read_text(encoding="utf-8").replace("Crema,", "Cremà,", 1).encode("cp1252"))
+    workspace, problems = check_workspace(demo_copy)
+    assert workspace is not None and "Cremà" in set(workspace.table("comuni")["comune"])

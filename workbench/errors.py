@@ -30,6 +30,10 @@ class Code(enum.Enum):
                        "Salvalo da Excel come .xlsx oppure come CSV (UTF-8 o ;).")
     ENCODING = ("Codifica dei caratteri non riconosciuta.",
                 "Salva il file come «CSV UTF-8» da Excel.")
+    ENCODING_MIXED = ("Il file mescola due codifiche dei caratteri ({detail}): la prima riga che non è UTF-8 "
+                      "è questa, «{value}». Le lettere accentate verrebbero lette sbagliate (es. «Ã²» per «ò»).",
+                      "Apri il file con Excel o LibreOffice, controlla le lettere accentate e salvalo come "
+                      "«CSV UTF-8».")
     FIELD_COUNT = ("La riga ha un numero di valori diverso dalle colonne: {detail}.",
                    "Controlla separatori e virgolette in quella riga.")
     COLUMN_MISSING = ("Manca la colonna obbligatoria «{column}».",

@@ -50,14 +50,36 @@ def _finish(file: str, frame: pd.DataFrame, decimal_comma: bool, problems: list,
     return RawTable(file, frame, decimal_comma, problems)
 
 
-def _decode(data: bytes) -> tuple[str | None, str | None]:
-    """The text and the encoding it was read with (``None`` when neither fits)."""
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            return data.decode(encoding), encoding
-        except UnicodeDecodeError:
-            continue
-    return None, None
+_UTF8_SEQUENCE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}")
+_ITALIAN_TEXT = set("àèéìíòóùúÀÈÉÌÒÙçÇ’‘“”«»–—€°")
+
+
+def _looks_utf8(data: bytes) -> bool:
+    """True when the bytes hold UTF-8 accented letters (a Windows-1252 file alone almost never does)."""
+    for match in _UTF8_SEQUENCE.finditer(data):
+        if match.group(0).decode("utf-8", "replace") in _ITALIAN_TEXT:
+            return True
+    return False
+
+
+def _decode(data: bytes, name: str) -> tuple[str | None, str | None, Problem | None]:
+    """The text, the encoding it was read with, or the problem (encodings mixed, or none fits)."""
+    bom = data.startswith(codecs.BOM_UTF8)
+    try:
+        return data.decode("utf-8-sig"), "utf-8-sig", None
+    except UnicodeDecodeError as exc:
+        if bom or _looks_utf8(data):
+            line = data[:exc.start].count(b"\n") + 1
+            start = data.rfind(b"\n", 0, exc.start) + 1
+            end = data.find(b"\n", exc.start)
+            shown = data[start:end if end >= 0 else len(data)].decode("cp1252", "replace").strip()
+            detail = ("il file inizia con il segno di UTF-8 (BOM) ma contiene caratteri Windows-1252" if bom
+                      else "in parte UTF-8, in parte Windows-1252")
+            return None, None, Problem(Code.ENCODING_MIXED, file=name, row=line, value=shown, detail=detail)
+    try:
+        return data.decode("cp1252"), "cp1252", None
+    except UnicodeDecodeError:
+        return None, None, Problem(Code.ENCODING, file=name)
 
 
 def read_csv(path: Path) -> RawTable:
@@ -67,9 +89,9 @@ def read_csv(path: Path) -> RawTable:
     if b"\x00" in data[:4096]:
         return RawTable(name, pd.DataFrame(), problems=[Problem(
             Code.FILE_UNREADABLE, file=name, detail="contiene dati binari, non testo")])
-    text, encoding = _decode(data)
-    if text is None:
-        return RawTable(name, pd.DataFrame(), problems=[Problem(Code.ENCODING, file=name)])
+    text, encoding, problem = _decode(data, name)
+    if problem is not None:
+        return RawTable(name, pd.DataFrame(), problems=[problem])
     if not text or text.isspace():
         return RawTable(name, pd.DataFrame(), problems=[Problem(Code.FILE_EMPTY, file=name)])
     header = (text[:65536].lstrip() or text.lstrip()).split("\n", 1)[0].splitlines()[0]
