@@ -28,6 +28,31 @@ class Code(enum.Enum):
                   "Compila il file partendo dal modello in templates/.")
     FILE_UNREADABLE = ("Il file non è una tabella leggibile: {detail}.",
                        "Salvalo da Excel come .xlsx oppure come CSV (UTF-8 o ;).")
+    FORMAT_UNSUPPORTED = ("Il file è in formato {detail}, che il workbench non legge.",
+                          "Aprilo con Excel o LibreOffice Calc e salvalo come «Cartella di lavoro di Excel (.xlsx)» "
+                          "oppure come «CSV UTF-8» (File › Salva con nome).")
+    FILE_MISNAMED = ("Manca la tabella «{table}», ma c'è il file «{value}»: sembra la stessa tabella con il nome "
+                     "cambiato (per esempio da un secondo scaricamento).",
+                     "Rinomina il file in {detail}.")
+    FILE_COPY = ("C'è anche il file «{value}», che sembra una copia della tabella «{table}»: viene ignorato.",
+                 "Se è la versione giusta, rinominalo in {detail} al posto dell'altro; altrimenti cancellalo.")
+    SHEET_EMPTY = ("Il primo foglio del file è vuoto: i dati sono nel foglio «{detail}».",
+                   "Il workbench legge solo il primo foglio: trascina il foglio «{detail}» al primo posto "
+                   "(o cancella i fogli vuoti) e salva.")
+    SHEET_TOO_LARGE = ("Il foglio è troppo grande per essere letto: {detail}.",
+                       "Tieni nel foglio solo la tabella (cancella righe e colonne usate fuori dalla tabella) "
+                       "oppure, per tabelle molto grandi, salvala come «CSV UTF-8».")
+    FORMULA_NOT_COMPUTED = ("La cella {detail} contiene una formula («{value}») che Excel non ha mai calcolato: nel "
+                            "file non c'è il suo risultato.",
+                            "Il file è stato prodotto da un programma che scrive le formule senza calcolarle: "
+                            "aprilo con Excel o LibreOffice, lascia che calcoli le formule e salvalo.")
+    HEADER_EMPTY = ("La riga 1 è vuota, ma la tabella deve cominciare con i nomi delle colonne (i dati iniziano "
+                    "alla riga {detail}).",
+                    "Cancella le righe vuote sopra la tabella, così che i nomi delle colonne siano nella riga 1.")
+    STRAY_VALUE = ("La cella {detail} contiene «{value}» ma è fuori dalla tabella: la sua colonna non ha un nome "
+                   "nella riga 1.",
+                   "Se è una nota, spostala in un altro foglio o cancellala; se è una colonna di dati, scrivi il "
+                   "suo nome nella riga 1.")
     ENCODING = ("Codifica dei caratteri non riconosciuta.",
                 "Salva il file come «CSV UTF-8» da Excel.")
     ENCODING_MIXED = ("Il file mescola due codifiche dei caratteri ({detail}): la prima riga che non è UTF-8 "

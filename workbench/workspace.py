@@ -97,20 +97,53 @@ def _read_config(path: Path) -> tuple[dict, list[Problem]]:
     return config, problems
 
 
-def _find_files(path: Path, name: str) -> list[Path]:
-    return sorted(p for p in path.iterdir()
-                  if p.is_file() and p.stem.lower() == name and p.suffix.lower() in READERS
-                  and not p.name.startswith(("~$", ".")))
+#: Spreadsheet formats we do not read, by suffix: named in the message, with how to convert them.
+OTHER_FORMATS = {".xls": "Excel 97-2003 (.xls)", ".ods": "OpenDocument (.ods, LibreOffice)",
+                 ".xlsb": "Excel binario (.xlsb)", ".numbers": "Numbers (.numbers)"}
+_COPY = re.compile(r"(?:copia di |copy of )?(.+?)(?: ?\(\d+\)| - copia(?: \(\d+\))?| - copy(?: \(\d+\))?| copia)$",
+                   re.IGNORECASE)
+
+
+def _copy_of(stem: str) -> str:
+    """The name a copied or re-downloaded file stands for (``comuni (1)`` → ``comuni``), or ``""``.
+
+    >>> _copy_of("comuni (1)"), _copy_of("Copia di indicatori"), _copy_of("servizi - Copia (2)"), _copy_of("comuni")
+    ('comuni', 'indicatori', 'servizi', '')
+    """
+    match = _COPY.fullmatch(stem.strip()) or re.fullmatch(r"(?:copia di |copy of )(.+)", stem.strip(), re.I)
+    return match.group(1).strip().lower() if match else ""
+
+
+def _table_files(path: Path) -> list[Path]:
+    return sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith(("~$", ".")))
+
+
+def _find_files(files: list[Path], name: str) -> tuple[list[Path], list[Path], list[Path]]:
+    """(files of the table, copies of it by their name, files of the table in formats we do not read)."""
+    readable = [p for p in files if p.suffix.lower() in READERS]
+    return ([p for p in readable if p.stem.lower() == name], [p for p in readable if _copy_of(p.stem) == name],
+            [p for p in files if p.stem.lower() == name and p.suffix.lower() in OTHER_FORMATS])
+
+
+def _missing(name: str, copies: list[Path], others: list[Path], required: bool) -> list[Problem]:
+    if copies:
+        return [Problem(Code.FILE_MISNAMED, table=name, value=copies[0].name, file=copies[0].name,
+                        detail=name + copies[0].suffix.lower())]
+    if others:
+        return [Problem(Code.FORMAT_UNSUPPORTED, file=others[0].name, detail=OTHER_FORMATS[others[0].suffix.lower()])]
+    return [Problem(Code.FILE_MISSING, table=name)] if required else []
 
 
 def _load_tables(path: Path):
     tables, files, problems = {}, {}, []
+    present = _table_files(path)
     for name, table in TABLES.items():
-        found = _find_files(path, name)
+        found, copies, others = _find_files(present, name)
         if not found:
-            if table.required:
-                problems.append(Problem(Code.FILE_MISSING, table=name))
+            problems += _missing(name, copies, others, table.required)
             continue
+        problems += [Problem(Code.FILE_COPY, table=name, file=c.name, value=c.name, detail=found[0].name,
+                             warning=True) for c in copies]
         if len(found) > 1:
             problems.append(Problem(Code.FILE_AMBIGUOUS, table=name, detail=", ".join(p.name for p in found)))
             continue
