@@ -363,3 +363,252 @@ def test_item13_plain_windows1252_still_loads(demo_copy):
     comuni.write_bytes(comuni.read_text(encoding="utf-8").replace("Crema,", "Cremà,", 1).encode("cp1252"))
     workspace, problems = check_workspace(demo_copy)
     assert workspace is not None and "Cremà" in set(workspace.table("comuni")["comune"])
+
+
+# -- 8. a huge declared dimension: bounded by the used range --------------------------------------------
+
+def _comuni_xlsx(path: Path, extra=None) -> Path:
+    """The demo's comuni as an Excel file; ``extra(book)`` adds what a careless spreadsheet has."""
+    import csv
+
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    with open(DEMO / "cremasco" / "comuni.csv", encoding="utf-8") as f:
+        for row in csv.reader(f):
+            book.active.append(row)
+    if extra:
+        extra(book)
+    book.save(path)
+    return path
+
+
+MEASURE = """
+import resource, sys, time
+from workbench.workspace import check_workspace
+start = time.perf_counter()
+workspace, problems = check_workspace(sys.argv[1])
+print(round(time.perf_counter() - start, 1), [p.code.name for p in problems if not p.warning])
+"""
+
+
+def test_item8_stray_cell_at_XFD1048576_bounded_by_the_used_range(demo_copy):
+    import os
+    import subprocess
+    import sys
+
+    (demo_copy / "comuni.csv").unlink()
+    _comuni_xlsx(demo_copy / "comuni.xlsx", lambda book: book.active.cell(1048576, 16384, "nota"))
+    assert (demo_copy / "comuni.xlsx").stat().st_size < 10_000
+    proc = subprocess.Popen([sys.executable, "-c", MEASURE, str(demo_copy)], stdout=subprocess.PIPE, text=True)
+    out = proc.stdout.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds, codes = out.split(" ", 1)
+    assert status == 0 and codes.strip() == "['STRAY_VALUE']", out
+    assert usage.ru_maxrss < 600 * 1024, f"peak {usage.ru_maxrss // 1024} MB"  # was 3.7 GB, then MemoryError
+    assert float(seconds) < 20
+
+
+def test_item8_absurd_sheets_refused_clearly(demo_copy, monkeypatch):
+    from workbench import readers
+    from workbench.errors import Code
+    from workbench.workspace import check_workspace
+
+    (demo_copy / "comuni.csv").unlink()
+    _comuni_xlsx(demo_copy / "comuni.xlsx")
+    monkeypatch.setattr(readers, "MAX_XLSX_CELLS", 100)
+    _, problems = check_workspace(demo_copy)
+    assert [p.code for p in problems if not p.warning] == [Code.SHEET_TOO_LARGE]
+    assert "più di 100 celle" in str(problems[0]) and "CSV" in str(problems[0])
+    monkeypatch.setattr(readers, "MAX_XLSX_CELLS", 10**7)
+    monkeypatch.setattr(readers, "MAX_SHEET_BYTES", 1000)  # a zip bomb: refused before it is parsed
+    _, problems = check_workspace(demo_copy)
+    assert [p.code for p in problems if not p.warning] == [Code.SHEET_TOO_LARGE]
+    _comuni_xlsx(demo_copy / "comuni.xlsx", lambda book: [book.active.cell(1, c, f"c{c}") for c in range(4, 1200)])
+    monkeypatch.setattr(readers, "MAX_SHEET_BYTES", 1 << 30)
+    _, problems = check_workspace(demo_copy)
+    assert [p.code for p in problems if not p.warning] == [Code.SHEET_TOO_LARGE]
+    assert "la riga 1 ha 1199 colonne" in str(problems[0])
+
+
+# -- misleading messages: say what is really wrong ------------------------------------------------------
+
+def _errors(folder: Path) -> list:
+    from workbench.workspace import check_workspace
+
+    return [p for p in check_workspace(folder)[1] if not p.warning]
+
+
+def test_data_on_the_second_sheet_is_named(demo_copy):
+    from workbench.errors import Code
+
+    (demo_copy / "comuni.csv").unlink()
+
+    def move(book):
+        data = book.active
+        book.create_sheet("Istruzioni", 0)
+        data.title = "Comuni 2023"
+
+    _comuni_xlsx(demo_copy / "comuni.xlsx", move)
+    errors = _errors(demo_copy)
+    assert [p.code for p in errors] == [Code.SHEET_EMPTY] and "«Comuni 2023»" in str(errors[0])
+
+
+def test_formulas_never_computed_are_named_not_missing_values(demo_copy):
+    from workbench.errors import Code
+
+    (demo_copy / "comuni.csv").unlink()
+
+    def formulas(book):
+        for row in range(2, book.active.max_row + 1):
+            book.active.cell(row, 3, f"=D{row}+E{row}+F{row}")  # popolazione as a sum, never computed
+
+    _comuni_xlsx(demo_copy / "comuni.xlsx", formulas)
+    errors = _errors(demo_copy)
+    assert {p.code for p in errors[:-1]} == {Code.FORMULA_NOT_COMPUTED}
+    assert "Code.VALUE_MISSING" not in {str(p.code) for p in errors}
+    assert errors[0].row == 2 and errors[0].column == "popolazione" and "C2" in str(errors[0])
+    assert "Excel" in errors[0].what_to_do
+
+
+def test_computed_formulas_are_read_by_their_value(demo_copy, tmp_path):
+    """A workbook saved by Excel keeps the computed values next to the formulas: those are read."""
+    import zipfile
+
+    from workbench.workspace import check_workspace
+
+    (demo_copy / "comuni.csv").unlink()
+    plain = _comuni_xlsx(tmp_path / "plain.xlsx", lambda b: b.active.cell(2, 3, "=3000+857"))
+    with zipfile.ZipFile(plain) as z, zipfile.ZipFile(demo_copy / "comuni.xlsx", "w") as out:
+        for item in z.infolist():
+            data = z.read(item)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(b"<f>3000+857</f><v />", b"<f>3000+857</f><v>3857</v>")
+                assert b"<v>3857</v>" in data
+            out.writestr(item, data)
+    workspace, _ = check_workspace(demo_copy)
+    assert workspace is not None and workspace.table("comuni")["popolazione"].iloc[0] == 3857
+
+
+@pytest.mark.parametrize("name, content, expected", [
+    ("comuni.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100, "Excel 97-2003 (.xls)"),
+    ("comuni.ods", b"PK\x03\x04", "OpenDocument (.ods, LibreOffice)"),
+    ("comuni.xlsx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100, "Excel 97-2003 (.xls)"),  # renamed
+])
+def test_xls_and_ods_named_as_unsupported_formats(demo_copy, name, content, expected):
+    from workbench.errors import Code
+
+    (demo_copy / "comuni.csv").unlink()
+    (demo_copy / name).write_bytes(content)
+    errors = _errors(demo_copy)
+    assert [p.code for p in errors] == [Code.FORMAT_UNSUPPORTED]
+    assert expected in str(errors[0]) and ".xlsx" in errors[0].what_to_do and "Manca" not in str(errors[0])
+
+
+def test_renamed_ods_named_as_unsupported_format(demo_copy):
+    import zipfile
+
+    from workbench.errors import Code
+
+    (demo_copy / "comuni.csv").unlink()
+    with zipfile.ZipFile(demo_copy / "comuni.xlsx", "w") as z:
+        z.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        z.writestr("content.xml", "<x/>")
+    assert [p.code for p in _errors(demo_copy)] == [Code.FORMAT_UNSUPPORTED]
+
+
+def test_stray_note_far_down_a_sheet_is_named(demo_copy):
+    from workbench.errors import Code
+
+    (demo_copy / "comuni.csv").unlink()
+    _comuni_xlsx(demo_copy / "comuni.xlsx", lambda book: book.active.cell(500, 9, "verificare con l'ufficio"))
+    errors = _errors(demo_copy)
+    assert [(p.code, p.row) for p in errors] == [(Code.STRAY_VALUE, 500)]
+    assert "I500" in str(errors[0]) and "compare più volte" not in str(errors[0])
+
+
+def test_stray_note_in_an_unnamed_csv_column_is_named(demo_copy):
+    from workbench.errors import Code
+
+    comuni = demo_copy / "comuni.csv"
+    lines = comuni.read_text(encoding="utf-8").splitlines()
+    lines = [lines[0] + ",,"] + [line + ",," for line in lines[1:]]
+    lines[4] = lines[4][:-1] + "da ricontrollare"
+    comuni.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    errors = _errors(demo_copy)
+    assert [(p.code, p.row, p.detail) for p in errors] == [(Code.STRAY_VALUE, 5, "H5")]
+
+
+def test_downloaded_twice_comuni_1_csv(demo_copy):
+    from workbench.errors import Code
+    from workbench.workspace import check_workspace
+
+    (demo_copy / "comuni.csv").rename(demo_copy / "comuni (1).csv")
+    errors = _errors(demo_copy)
+    assert [p.code for p in errors] == [Code.FILE_MISNAMED]
+    assert "comuni (1).csv" in str(errors[0]) and "Rinomina il file in comuni.csv" in str(errors[0])
+    shutil.copyfile(demo_copy / "comuni (1).csv", demo_copy / "comuni.csv")
+    workspace, problems = check_workspace(demo_copy)
+    assert workspace is not None and [p.code for p in problems] == [Code.FILE_COPY]
+
+
+# -- 9. damaged workshop stores ---------------------------------------------------------------------------
+
+def _damage(path: Path, how: str) -> None:
+    data = path.read_bytes()
+    if how == "troncato":
+        path.write_bytes(data[: len(data) // 3])
+    elif how == "intestazione sovrascritta":
+        path.write_bytes(b"\0" * 100 + data[100:])
+    elif how == "pagine sovrascritte":
+        path.write_bytes(data[:4096] + b"\xff" * (len(data) - 4096))
+    elif how == "file di testo":
+        path.write_text("note del laboratorio\nAnna: sportello unico\n", encoding="utf-8")
+    elif how == "schema precedente":
+        import sqlite3
+
+        db = sqlite3.connect(path)
+        db.executescript("DROP TABLE valutazioni; ALTER TABLE note DROP COLUMN famiglia;")
+        db.close()
+
+
+@pytest.mark.parametrize("how", ["troncato", "intestazione sovrascritta", "pagine sovrascritte", "file di testo",
+                                 "schema precedente"])
+def test_item9_damaged_store_is_named_pointing_to_the_backup_and_never_overwritten(tmp_path, how, capsys):
+    import hashlib
+
+    from workbench.cli import main
+    from workbench.workshop import StoreDamaged
+
+    path = tmp_path / "laboratorio-prova.sqlite"
+    store = Store(path, name="Prova")
+    for i in range(300):
+        store.add_note(f"p{i % 9}", "tecnico", "proposta", f"Nota {i} " + "testo " * 20)
+    store.close()
+    assert main(["esporta-laboratorio", str(path)]) == 0  # writes the backup copy
+    backup = next((tmp_path / "esportazione-laboratorio-prova").glob("*-copia-*.sqlite"))
+    capsys.readouterr()
+    _damage(path, how)
+    before = hashlib.sha256(path.read_bytes()).hexdigest()
+    assert main(["esporta-laboratorio", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert "danneggiato" in err and str(backup) in err and "Traceback" not in err, err
+    assert "file is not a database" not in err and "malformed" not in err
+    for readonly in (False, True):
+        with pytest.raises(StoreDamaged, match="Il file non è stato modificato"):
+            Store(path, readonly=readonly)
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == before
+    assert Store(backup, readonly=True).counts()["note"] == 300  # the backup it points to is good
+
+
+def test_item9_workshop_page_shows_the_damage_in_italian(tmp_path, monkeypatch):
+    from workbench import workshop_page
+
+    path = tmp_path / "laboratorio-prova.sqlite"
+    path.write_text("non un database", encoding="utf-8")
+    shown = []
+    monkeypatch.setattr("IPython.display.display", lambda obj, *a, **k: shown.append(getattr(obj, "data", obj)))
+    setup = {"laboratorio": {"nome": "Prova", "data": ""}, "distretto": {"nome": "Ambito"}, "punti": 5,
+             "archivio": str(path), "archivio_assoluto": str(path)}
+    assert workshop_page._open(setup, "laboratorio.json") is None
+    assert "danneggiato" in shown[0] and "file is not a database" not in shown[0]

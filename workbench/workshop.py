@@ -24,12 +24,13 @@ import time
 import unicodedata
 import uuid
 from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
 
 from .errors import WorkbenchError
 from .personal import codici_fiscali, personal_data_found
 
-__all__ = ["Store", "WorkshopError", "PersonalDataWarning", "REDACTED", "NOTE_TYPES", "ROLES", "TARGETS", "MOVES",
+__all__ = ["Store", "WorkshopError", "StoreDamaged", "PersonalDataWarning", "REDACTED", "NOTE_TYPES", "ROLES", "TARGETS", "MOVES",
            "DEFAULT_FAMILIES", "MAX_TEXT", "MAX_NAME", "new_id", "note_warning", "slug", "store_name"]
 
 #: Note types (stored value = label shown).
@@ -85,6 +86,83 @@ CREATE INDEX IF NOT EXISTS valutazioni_chi ON valutazioni(partecipante, oggetto,
 
 class WorkshopError(WorkbenchError):
     """A contribution that cannot be saved; the text (Italian) is shown to the participant."""
+
+
+class StoreDamaged(WorkshopError):
+    """The store's file is damaged or is not a workshop store: it is left untouched."""
+
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+@lru_cache(maxsize=1)
+def _expected_columns() -> dict[str, set[str]]:
+    """Tables and columns of the current schema."""
+    db = sqlite3.connect(":memory:")
+    db.executescript(SCHEMA)
+    tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+    return {t: {r[1] for r in db.execute(f"PRAGMA table_info({t})")} for t in tables}
+
+
+def _backups(path: Path) -> list[Path]:
+    """Backup copies written by ``workbench esporta-laboratorio`` next to the store, newest last."""
+    stem = path.stem
+    found = list(path.parent.glob(f"esportazione-{stem}/{stem}-copia-*.sqlite"))
+    return sorted(found + list(path.parent.glob(f"{stem}-copia-*.sqlite")), key=lambda p: p.name)
+
+
+def _damaged(path: Path, reason: str) -> StoreDamaged:
+    backups = _backups(path)
+    if backups:
+        when = dt.datetime.fromtimestamp(backups[-1].stat().st_mtime).strftime("%d/%m/%Y alle %H:%M")
+        advice = (f"La copia di sicurezza più recente è {backups[-1]} (del {when}): per ripristinarla chiudi le "
+                  f"pagine del laboratorio e copiala al posto di {path}.")
+    else:
+        advice = (f"Non ci sono copie di sicurezza accanto all'archivio (le crea `workbench esporta-laboratorio`): "
+                  "conserva il file così com'è e chiedi aiuto a chi gestisce il workbench.")
+    return StoreDamaged(f"L'archivio del laboratorio {path} è danneggiato: {reason}. Il file non è stato "
+                        f"modificato. {advice}")
+
+
+def _check_store(path: Path, db: sqlite3.Connection) -> None:
+    """Refuse a damaged store, or one that is not a workshop store, before anything is written to it."""
+    try:
+        check = db.execute("PRAGMA quick_check").fetchone()[0]
+        tables = {r[0]: {c[1] for c in db.execute(f"PRAGMA table_info('{r[0]}')")}
+                  for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    except sqlite3.DatabaseError as exc:
+        raise _damaged(path, f"SQLite non riesce a leggerlo ({_sqlite_italian(exc)})") from None
+    if check != "ok":
+        raise _damaged(path, f"la verifica di SQLite ha trovato errori nelle pagine del file ({check[:80]})")
+    if not tables:
+        return  # a new store
+    if not set(tables) & set(_expected_columns()):
+        raise _damaged(path, "non è un archivio del laboratorio (contiene le tabelle " + ", ".join(sorted(tables))
+                       + ")")
+    missing = [f"{t}.{c}" for t, columns in _expected_columns().items() for c in sorted(columns - tables.get(t, set()))]
+    missing += [t for t in _expected_columns() if t not in tables]
+    if missing:
+        raise _damaged(path, "è stato scritto da una versione diversa del workbench (mancano "
+                       + ", ".join(missing[:6]) + ("…" if len(missing) > 6 else "") + ")")
+
+
+def _sqlite_italian(exc: Exception) -> str:
+    text = str(exc)
+    known = {"file is not a database": "non è un database", "database disk image is malformed":
+             "il contenuto è rovinato", "disk I/O error": "errore di lettura del disco"}
+    return next((it for en, it in known.items() if en in text), text)
+
+
+def _check_file(path: Path) -> None:
+    """An existing, non-empty file must start as a SQLite database does (no connection is opened otherwise)."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(len(SQLITE_HEADER))
+    except FileNotFoundError:
+        return
+    if head and head != SQLITE_HEADER:
+        raise _damaged(path, "l'inizio del file non è quello di un database SQLite (è stato sovrascritto, "
+                       "o è un altro tipo di file)")
 
 
 class PersonalDataWarning(WorkshopError):
@@ -194,17 +272,20 @@ class Store:
                  dots: int | None = None, readonly: bool = False):
         self.path = Path(path)
         self._warned: set[str] = set()  # writes already warned about personal data: sent again = confirmed
+        if readonly and not self.path.is_file():
+            raise WorkshopError(f"Il laboratorio {self.path} non esiste ancora.")
+        _check_file(self.path)
         if readonly:
-            if not self.path.is_file():
-                raise WorkshopError(f"Il laboratorio {self.path} non esiste ancora.")
             self.db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=BUSY_MS / 1000,
                                       isolation_level=None, check_same_thread=False)
             self.db.execute(f"PRAGMA busy_timeout={BUSY_MS}")
+            self._checked()
         else:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self.db = sqlite3.connect(self.path, timeout=BUSY_MS / 1000, isolation_level=None,
                                       check_same_thread=False)
             self.db.execute(f"PRAGMA busy_timeout={BUSY_MS}")
+            self._checked()
             self._retry(lambda: self.db.execute("PRAGMA journal_mode=WAL"))
             self.db.execute("PRAGMA synchronous=FULL")
             self.db.execute("PRAGMA foreign_keys=ON")
@@ -221,8 +302,14 @@ class Store:
         self.db.row_factory = sqlite3.Row
 
     # -- plumbing -------------------------------------------------------------------------------
-    @staticmethod
-    def _retry(action, attempts: int = 20):
+    def _checked(self) -> None:
+        try:
+            self._retry(lambda: _check_store(self.path, self.db))
+        except BaseException:
+            self.db.close()
+            raise
+
+    def _retry(self, action, attempts: int = 20):
         for i in range(attempts):
             try:
                 return action()
@@ -230,6 +317,8 @@ class Store:
                 if "locked" not in str(exc) and "busy" not in str(exc) or i == attempts - 1:
                     raise
                 time.sleep(0.05 * (i + 1))
+            except sqlite3.DatabaseError as exc:  # the file was damaged while in use
+                raise _damaged(self.path, f"SQLite non riesce più a leggerlo ({_sqlite_italian(exc)})") from None
 
     @contextmanager
     def _write(self):
