@@ -612,3 +612,96 @@ def test_item9_workshop_page_shows_the_damage_in_italian(tmp_path, monkeypatch):
              "archivio": str(path), "archivio_assoluto": str(path)}
     assert workshop_page._open(setup, "laboratorio.json") is None
     assert "danneggiato" in shown[0] and "file is not a database" not in shown[0]
+
+
+# -- 10. a full disk -------------------------------------------------------------------------------------
+
+def _unshare_works() -> bool:
+    import subprocess
+
+    probe = "mkdir -p /tmp/wb-probe && mount -t tmpfs -o size=1m none /tmp/wb-probe"
+    try:
+        return subprocess.run(["unshare", "--user", "--map-root-user", "--mount", "sh", "-c", probe],
+                              capture_output=True, timeout=30).returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        return False
+
+
+full_disk = pytest.mark.skipif(not _unshare_works(), reason="needs unshare (user and mount namespaces)")
+
+
+def on_full_disk(tmp_path: Path, size: str, command: str, fill: str = "") -> tuple[int, str, str]:
+    """Run a workbench command with ``DISCO`` a tmpfs of ``size`` (only this process sees it): a real ENOSPC.
+
+    ``fill`` runs first (e.g. copy a report there, then fill the disk); the listing of ``DISCO`` after the
+    command (hidden files included) is returned with its output."""
+    import subprocess
+    import sys
+
+    disk = tmp_path / "disco"
+    disk.mkdir()
+    script = (f"mount -t tmpfs -o size={size} none {disk} && cd {disk} && {fill or 'true'}; "
+              f"{sys.executable} -m workbench {command.replace('DISCO', str(disk))}; echo \"rc=$?\"; "
+              f"find {disk} -name '*.tmp' -o -name '.*' -print | sed 's|{disk}|DISCO|'")
+    done = subprocess.run(["unshare", "--user", "--map-root-user", "--mount", "sh", "-c", script],
+                          capture_output=True, text=True, timeout=600)
+    out, _, listing = done.stdout.rpartition("rc=")
+    code, _, listing = listing.partition("\n")
+    return int(code), out + done.stderr, listing
+
+
+@full_disk
+@pytest.mark.slow
+def test_item10_full_disk_in_esegui(tmp_path):
+    code, out, listing = on_full_disk(tmp_path, "3m", f"esegui {DEMO / 'cremasco'} --out DISCO/report --silenzioso")
+    assert code == 1 and "il disco è pieno" in out and "Libera spazio" in out, out
+    assert "Errno" not in out and "Traceback" not in out and "No space" not in out, out
+    assert [line for line in listing.splitlines() if line and not line.endswith(".lock")] == [], listing
+
+
+@full_disk
+@pytest.mark.slow
+def test_item10_full_disk_in_sito_leaves_no_index_html_tmp(tmp_path, demo_reports):
+    fill = f"cp -r {demo_reports} report && (dd if=/dev/zero of=riempi bs=64k 2>/dev/null || true)"
+    code, out, listing = on_full_disk(tmp_path, "40m", "sito DISCO/report --zip DISCO/report.zip", fill)
+    assert code == 1 and "il disco è pieno" in out and "Traceback" not in out, out
+    assert ".tmp" not in listing, listing
+
+
+@full_disk
+def test_item10_full_disk_in_esporta_laboratorio(tmp_path):
+    store = Store(tmp_path / "laboratorio-prova.sqlite", name="Prova")
+    for i in range(200):
+        store.add_note("Anna", "tecnico", "proposta", f"Nota {i} " + "testo " * 50)
+    store.close()
+    code, out, _ = on_full_disk(tmp_path, "200k", f"esporta-laboratorio {tmp_path / 'laboratorio-prova.sqlite'} "
+                                                   "--out DISCO/export")
+    assert code == 1 and "il disco è pieno" in out and "Traceback" not in out, out
+    assert Store(tmp_path / "laboratorio-prova.sqlite", readonly=True).counts()["note"] == 200
+
+
+def _enospc(*_, **__):
+    import errno
+
+    raise OSError(errno.ENOSPC, "No space left on device")
+
+
+def test_item10_sito_on_a_full_disk_without_namespaces(demo_reports, monkeypatch, tmp_path, capsys):
+    from workbench.cli import main
+
+    reports = tmp_path / "reports"
+    shutil.copytree(demo_reports, reports)
+    monkeypatch.setattr(Path, "write_text", _enospc)
+    assert main(["sito", str(reports)]) == 1
+    assert "il disco è pieno" in capsys.readouterr().err
+    assert not (reports / "index.html.tmp").exists()
+
+
+def test_item10_export_on_a_full_disk_without_namespaces(tmp_path, monkeypatch, capsys):
+    from workbench import workshop_export
+    from workbench.cli import main
+
+    Store(tmp_path / "laboratorio-prova.sqlite", name="Prova").close()
+    monkeypatch.setattr(workshop_export, "write_csv", _enospc)
+    assert main(["esporta-laboratorio", str(tmp_path / "laboratorio-prova.sqlite")]) == 1
+    assert "il disco è pieno" in capsys.readouterr().err

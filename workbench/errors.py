@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import enum
+import errno
+import sqlite3
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
-__all__ = ["Code", "Problem", "WorkbenchError", "WorkspaceInvalid", "format_problems", "problem_rows",
-           "PROBLEM_COLUMNS"]
+__all__ = ["Code", "Problem", "WorkbenchError", "WorkspaceInvalid", "DiskError", "format_problems", "problem_rows",
+           "PROBLEM_COLUMNS", "writing", "disk_error"]
 
 MAX_LISTED = 200
 
@@ -199,3 +203,48 @@ class WorkspaceInvalid(WorkbenchError):
     def __init__(self, problems: list[Problem]):
         self.problems = problems
         super().__init__(format_problems(problems))
+
+
+#: Operating-system errors of a write that users can act on, in Italian, with what to do.
+DISK_ERRORS = {
+    errno.ENOSPC: ("il disco è pieno", "Libera spazio sul disco (o scegli un'altra cartella) e ripeti il comando."),
+    errno.EDQUOT: ("è finito lo spazio a disposizione (quota del disco)",
+                   "Libera spazio o chiedi una quota più ampia, poi ripeti il comando."),
+    errno.EROFS: ("il disco è in sola lettura", "Scegli una cartella su un disco scrivibile."),
+    errno.EACCES: ("mancano i permessi di scrittura", "Scegli una cartella in cui puoi scrivere."),
+    errno.EPERM: ("l'operazione non è permessa", "Scegli una cartella in cui puoi scrivere."),
+}
+
+
+class DiskError(WorkbenchError):
+    """A write failed for a reason of the disk (full, read-only, no permission); the text says what to do."""
+
+
+def disk_error(exc: OSError, where, what: str = "i file") -> DiskError | None:
+    """The Italian error for a failed write, or None when ``exc`` is not a disk problem.
+
+    >>> import errno
+import sqlite3
+    >>> str(disk_error(OSError(errno.ENOSPC, "No space left on device"), "/srv/report", "il report"))[:62]
+    'Non è stato possibile scrivere il report in /srv/report: il di'
+    """
+    if exc.errno not in DISK_ERRORS:
+        return None
+    reason, hint = DISK_ERRORS[exc.errno]
+    return DiskError(f"Non è stato possibile scrivere {what} in {where}: {reason}. {hint}")
+
+
+@contextmanager
+def writing(where: str | Path, what: str = "i file"):
+    """Turn a disk problem during the writes of the block into a :class:`DiskError` (Italian, no traceback)."""
+    try:
+        yield
+    except OSError as exc:
+        error = disk_error(exc, where, what)
+        if error is None:
+            raise
+        raise error from None
+    except sqlite3.OperationalError as exc:  # SQLite's own «database or disk is full»
+        if "disk is full" not in str(exc):
+            raise
+        raise disk_error(OSError(errno.ENOSPC, str(exc)), where, what) from None

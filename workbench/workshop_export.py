@@ -21,7 +21,7 @@ import os
 from pathlib import Path
 
 from .contract import AREAS
-from .errors import WorkbenchError
+from .errors import WorkbenchError, writing
 from .escape import markdown as _md, spreadsheet_writer, write_csv
 from .workshop import DEFAULT_FAMILIES, NOTE_TYPES, ROLES, Store, slug, store_name
 from .workshop_page import (SETUP_FILE, STYLE, documents_html, load_setup, notes_sections, ranking_rows,
@@ -336,27 +336,35 @@ def export_workshop(path: str | Path, out: str | Path | None = None, log=print) 
     store_path, folder = find_store(path)
     setup = load_setup(folder) if folder else None
     store = Store(store_path)
+    base = store_path.stem
+    target = Path(out) if out else store_path.parent / f"esportazione-{base}"
+    files: dict[str, Path] = {}
     try:
-        info = store.info()
-        base = store_path.stem
-        target = Path(out) if out else store_path.parent / f"esportazione-{base}"
-        target.mkdir(parents=True, exist_ok=True)
-        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-        backup = store.backup(target / f"{base}-copia-{stamp}.sqlite")
-        counts, ranking = store.counts(), store.ranking()
-        notes, rubric = store.notes(), store.rubric()
-        views_ = _data_views(notes, setup, folder)
-        docs = setup["documenti"] if setup else []
-        specs = setup["specs"] if setup and setup.get("specs") else chart_specs()
-        files = {"html": target / f"{base}.html", "markdown": target / f"{base}.md", "copia": backup}
-        files["html"].write_text(_html_document(info, counts, ranking, notes, rubric, views_, docs, setup, specs,
-                                                backup.name), encoding="utf-8")
-        files["markdown"].write_text(_markdown_document(info, counts, ranking, notes, rubric, views_, docs, setup,
-                                                        backup.name), encoding="utf-8")
-        for p in _raw(store, target, base):
-            files[p.stem.rsplit("-", 1)[-1]] = p
+        with writing(target, "il documento del laboratorio"):
+            info, counts = _export(store, setup, folder, target, base, files)
     finally:
         store.close()
     log(f"Laboratorio «{info['nome']}» esportato in {target}: {counts['note']} note, {counts['punti']} punti, "
         f"{counts['valutazioni']} punteggi.")
     return files
+
+
+def _export(store: Store, setup, folder, target: Path, base: str, files: dict) -> tuple[dict, dict]:
+    """Write every file of the export, recorded in ``files`` by kind; returns the store's info and counts."""
+    info = store.info()
+    target.mkdir(parents=True, exist_ok=True)
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    backup = store.backup(target / f"{base}-copia-{stamp}.sqlite")
+    counts, ranking = store.counts(), store.ranking()
+    notes, rubric = store.notes(), store.rubric()
+    views_ = _data_views(notes, setup, folder)
+    docs = setup["documenti"] if setup else []
+    specs = setup["specs"] if setup and setup.get("specs") else chart_specs()
+    files.update({"html": target / f"{base}.html", "markdown": target / f"{base}.md", "copia": backup})
+    files["html"].write_text(_html_document(info, counts, ranking, notes, rubric, views_, docs, setup, specs,
+                                            backup.name), encoding="utf-8")
+    files["markdown"].write_text(_markdown_document(info, counts, ranking, notes, rubric, views_, docs, setup,
+                                                    backup.name), encoding="utf-8")
+    for p in _raw(store, target, base):
+        files[p.stem.rsplit("-", 1)[-1]] = p
+    return info, counts
