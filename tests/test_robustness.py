@@ -705,3 +705,107 @@ def test_item10_export_on_a_full_disk_without_namespaces(tmp_path, monkeypatch, 
     monkeypatch.setattr(workshop_export, "write_csv", _enospc)
     assert main(["esporta-laboratorio", str(tmp_path / "laboratorio-prova.sqlite")]) == 1
     assert "il disco è pieno" in capsys.readouterr().err
+
+
+# -- 14. leftovers and races -------------------------------------------------------------------------------
+
+def _hidden(reports: Path) -> list[str]:
+    return sorted(p.name for p in reports.iterdir() if p.name.startswith(".") and not p.name.endswith(".lock"))
+
+
+@pytest.mark.slow
+def test_item14_kill_9_leftovers_are_cleaned_by_the_next_run(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from workbench.runner import run_district
+
+    reports = tmp_path / "reports"
+    proc = subprocess.Popen([sys.executable, "-m", "workbench", "esegui", str(DEMO / "cremasco"), "--out",
+                             str(reports), "--silenzioso"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    deadline = time.time() + 300
+    while time.time() < deadline and not list(reports.glob(".cremasco-*/report/*.ipynb")):
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)  # the runner and its kernel, mid-run
+    proc.wait(timeout=60)
+    assert len(_hidden(reports)) == 1 and not (reports / "cremasco").exists()
+    run_district(DEMO / "cremasco", reports, progress=False, log=lambda *_: None)
+    assert _hidden(reports) == [] and (reports / "cremasco" / "manifest.json").is_file()
+    assert sorted(p.name for p in reports.iterdir()) == [".cremasco.lock", "cremasco", "laboratori"]
+
+
+def test_item14_a_living_run_keeps_its_temporary_folder(tmp_path):
+    from workbench import runner
+
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    (reports / ".cremasco-abcd1234").mkdir()      # a killed run's folder (its lock is free)
+    (reports / ".cremasco-nord-abcd1234").mkdir()  # another district's: not ours to clean
+    tmp, alive = runner._temporary(reports, "cremasco")
+    runner._clean_leftovers(reports, "cremasco")
+    assert _hidden(reports) == sorted([tmp.name, ".cremasco-nord-abcd1234"])
+    runner._release(alive)
+    runner._clean_leftovers(reports, "cremasco")
+    assert _hidden(reports) == [".cremasco-nord-abcd1234"]
+
+
+def test_item14_interrupted_two_rename_installation_is_finished(tmp_path):
+    from workbench import runner
+
+    reports = tmp_path / "reports"
+    (reports / ".cremasco-precedente").mkdir(parents=True)  # killed between the two renames
+    (reports / ".cremasco-precedente" / "manifest.json").write_text("{}")
+    runner._clean_leftovers(reports, "cremasco")
+    assert (reports / "cremasco" / "manifest.json").is_file() and _hidden(reports) == []
+
+
+INSTALLER = """
+import pathlib, shutil, sys
+from workbench import runner
+
+reports, name = pathlib.Path(sys.argv[1]), "cremasco"
+for i in range(int(sys.argv[2])):
+    with runner._district_lock(reports, name):  # the sequence of run_district, without the notebooks
+        runner._clean_leftovers(reports, name)
+        tmp, alive = runner._temporary(reports, name)
+    (tmp / "manifest.json").write_text(sys.argv[3] + str(i))
+    with runner._district_lock(reports, name):
+        runner._install(tmp, reports / name)
+    shutil.rmtree(tmp, ignore_errors=True)
+    runner._release(alive)
+"""
+
+WATCHER = """
+import os, sys, time
+path, stop = sys.argv[1], sys.argv[2]
+seen = missing = 0
+while not os.path.exists(stop):
+    seen += 1
+    missing += not os.path.exists(path)
+print(seen, missing)
+"""
+
+
+def test_item14_concurrent_installs_never_leave_a_moment_without_a_report(tmp_path):
+    import subprocess
+    import sys
+
+    reports = tmp_path / "reports"
+    (reports / "cremasco").mkdir(parents=True)
+    (reports / "cremasco" / "manifest.json").write_text("primo")
+    stop = tmp_path / "fine"
+    watcher = subprocess.Popen([sys.executable, "-c", WATCHER, str(reports / "cremasco" / "manifest.json"),
+                                str(stop)], stdout=subprocess.PIPE, text=True)
+    installers = [subprocess.Popen([sys.executable, "-c", INSTALLER, str(reports), "40", tag],
+                                   stderr=subprocess.PIPE, text=True) for tag in "ab"]
+    errors = [p.communicate(timeout=300)[1] for p in installers]
+    stop.touch()
+    seen, missing = map(int, watcher.communicate(timeout=60)[0].split())
+    assert [p.returncode for p in installers] == [0, 0], errors  # no ENOTEMPTY, no FileNotFoundError
+    assert seen > 100 and missing == 0, f"{missing} of {seen} looks found no report folder"
+    assert _hidden(reports) == []
+    assert (reports / "cremasco" / "manifest.json").read_text() in ("a39", "b39")
