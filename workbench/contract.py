@@ -219,14 +219,36 @@ WHOLE_AMBITO = "ambito"
 SHARE_TOLERANCE = 0.5
 
 
-def _rule_problems(frame, mask, file: str, column: str, detail, hint: str) -> list:
-    """One ``Code.RULE`` problem per masked row; ``detail`` is a text or a function of the row."""
+#: Rows listed per file, column and rule; the rest are counted in one closing problem.
+MAX_PER_RULE = 200
+
+
+def capped(problems: list, file: str, column: str, total: int | None = None) -> list:
+    """At most ``MAX_PER_RULE`` problems, then one that counts the others (``total`` = all, if more were found).
+
+    >>> len(capped(list(range(500)), "x.csv", "c")), capped([], "x.csv", "c")
+    (201, [])
+    """
     from .errors import Code, Problem
 
-    return [Problem(Code.RULE, file=file, row=int(row["_riga"]), column=column,
-                    value=None if row[column] is None else str(row[column]),
-                    detail=detail(row) if callable(detail) else detail, hint=hint)
-            for _, row in frame[mask].iterrows()]
+    total = len(problems) if total is None else total
+    listed = problems[:MAX_PER_RULE]
+    if total <= len(listed):
+        return listed
+    return listed + [Problem(Code.RULE, file=file, column=column,
+                             detail=f"altre {total - len(listed)} righe hanno lo stesso problema",
+                             hint="Correggi le righe elencate e ripeti la verifica.")]
+
+
+def _rule_problems(frame, mask, file: str, column: str, detail, hint: str) -> list:
+    """One ``Code.RULE`` problem per masked row (capped); ``detail`` is a text or a function of the row."""
+    from .errors import Code, Problem
+
+    hits = frame[mask]
+    return capped([Problem(Code.RULE, file=file, row=int(row["_riga"]), column=column,
+                           value=None if row[column] is None else str(row[column]),
+                           detail=detail(row) if callable(detail) else detail, hint=hint)
+                   for _, row in hits.head(MAX_PER_RULE).iterrows()], file, column, len(hits))
 
 
 def _check_amounts(frame, tables, file) -> list:
@@ -237,8 +259,8 @@ def _check_amounts(frame, tables, file) -> list:
     for name in ("spesa_euro", "compartecipazione_utenti_euro", "quota_ssn_euro"):
         values = frame[name].astype("float64")
         bad = frame[values.notna() & (values < 0)]
-        problems += [Problem(Code.NEGATIVE, file=file, row=int(r), column=name, value=f"{v:g}")
-                     for v, r in zip(bad[name], bad["_riga"])]
+        problems += capped([Problem(Code.NEGATIVE, file=file, row=int(r), column=name, value=f"{v:g}")
+                            for v, r in zip(bad[name].head(MAX_PER_RULE), bad["_riga"])], file, name, len(bad))
     return problems
 
 
@@ -395,11 +417,13 @@ def _check_duplicate_ties(frame, tables, file) -> list:
     valid = frame[keys].notna().all(axis=1)
     dup = frame[valid & frame.duplicated(keys, keep=False)]
     first = dup.groupby(keys, sort=False)["_riga"].transform("min")
-    return [Problem(Code.RULE, file=file, row=int(row["_riga"]), column="tipo", value=str(row["tipo"]),
-                    detail=(f"Legame ripetuto nella stessa onda ({row['da']} → {row['a']}, {row['tipo']}, "
-                            f"onda {row['onda']}): compare anche alla riga {int(other)}; {TIE_MERGE_RULE}."),
-                    hint="Se è un errore di compilazione tieni una sola riga.", warning=True)
-            for (_, row), other in zip(dup.iterrows(), first) if row["_riga"] != other]
+    repeated = dup["_riga"] != first
+    return capped([Problem(Code.RULE, file=file, row=int(row["_riga"]), column="tipo", value=str(row["tipo"]),
+                           detail=(f"Legame ripetuto nella stessa onda ({row['da']} → {row['a']}, {row['tipo']}, "
+                                   f"onda {row['onda']}): compare anche alla riga {int(other)}; {TIE_MERGE_RULE}."),
+                           hint="Se è un errore di compilazione tieni una sola riga.", warning=True)
+                   for (_, row), other in zip(dup[repeated].head(MAX_PER_RULE).iterrows(), first[repeated])],
+                  file, "tipo", int(repeated.sum()))
 
 
 ATTORI = Table(

@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pandas as pd
 
-from .contract import MISSING_TOKENS, Column, Table
+from .contract import MAX_PER_RULE, MISSING_TOKENS, Column, Table, capped
 from .errors import Code, Problem
 from .personal import CODICE_FISCALE, codici_fiscali
 from .readers import RawTable
@@ -21,16 +21,7 @@ PERSONAL_COLUMNS = {
     "cellulare", "email", "e-mail", "mail", "iban",
 }
 _MISSING = set(MISSING_TOKENS)
-MAX_PER_RULE = 200  # rows listed per file, column and rule; the rest are counted
 MAX_INTEGER = 2**53  # larger "integers" are not counts: refused as not integer
-
-
-def _more(count: int, file: str, column: str) -> list[Problem]:
-    """One closing problem that stands for ``count`` further rows with the same problem."""
-    if count <= 0:
-        return []
-    return [Problem(Code.RULE, file=file, column=column, detail=f"altre {count} righe hanno lo stesso problema",
-                    hint="Correggi le righe elencate e ripeti la verifica.")]
 
 
 def _problems(mask: pd.Series, raw: pd.DataFrame, column: str, code: Code, file: str, **extra) -> list[Problem]:
@@ -39,8 +30,8 @@ def _problems(mask: pd.Series, raw: pd.DataFrame, column: str, code: Code, file:
         return []
     hits = raw.loc[mask, [column, "_riga"]]
     listed = hits.head(MAX_PER_RULE)
-    return [Problem(code, file=file, row=int(r), column=column, value=v, **extra)
-            for v, r in zip(listed[column], listed["_riga"])] + _more(len(hits) - len(listed), file, column)
+    return capped([Problem(code, file=file, row=int(r), column=column, value=v, **extra)
+                   for v, r in zip(listed[column], listed["_riga"])], file, column, len(hits))
 
 
 def is_missing(values: pd.Series) -> pd.Series:
@@ -265,7 +256,7 @@ def _duplicates(frame: pd.DataFrame, table: Table, file: str, factorized: dict) 
         combo = ", ".join(f"{k}={row[k]}" for k in keys)
         problems.append(Problem(Code.DUPLICATE_KEY, file=file, row=int(row["_riga"]),
                                 column=keys[-1], value=str(row[keys[-1]]), detail=combo, other=int(other)))
-    return problems + _more(len(repeated) - MAX_PER_RULE, file, keys[-1])
+    return capped(problems, file, keys[-1], len(repeated))
 
 
 def parse_table(raw: RawTable, table: Table) -> tuple[pd.DataFrame | None, list[Problem]]:

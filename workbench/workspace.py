@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .contract import CONFIG_KEYS, TABLES
+from .contract import CONFIG_KEYS, MAX_PER_RULE, TABLES, capped
 from .errors import Code, Problem, WorkspaceInvalid
 from .readers import READERS, read_table
 from .validation import check_references, parse_table
@@ -161,9 +161,10 @@ def _check_sub_ambiti(config: dict, tables: dict, files: dict) -> list[Problem]:
         return []
     comuni = tables["comuni"]
     bad = comuni[comuni["sub_ambito"].notna() & ~comuni["sub_ambito"].isin(declared)]
-    return [Problem(Code.NOT_ALLOWED, file=files["comuni"], row=int(r), column="sub_ambito", value=v,
-                    detail=", ".join(declared) + " (da distretto.toml)")
-            for v, r in zip(bad["sub_ambito"], bad["_riga"])]
+    return capped([Problem(Code.NOT_ALLOWED, file=files["comuni"], row=int(r), column="sub_ambito", value=v,
+                           detail=", ".join(declared) + " (da distretto.toml)")
+                   for v, r in zip(bad["sub_ambito"].head(MAX_PER_RULE), bad["_riga"])],
+                  files["comuni"], "sub_ambito", len(bad))
 
 
 def check_workspace(path: str | Path) -> tuple[Workspace | None, list[Problem]]:
