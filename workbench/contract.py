@@ -112,13 +112,33 @@ COMUNI = Table(
     checks=(_check_population,),
 )
 
+#: Rows listed per file, column and rule; the rest are counted in one closing problem.
+MAX_PER_RULE = 200
+
+
+def capped(problems: list, file: str, column: str, total: int | None = None) -> list:
+    """At most ``MAX_PER_RULE`` problems, then one that counts the others (``total`` = all, if more were found).
+
+    >>> len(capped(list(range(500)), "x.csv", "c")), capped([], "x.csv", "c")
+    (201, [])
+    """
+    from .errors import Code, Problem
+
+    total = len(problems) if total is None else total
+    listed = problems[:MAX_PER_RULE]
+    if total <= len(listed):
+        return listed
+    return listed + [Problem(Code.RULE, file=file, column=column,
+                             detail=f"altre {total - len(listed)} righe hanno lo stesso problema",
+                             hint="Correggi le righe elencate e ripeti la verifica.")]
+
+
 def _check_proportions(frame, tables, file) -> list:
     """A proportion cannot have more cases than its population: numeratore > denominatore is an input error."""
     import numpy as np
     import pandas as pd
 
     from .errors import Code, Problem
-    from .validation import MAX_PER_RULE, _more
 
     num = frame["numeratore"].to_numpy(dtype="float64", na_value=np.nan)
     den = frame["denominatore"].to_numpy(dtype="float64", na_value=np.nan)
@@ -131,14 +151,15 @@ def _check_proportions(frame, tables, file) -> list:
     kind = rows["indicatore"].map(kinds)
     rows = rows[kind.isna() | (kind == "proporzione")]
     listed = rows.head(MAX_PER_RULE)
-    return [Problem(Code.RULE, file=file, row=int(r["_riga"]), column="numeratore", value=f"{r['numeratore']}",
-                    detail=(f"Per «{r['indicatore']}» il numeratore ({r['numeratore']}) supera il denominatore "
-                            f"({r['denominatore']}): in una proporzione i casi non possono superare la popolazione "
-                            "di riferimento."),
-                    hint=("Correggi numeratore o denominatore. Se l'indicatore è un rapporto tra due popolazioni "
-                          "diverse (es. indice di vecchiaia) scrivi «rapporto» nella colonna «tipo» di "
-                          "indicatori_meta: per i rapporti non si calcolano intervalli."))
-            for _, r in listed.iterrows()] + _more(len(rows) - len(listed), file, "numeratore")
+    problems = [Problem(Code.RULE, file=file, row=int(r["_riga"]), column="numeratore", value=f"{r['numeratore']}",
+                        detail=(f"Per «{r['indicatore']}» il numeratore ({r['numeratore']}) supera il denominatore "
+                                f"({r['denominatore']}): in una proporzione i casi non possono superare la "
+                                "popolazione di riferimento."),
+                        hint=("Correggi numeratore o denominatore. Se l'indicatore è un rapporto tra due "
+                              "popolazioni diverse (es. indice di vecchiaia) scrivi «rapporto» nella colonna «tipo» "
+                              "di indicatori_meta: per i rapporti non si calcolano intervalli."))
+                for _, r in listed.iterrows()]
+    return capped(problems, file, "numeratore", len(rows))
 
 
 INDICATORI = Table(
@@ -217,27 +238,6 @@ CONFIG_KEYS = (
 WHOLE_AMBITO = "ambito"
 #: Tolerance, in percentage points, on the shares of a service shared by several comuni.
 SHARE_TOLERANCE = 0.5
-
-
-#: Rows listed per file, column and rule; the rest are counted in one closing problem.
-MAX_PER_RULE = 200
-
-
-def capped(problems: list, file: str, column: str, total: int | None = None) -> list:
-    """At most ``MAX_PER_RULE`` problems, then one that counts the others (``total`` = all, if more were found).
-
-    >>> len(capped(list(range(500)), "x.csv", "c")), capped([], "x.csv", "c")
-    (201, [])
-    """
-    from .errors import Code, Problem
-
-    total = len(problems) if total is None else total
-    listed = problems[:MAX_PER_RULE]
-    if total <= len(listed):
-        return listed
-    return listed + [Problem(Code.RULE, file=file, column=column,
-                             detail=f"altre {total - len(listed)} righe hanno lo stesso problema",
-                             hint="Correggi le righe elencate e ripeti la verifica.")]
 
 
 def _rule_problems(frame, mask, file: str, column: str, detail, hint: str) -> list:

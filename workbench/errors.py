@@ -224,7 +224,6 @@ def disk_error(exc: OSError, where, what: str = "i file") -> DiskError | None:
     """The Italian error for a failed write, or None when ``exc`` is not a disk problem.
 
     >>> import errno
-import sqlite3
     >>> str(disk_error(OSError(errno.ENOSPC, "No space left on device"), "/srv/report", "il report"))[:62]
     'Non è stato possibile scrivere il report in /srv/report: il di'
     """
