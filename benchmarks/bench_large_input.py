@@ -70,7 +70,7 @@ def main() -> None:
         folder.mkdir(parents=True, exist_ok=True)
         comuni, rows = bench.build_workspace(folder)
         size = (folder / "indicatori.csv").stat().st_size / 2**20
-        print(f"indicatori.csv: {rows:,} righe, {comuni:,} comuni, {size:.0f} MB".replace(",", "."))
+        print(f"indicatori.csv: {rows} rows, {comuni} comuni, {size:.0f} MB")
         for label in ("valid", "invalid"):
             if label == "invalid":
                 make_invalid(folder)
