@@ -7,7 +7,7 @@ import ast
 import sys
 from pathlib import Path
 
-from .errors import WorkbenchError, format_problems
+from .errors import WorkbenchError, disk_error, format_problems
 
 __all__ = ["main"]
 
@@ -266,6 +266,12 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except WorkbenchError as exc:
         print(exc, file=sys.stderr)
+        return 1
+    except OSError as exc:  # a disk problem no command foresaw: still in Italian
+        error = disk_error(exc, exc.filename or "questa cartella")
+        if error is None:
+            raise
+        print(error, file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("\nInterrotto.", file=sys.stderr)

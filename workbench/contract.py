@@ -112,13 +112,33 @@ COMUNI = Table(
     checks=(_check_population,),
 )
 
+#: Rows listed per file, column and rule; the rest are counted in one closing problem.
+MAX_PER_RULE = 200
+
+
+def capped(problems: list, file: str, column: str, total: int | None = None) -> list:
+    """At most ``MAX_PER_RULE`` problems, then one that counts the others (``total`` = all, if more were found).
+
+    >>> len(capped(list(range(500)), "x.csv", "c")), capped([], "x.csv", "c")
+    (201, [])
+    """
+    from .errors import Code, Problem
+
+    total = len(problems) if total is None else total
+    listed = problems[:MAX_PER_RULE]
+    if total <= len(listed):
+        return listed
+    return listed + [Problem(Code.RULE, file=file, column=column,
+                             detail=f"altre {total - len(listed)} righe hanno lo stesso problema",
+                             hint="Correggi le righe elencate e ripeti la verifica.")]
+
+
 def _check_proportions(frame, tables, file) -> list:
     """A proportion cannot have more cases than its population: numeratore > denominatore is an input error."""
     import numpy as np
     import pandas as pd
 
     from .errors import Code, Problem
-    from .validation import MAX_PER_RULE, _more
 
     num = frame["numeratore"].to_numpy(dtype="float64", na_value=np.nan)
     den = frame["denominatore"].to_numpy(dtype="float64", na_value=np.nan)
@@ -131,14 +151,15 @@ def _check_proportions(frame, tables, file) -> list:
     kind = rows["indicatore"].map(kinds)
     rows = rows[kind.isna() | (kind == "proporzione")]
     listed = rows.head(MAX_PER_RULE)
-    return [Problem(Code.RULE, file=file, row=int(r["_riga"]), column="numeratore", value=f"{r['numeratore']}",
-                    detail=(f"Per «{r['indicatore']}» il numeratore ({r['numeratore']}) supera il denominatore "
-                            f"({r['denominatore']}): in una proporzione i casi non possono superare la popolazione "
-                            "di riferimento."),
-                    hint=("Correggi numeratore o denominatore. Se l'indicatore è un rapporto tra due popolazioni "
-                          "diverse (es. indice di vecchiaia) scrivi «rapporto» nella colonna «tipo» di "
-                          "indicatori_meta: per i rapporti non si calcolano intervalli."))
-            for _, r in listed.iterrows()] + _more(len(rows) - len(listed), file, "numeratore")
+    problems = [Problem(Code.RULE, file=file, row=int(r["_riga"]), column="numeratore", value=f"{r['numeratore']}",
+                        detail=(f"Per «{r['indicatore']}» il numeratore ({r['numeratore']}) supera il denominatore "
+                                f"({r['denominatore']}): in una proporzione i casi non possono superare la "
+                                "popolazione di riferimento."),
+                        hint=("Correggi numeratore o denominatore. Se l'indicatore è un rapporto tra due "
+                              "popolazioni diverse (es. indice di vecchiaia) scrivi «rapporto» nella colonna «tipo» "
+                              "di indicatori_meta: per i rapporti non si calcolano intervalli."))
+                for _, r in listed.iterrows()]
+    return capped(problems, file, "numeratore", len(rows))
 
 
 INDICATORI = Table(
@@ -192,15 +213,17 @@ class ConfigKey:
     example: str
     required: bool = False
     default: object = None
+    minimum: int | None = None     # for whole numbers
+    maximum: int | None = None
 
 
 CONFIG_KEYS = (
     ConfigKey("nome", str, "Nome dell'ambito territoriale", '"Ambito Cremasco"', required=True),
-    ConfigKey("anno", int, "Anno di riferimento dei dati", "2023", required=True),
+    ConfigKey("anno", int, "Anno di riferimento dei dati", "2023", required=True, minimum=1900, maximum=2100),
     ConfigKey("sub_ambiti", list, "Elenco dei sub-ambiti (facoltativo)", '["Crema città", "Nord"]', default=[]),
     ConfigKey("note", str, "Note libere sull'ambito e sui dati", '"Dati ISTAT e MEF"', default=""),
     ConfigKey("soglia_riservatezza", int, "Conteggi inferiori a questa soglia non vengono mostrati "
-              "negli output condivisi", "5", default=5),
+              "negli output condivisi", "5", default=5, minimum=1, maximum=1000),
     ConfigKey("nascondi_zeri", bool, "Se vero, negli output condivisi sono nascosti anche i conteggi pari a zero "
               "(di norma lo zero si mostra)", "false", default=False),
     ConfigKey("dati_dimostrativi", list, "Tabelle che contengono dati dimostrativi (sintetici)",
@@ -220,13 +243,14 @@ SHARE_TOLERANCE = 0.5
 
 
 def _rule_problems(frame, mask, file: str, column: str, detail, hint: str) -> list:
-    """One ``Code.RULE`` problem per masked row; ``detail`` is a text or a function of the row."""
+    """One ``Code.RULE`` problem per masked row (capped); ``detail`` is a text or a function of the row."""
     from .errors import Code, Problem
 
-    return [Problem(Code.RULE, file=file, row=int(row["_riga"]), column=column,
-                    value=None if row[column] is None else str(row[column]),
-                    detail=detail(row) if callable(detail) else detail, hint=hint)
-            for _, row in frame[mask].iterrows()]
+    hits = frame[mask]
+    return capped([Problem(Code.RULE, file=file, row=int(row["_riga"]), column=column,
+                           value=None if row[column] is None else str(row[column]),
+                           detail=detail(row) if callable(detail) else detail, hint=hint)
+                   for _, row in hits.head(MAX_PER_RULE).iterrows()], file, column, len(hits))
 
 
 def _check_amounts(frame, tables, file) -> list:
@@ -237,8 +261,8 @@ def _check_amounts(frame, tables, file) -> list:
     for name in ("spesa_euro", "compartecipazione_utenti_euro", "quota_ssn_euro"):
         values = frame[name].astype("float64")
         bad = frame[values.notna() & (values < 0)]
-        problems += [Problem(Code.NEGATIVE, file=file, row=int(r), column=name, value=f"{v:g}")
-                     for v, r in zip(bad[name], bad["_riga"])]
+        problems += capped([Problem(Code.NEGATIVE, file=file, row=int(r), column=name, value=f"{v:g}")
+                            for v, r in zip(bad[name].head(MAX_PER_RULE), bad["_riga"])], file, name, len(bad))
     return problems
 
 
@@ -395,11 +419,13 @@ def _check_duplicate_ties(frame, tables, file) -> list:
     valid = frame[keys].notna().all(axis=1)
     dup = frame[valid & frame.duplicated(keys, keep=False)]
     first = dup.groupby(keys, sort=False)["_riga"].transform("min")
-    return [Problem(Code.RULE, file=file, row=int(row["_riga"]), column="tipo", value=str(row["tipo"]),
-                    detail=(f"Legame ripetuto nella stessa onda ({row['da']} → {row['a']}, {row['tipo']}, "
-                            f"onda {row['onda']}): compare anche alla riga {int(other)}; {TIE_MERGE_RULE}."),
-                    hint="Se è un errore di compilazione tieni una sola riga.", warning=True)
-            for (_, row), other in zip(dup.iterrows(), first) if row["_riga"] != other]
+    repeated = dup["_riga"] != first
+    return capped([Problem(Code.RULE, file=file, row=int(row["_riga"]), column="tipo", value=str(row["tipo"]),
+                           detail=(f"Legame ripetuto nella stessa onda ({row['da']} → {row['a']}, {row['tipo']}, "
+                                   f"onda {row['onda']}): compare anche alla riga {int(other)}; {TIE_MERGE_RULE}."),
+                           hint="Se è un errore di compilazione tieni una sola riga.", warning=True)
+                   for (_, row), other in zip(dup[repeated].head(MAX_PER_RULE).iterrows(), first[repeated])],
+                  file, "tipo", int(repeated.sum()))
 
 
 ATTORI = Table(

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import enum
+import errno
+import sqlite3
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
-__all__ = ["Code", "Problem", "WorkbenchError", "WorkspaceInvalid", "format_problems", "problem_rows",
-           "PROBLEM_COLUMNS"]
+__all__ = ["Code", "Problem", "WorkbenchError", "WorkspaceInvalid", "DiskError", "format_problems", "problem_rows",
+           "PROBLEM_COLUMNS", "writing", "disk_error"]
 
 MAX_LISTED = 200
 
@@ -28,8 +32,37 @@ class Code(enum.Enum):
                   "Compila il file partendo dal modello in templates/.")
     FILE_UNREADABLE = ("Il file non è una tabella leggibile: {detail}.",
                        "Salvalo da Excel come .xlsx oppure come CSV (UTF-8 o ;).")
+    FORMAT_UNSUPPORTED = ("Il file è in formato {detail}, che il workbench non legge.",
+                          "Aprilo con Excel o LibreOffice Calc e salvalo come «Cartella di lavoro di Excel (.xlsx)» "
+                          "oppure come «CSV UTF-8» (File › Salva con nome).")
+    FILE_MISNAMED = ("Manca la tabella «{table}», ma c'è il file «{value}»: sembra la stessa tabella con il nome "
+                     "cambiato (per esempio da un secondo scaricamento).",
+                     "Rinomina il file in {detail}.")
+    FILE_COPY = ("C'è anche il file «{value}», che sembra una copia della tabella «{table}»: viene ignorato.",
+                 "Se è la versione giusta, rinominalo in {detail} al posto dell'altro; altrimenti cancellalo.")
+    SHEET_EMPTY = ("Il primo foglio del file è vuoto: i dati sono nel foglio «{detail}».",
+                   "Il workbench legge solo il primo foglio: trascina il foglio «{detail}» al primo posto "
+                   "(o cancella i fogli vuoti) e salva.")
+    SHEET_TOO_LARGE = ("Il foglio è troppo grande per essere letto: {detail}.",
+                       "Tieni nel foglio solo la tabella (cancella righe e colonne usate fuori dalla tabella) "
+                       "oppure, per tabelle molto grandi, salvala come «CSV UTF-8».")
+    FORMULA_NOT_COMPUTED = ("La cella {detail} contiene una formula («{value}») che Excel non ha mai calcolato: nel "
+                            "file non c'è il suo risultato.",
+                            "Il file è stato prodotto da un programma che scrive le formule senza calcolarle: "
+                            "aprilo con Excel o LibreOffice, lascia che calcoli le formule e salvalo.")
+    HEADER_EMPTY = ("La riga 1 è vuota, ma la tabella deve cominciare con i nomi delle colonne (i dati iniziano "
+                    "alla riga {detail}).",
+                    "Cancella le righe vuote sopra la tabella, così che i nomi delle colonne siano nella riga 1.")
+    STRAY_VALUE = ("La cella {detail} contiene «{value}» ma è fuori dalla tabella: la sua colonna non ha un nome "
+                   "nella riga 1.",
+                   "Se è una nota, spostala in un altro foglio o cancellala; se è una colonna di dati, scrivi il "
+                   "suo nome nella riga 1.")
     ENCODING = ("Codifica dei caratteri non riconosciuta.",
                 "Salva il file come «CSV UTF-8» da Excel.")
+    ENCODING_MIXED = ("Il file mescola due codifiche dei caratteri ({detail}): la prima riga che non è UTF-8 "
+                      "è questa, «{value}». Le lettere accentate verrebbero lette sbagliate (es. «Ã²» per «ò»).",
+                      "Apri il file con Excel o LibreOffice, controlla le lettere accentate e salvalo come "
+                      "«CSV UTF-8».")
     FIELD_COUNT = ("La riga ha un numero di valori diverso dalle colonne: {detail}.",
                    "Controlla separatori e virgolette in quella riga.")
     COLUMN_MISSING = ("Manca la colonna obbligatoria «{column}».",
@@ -40,6 +73,11 @@ class Code(enum.Enum):
                      "Questa colonna è obbligatoria: inserisci il valore.")
     NOT_NUMBER = ("«{value}» non è un numero.",
                   "Scrivi un numero (es. 1.234,5) oppure n.d. se il dato manca.")
+    NUMBER_TOO_LARGE = ("«{value}» è un numero troppo grande per essere un dato (oltre un milione di miliardi).",
+                        "Controlla il valore: forse è un errore di battitura o di formato.")
+    AMBIGUOUS_NUMBER = ("«{value}» è scritto all'inglese (virgola per le migliaia, punto per i decimali), "
+                        "ma il resto del file segue l'uso italiano ({detail}): non è chiaro come leggerlo.",
+                        "Scrivi tutti i numeri del file nello stesso modo, all'italiana: 1234,56 oppure 1.234,56.")
     NOT_INTEGER = ("«{value}» non è un numero intero.",
                    "Scrivi un numero intero senza decimali (es. 1234).")
     NOT_YEAR = ("«{value}» non è un anno valido.",
@@ -165,3 +203,47 @@ class WorkspaceInvalid(WorkbenchError):
     def __init__(self, problems: list[Problem]):
         self.problems = problems
         super().__init__(format_problems(problems))
+
+
+#: Operating-system errors of a write that users can act on, in Italian, with what to do.
+DISK_ERRORS = {
+    errno.ENOSPC: ("il disco è pieno", "Libera spazio sul disco (o scegli un'altra cartella) e ripeti il comando."),
+    errno.EDQUOT: ("è finito lo spazio a disposizione (quota del disco)",
+                   "Libera spazio o chiedi una quota più ampia, poi ripeti il comando."),
+    errno.EROFS: ("il disco è in sola lettura", "Scegli una cartella su un disco scrivibile."),
+    errno.EACCES: ("mancano i permessi di scrittura", "Scegli una cartella in cui puoi scrivere."),
+    errno.EPERM: ("l'operazione non è permessa", "Scegli una cartella in cui puoi scrivere."),
+}
+
+
+class DiskError(WorkbenchError):
+    """A write failed for a reason of the disk (full, read-only, no permission); the text says what to do."""
+
+
+def disk_error(exc: OSError, where, what: str = "i file") -> DiskError | None:
+    """The Italian error for a failed write, or None when ``exc`` is not a disk problem.
+
+    >>> import errno
+    >>> str(disk_error(OSError(errno.ENOSPC, "No space left on device"), "/srv/report", "il report"))[:62]
+    'Non è stato possibile scrivere il report in /srv/report: il di'
+    """
+    if exc.errno not in DISK_ERRORS:
+        return None
+    reason, hint = DISK_ERRORS[exc.errno]
+    return DiskError(f"Non è stato possibile scrivere {what} in {where}: {reason}. {hint}")
+
+
+@contextmanager
+def writing(where: str | Path, what: str = "i file"):
+    """Turn a disk problem during the writes of the block into a :class:`DiskError` (Italian, no traceback)."""
+    try:
+        yield
+    except OSError as exc:
+        error = disk_error(exc, where, what)
+        if error is None:
+            raise
+        raise error from None
+    except sqlite3.OperationalError as exc:  # SQLite's own «database or disk is full»
+        if "disk is full" not in str(exc):
+            raise
+        raise disk_error(OSError(errno.ENOSPC, str(exc)), where, what) from None

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from .paths import DEMO
 from .errors import WorkspaceInvalid, format_problems
+from .escape import code_block, markdown
 from .workspace import Workspace, check_workspace
 
 __all__ = ["open_workspace", "save_report", "workspace_path", "validate_for_kernel"]
@@ -70,11 +71,11 @@ def open_workspace(path: str | Path | None) -> Workspace:
     workspace, problems = _check(workspace_path(path))
     if workspace is None:
         raise WorkspaceInvalid(problems)
-    summary = (f"**{workspace.name}** — {len(workspace.table('comuni'))} comuni, "
+    summary = (f"**{markdown(workspace.name)}** — {len(workspace.table('comuni'))} comuni, "
                f"{workspace.table('indicatori')['indicatore'].nunique()} indicatori, anno di riferimento "
                f"{workspace.config['anno']}.")
     if problems:
-        summary += "\n\n```\n" + format_problems(problems) + "\n```"
+        summary += "\n\n" + code_block(format_problems(problems))
     display(Markdown(summary))
     return workspace
 

@@ -20,7 +20,15 @@ import pandas as pd
 
 from .errors import Code, Problem
 
-__all__ = ["RawTable", "read_table", "READERS"]
+__all__ = ["RawTable", "read_table", "READERS", "column_letter"]
+
+#: Cells a sheet may hold (present in the file, even empty) and its largest uncompressed size: both bound
+#: the work and the memory of reading it, whatever dimension the sheet declares.
+MAX_XLSX_CELLS = 5_000_000
+MAX_SHEET_BYTES = 1 << 30
+MAX_LISTED_CELLS = 200  # cells outside the table (or formulas) listed per file; the rest are counted
+MAX_COLUMNS = 1000      # named columns of a sheet (the tables have at most a few dozen)
+MAX_GAP = 20            # empty header cells after which a name in row 1 is outside the table
 
 
 @dataclass
@@ -37,27 +45,91 @@ def _normalise_header(names) -> list[str]:
     return [" ".join(str(n if n is not None else "").split()).lower().replace(" ", "_") for n in names]
 
 
-def _finish(file: str, frame: pd.DataFrame, decimal_comma: bool, problems: list, stripped: bool = False) -> RawTable:
+def column_letter(number: int) -> str:
+    """The Excel letters of a column (1 → ``A``, 16384 → ``XFD``).
+
+    >>> column_letter(1), column_letter(28), column_letter(16384)
+    ('A', 'AB', 'XFD')
+    """
+    letters = ""
+    while number:
+        number, rest = divmod(number - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def _stray(file: str, cells: list[tuple[int, int, str]], more: int = 0) -> list[Problem]:
+    """Problems for values outside the table: (row, column number, value), at most ``MAX_LISTED_CELLS``."""
+    problems = [Problem(Code.STRAY_VALUE, file=file, row=r, value=v, detail=f"{column_letter(c)}{r}")
+                for r, c, v in cells[:MAX_LISTED_CELLS]]
+    more += max(len(cells) - MAX_LISTED_CELLS, 0)
+    if more:
+        problems.append(Problem(Code.RULE, file=file, detail=f"altre {more} celle sono fuori dalla tabella",
+                                hint="Cancella le celle fuori dalla tabella e ripeti la verifica."))
+    return problems
+
+
+def _drop_unnamed(file: str, frame: pd.DataFrame, problems: list) -> pd.DataFrame:
+    """Columns without a name in the header: dropped; their non-empty cells reported as outside the table."""
+    unnamed = [i for i, name in enumerate(frame.columns) if name == ""]
+    if not unnamed:
+        return frame
+    cells = []
+    for i in unnamed:
+        values = frame.iloc[:, i]
+        filled = values != ""
+        cells += [(int(r), i + 1, v) for r, v in zip(frame["_riga"][filled].head(MAX_LISTED_CELLS + 1),
+                                                     values[filled].head(MAX_LISTED_CELLS + 1))]
+    problems += _stray(file, sorted(cells))
+    return frame.iloc[:, [i for i in range(frame.shape[1]) if i not in set(unnamed)]]
+
+
+def _finish(file: str, frame: pd.DataFrame, decimal_comma: bool, problems: list, stripped: bool = False,
+            rows=None) -> RawTable:
+    """Normalised header, trimmed cells, the ``_riga`` of each row (``rows``, or 2, 3, …), blank rows dropped."""
     frame.columns = _normalise_header(frame.columns)
     if len(frame.columns) and not stripped:
         frame = frame.astype(str).apply(lambda s: s.str.strip())
-    frame["_riga"] = range(2, len(frame) + 2)
+    frame["_riga"] = range(2, len(frame) + 2) if rows is None else rows
+    frame = _drop_unnamed(file, frame, problems)
     blank = (frame.drop(columns="_riga") == "").all(axis=1)
     if blank.any():
         frame = frame[~blank].reset_index(drop=True)
-    if frame.empty:
+    if frame.empty and not problems:
         problems.append(Problem(Code.FILE_EMPTY, file=file))
     return RawTable(file, frame, decimal_comma, problems)
 
 
-def _decode(data: bytes) -> tuple[str | None, str | None]:
-    """The text and the encoding it was read with (``None`` when neither fits)."""
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            return data.decode(encoding), encoding
-        except UnicodeDecodeError:
-            continue
-    return None, None
+_UTF8_SEQUENCE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}")
+_ITALIAN_TEXT = set("àèéìíòóùúÀÈÉÌÒÙçÇ’‘“”«»–—€°")
+
+
+def _looks_utf8(data: bytes) -> bool:
+    """True when the bytes hold UTF-8 accented letters (a Windows-1252 file alone almost never does)."""
+    for match in _UTF8_SEQUENCE.finditer(data):
+        if match.group(0).decode("utf-8", "replace") in _ITALIAN_TEXT:
+            return True
+    return False
+
+
+def _decode(data: bytes, name: str) -> tuple[str | None, str | None, Problem | None]:
+    """The text, the encoding it was read with, or the problem (encodings mixed, or none fits)."""
+    bom = data.startswith(codecs.BOM_UTF8)
+    try:
+        return data.decode("utf-8-sig"), "utf-8-sig", None
+    except UnicodeDecodeError as exc:
+        if bom or _looks_utf8(data):
+            line = data[:exc.start].count(b"\n") + 1
+            start = data.rfind(b"\n", 0, exc.start) + 1
+            end = data.find(b"\n", exc.start)
+            shown = data[start:end if end >= 0 else len(data)].decode("cp1252", "replace").strip()
+            detail = ("il file inizia con il segno di UTF-8 (BOM) ma contiene caratteri Windows-1252" if bom
+                      else "in parte UTF-8, in parte Windows-1252")
+            return None, None, Problem(Code.ENCODING_MIXED, file=name, row=line, value=shown, detail=detail)
+    try:
+        return data.decode("cp1252"), "cp1252", None
+    except UnicodeDecodeError:
+        return None, None, Problem(Code.ENCODING, file=name)
 
 
 def read_csv(path: Path) -> RawTable:
@@ -67,9 +139,9 @@ def read_csv(path: Path) -> RawTable:
     if b"\x00" in data[:4096]:
         return RawTable(name, pd.DataFrame(), problems=[Problem(
             Code.FILE_UNREADABLE, file=name, detail="contiene dati binari, non testo")])
-    text, encoding = _decode(data)
-    if text is None:
-        return RawTable(name, pd.DataFrame(), problems=[Problem(Code.ENCODING, file=name)])
+    text, encoding, problem = _decode(data, name)
+    if problem is not None:
+        return RawTable(name, pd.DataFrame(), problems=[problem])
     if not text or text.isspace():
         return RawTable(name, pd.DataFrame(), problems=[Problem(Code.FILE_EMPTY, file=name)])
     header = (text[:65536].lstrip() or text.lstrip()).split("\n", 1)[0].splitlines()[0]
@@ -151,29 +223,157 @@ def _cell_text(value) -> str:
     return str(value)
 
 
+_OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
+def _other_format(path: Path) -> str | None:
+    """The format of a spreadsheet we do not read, from its first bytes (an .xls or .ods renamed)."""
+    with open(path, "rb") as f:
+        head = f.read(80)
+    if head.startswith(_OLE2):
+        return "Excel 97-2003 (.xls)"
+    if head.startswith(b"PK") and b"mimetypeapplication/vnd.oasis.opendocument" in head:
+        return "OpenDocument (.ods, LibreOffice)"
+    return None
+
+
+def _sheet_rows(sheet):
+    """(row number, width read, cells with a value) of a read-only sheet, by the cells in the file, not by
+    the size the sheet declares (openpyxl pads each row up to its last cell: the width is the work done)."""
+    sheet.reset_dimensions()
+    for row in sheet.iter_rows():
+        cells = [c for c in row if c.data_type != "n" or c.value is not None]
+        if cells:
+            yield cells[0].row, len(row), cells
+
+
+def _first_filled_sheet(book) -> str | None:
+    for sheet in book.worksheets[1:]:
+        for seen, (_, _, cells) in enumerate(_sheet_rows(sheet)):
+            if any(_cell_text(c.value).strip() for c in cells):
+                return sheet.title
+            if seen > 10_000:
+                break
+    return None
+
+
+def _header_width(named: list[int]) -> int:
+    """Columns of the table: up to the last named one before a gap of more than ``MAX_GAP`` empty names.
+
+    >>> _header_width([1, 2, 3, 5]), _header_width([1, 2, 16384])
+    (5, 2)
+    """
+    width = 0
+    for column in named:
+        if column - width > MAX_GAP + 1:
+            break
+        width = column
+    return width
+
+
+def _read_cells(sheet, name: str):
+    """Header, body rows (Excel row numbers), formula cells and problems of the first sheet, streamed."""
+    header, rows, numbers, formulas, stray, problems = [], [], [], {}, [], []
+    count = more_stray = 0
+    for number, width, cells in _sheet_rows(sheet):
+        count += width
+        if count > MAX_XLSX_CELLS:
+            return None, [Problem(Code.SHEET_TOO_LARGE, file=name, detail=f"più di {MAX_XLSX_CELLS:,} celle "
+                                  "usate".replace(",", "."))]
+        if number == 1:
+            header = [""] * _header_width(sorted(c.column for c in cells if _cell_text(c.value).strip()))
+            if len(header) > MAX_COLUMNS:
+                return None, [Problem(Code.SHEET_TOO_LARGE, file=name, row=1,
+                                      detail=f"la riga 1 ha {len(header)} colonne con un nome")]
+        values = [""] * len(header)
+        for c in cells:
+            text = _cell_text(c.value).strip()
+            if c.data_type == "f":
+                formulas[(number, c.column)] = text
+            if c.column > len(values):
+                if text and len(stray) <= MAX_LISTED_CELLS:
+                    stray.append((number, c.column, text))
+                elif text:
+                    more_stray += 1
+            else:
+                values[c.column - 1] = text
+        if number == 1:
+            header = values
+        elif not header:
+            return None, [Problem(Code.HEADER_EMPTY, file=name, row=1, detail=str(number))]
+        elif any(values):
+            rows.append(values)
+            numbers.append(number)
+    problems += _stray(name, stray, more_stray)
+    return (header, rows, numbers, formulas), problems
+
+
+def _cached_values(path: Path, table, name: str) -> list[Problem]:
+    """Put the values Excel computed in place of the formulas; formulas never computed become problems."""
+    import openpyxl
+
+    header, rows, numbers, formulas = table
+    book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    try:
+        cached = {(n, c.column): c.value for n, _, cells in _sheet_rows(book.worksheets[0]) for c in cells
+                  if (n, c.column) in formulas}
+    finally:
+        book.close()
+    position = {n: i for i, n in enumerate(numbers)}
+    missing = [(n, col) for (n, col) in formulas if cached.get((n, col)) is None]
+    for (n, col), value in cached.items():
+        if value is not None and col <= len(header):
+            target = header if n == 1 else rows[position[n]] if n in position else None
+            if target is not None:
+                target[col - 1] = _cell_text(value).strip()
+    problems = [Problem(Code.FORMULA_NOT_COMPUTED, file=name, row=n, value=formulas[(n, col)],
+                        column=header[col - 1] or None if col <= len(header) else None,
+                        detail=f"{column_letter(col)}{n}") for n, col in sorted(missing)[:MAX_LISTED_CELLS]]
+    if len(missing) > MAX_LISTED_CELLS:
+        problems.append(Problem(Code.RULE, file=name, detail=f"altre {len(missing) - MAX_LISTED_CELLS} formule "
+                                "non calcolate", hint="Apri il file con Excel e salvalo di nuovo."))
+    return problems
+
+
 def read_xlsx(path: Path) -> RawTable:
-    """Read the first sheet of an Excel workbook (values, not formulas)."""
+    """Read the first sheet of an Excel workbook (the values Excel computed, not the formulas).
+
+    The work is bounded by the cells present in the file (a stray cell at XFD1048576 costs one cell),
+    and sheets with more than :data:`MAX_XLSX_CELLS` cells are refused.
+    """
     import openpyxl
 
     name = path.name
+    other = _other_format(path)
+    if other:
+        return RawTable(name, pd.DataFrame(), problems=[Problem(Code.FORMAT_UNSUPPORTED, file=name, detail=other)])
     try:
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=False)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
         return RawTable(name, pd.DataFrame(), problems=[Problem(
             Code.FILE_UNREADABLE, file=name, detail=f"non è un file Excel valido ({type(exc).__name__})")])
     try:
-        rows = [[_cell_text(v) for v in row] for row in book.worksheets[0].iter_rows(values_only=True)]
+        sheet = book.worksheets[0]
+        size = book._archive.getinfo(sheet._worksheet_path).file_size
+        if size > MAX_SHEET_BYTES:
+            return RawTable(name, pd.DataFrame(), problems=[Problem(
+                Code.SHEET_TOO_LARGE, file=name, detail=f"il foglio occupa {size / 2**30:.1f} GB una volta estratto")])
+        table, problems = _read_cells(sheet, name)
+        if table is not None and not table[0] and not table[1]:
+            elsewhere = _first_filled_sheet(book)
+            if elsewhere:
+                problems.append(Problem(Code.SHEET_EMPTY, file=name, detail=elsewhere))
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
+        return RawTable(name, pd.DataFrame(), problems=[Problem(
+            Code.FILE_UNREADABLE, file=name, detail=f"il contenuto del file Excel è danneggiato ({type(exc).__name__})")])
     finally:
         book.close()
-    if not rows:
-        return RawTable(name, pd.DataFrame(), problems=[Problem(Code.FILE_EMPTY, file=name)])
-    width = max(len(r) for r in rows)
-    rows = [r + [""] * (width - len(r)) for r in rows]
-    header, body = rows[0], rows[1:]
-    while header and header[-1] == "" and all(r[len(header) - 1] == "" for r in body):
-        header = header[:-1]
-        body = [r[: len(header)] for r in body]
-    return _finish(name, pd.DataFrame(body, columns=header), False, [])
+    if table is None or problems and not table[1]:
+        return RawTable(name, pd.DataFrame(), problems=problems)
+    if table[3]:
+        problems += _cached_values(path, table, name)
+    header, rows, numbers, _ = table
+    return _finish(name, pd.DataFrame(rows, columns=header, dtype=object), False, problems, rows=numbers)
 
 
 READERS = {".csv": read_csv, ".txt": read_csv, ".xlsx": read_xlsx, ".xlsm": read_xlsx}

@@ -6,13 +6,20 @@ Layout of ``REPORTS/<distretto>/``::
     report/      executed notebooks and static HTML exports without code
     manifest.json
 
-The folder is written to a temporary sibling and moved in place only when every
-notebook succeeded: a failed or interrupted run leaves the previous report intact.
+The folder is written to a temporary sibling (``.<distretto>-XXXXXXXX``, locked while its run lives)
+and swapped in place only when every notebook succeeded, under a lock per district and with one
+atomic exchange of the two folders: a failed, interrupted or concurrent run leaves the previous report
+intact and never a moment without a report folder. Temporary folders of runs that were killed
+(``kill -9``) are removed by the next run of the district.
 """
 
 from __future__ import annotations
 
+import ctypes
 import datetime as dt
+import errno
+import glob
+import os
 import re
 import shutil
 import signal
@@ -25,7 +32,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from . import __version__
-from .errors import WorkbenchError
+from .errors import WorkbenchError, disk_error, writing
 from .manifest import DONE, UNAVAILABLE, write_manifest
 from .paths import NOTEBOOKS
 from .nbtools import SNAPSHOT_ENV, validate_for_kernel
@@ -133,7 +140,10 @@ def _execute(step: Step, params: dict, report_dir: Path, progress: bool, km) -> 
                             kernel_name=km.kernel_name, progress_bar=progress, km=km,
                             request_save_on_cell_execute=False)
     except pm.PapermillExecutionError as exc:
-        raise RunFailed(step.notebook, exc.exec_count, f"{exc.ename}: {exc.evalue}", output) from None
+        disk = re.match(r"\[Errno (\d+)\]", exc.evalue or "") if exc.ename in ("OSError", "PermissionError") else None
+        error = disk and disk_error(OSError(int(disk[1]), exc.evalue), report_dir.parent, "il report")
+        raise RunFailed(step.notebook, exc.exec_count, str(error) if error else f"{exc.ename}: {exc.evalue}",
+                        output) from None
     return output
 
 
@@ -180,10 +190,12 @@ def run_district(workspace: str | Path, reports: str | Path, parameters: dict | 
 
     workspace = Path(workspace).resolve()
     reports = Path(reports).resolve()
-    reports.mkdir(parents=True, exist_ok=True)
+    with writing(reports, "il report"):
+        reports.mkdir(parents=True, exist_ok=True)
+        with _district_lock(reports, workspace.name):
+            _clean_leftovers(reports, workspace.name)
+            tmp, alive = _temporary(reports, workspace.name)
     final = reports / workspace.name
-    tmp = Path(tempfile.mkdtemp(prefix=f".{workspace.name}-", dir=reports))
-    tmp.chmod(0o755)
     snapshot = tmp / "spazio-validato.pickle"
     started = time.perf_counter()
     try:
@@ -217,18 +229,105 @@ def run_district(workspace: str | Path, reports: str | Path, parameters: dict | 
                     "durata_s": round(time.perf_counter() - started, 1),
                     "passi": steps}
         write_manifest(tmp, manifest)
-        _install(tmp, final)
+        with _district_lock(reports, workspace.name):
+            _install(tmp, final)
+    except OSError as exc:  # a full disk, a read-only one: in Italian
+        error = disk_error(exc, reports, "il report")
+        if error is None:
+            raise
+        raise error from None
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+        _release(alive)
     log(f"Report pronto in {final} ({time.perf_counter() - started:.1f} s).")
     return final
 
 
+# -- temporary folders, locks and installation ---------------------------------------------------------
+
+_RANDOM = re.compile(r"[a-z0-9_]{8}")  # the random part of tempfile.mkdtemp's names
+PREVIOUS = "precedente"  # `.<district>-precedente`: the old report during a two-rename installation
+
+
+def _district_lock(reports: Path, name: str):
+    """The lock of one district in a reports folder: held while temporary folders are made, cleaned, installed."""
+    from filelock import FileLock
+
+    return FileLock(reports / f".{name}.lock")
+
+
+def _temporary(reports: Path, name: str):
+    """A new temporary folder and the lock that says its run is alive (call under the district lock)."""
+    from filelock import FileLock
+
+    tmp = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=reports))
+    tmp.chmod(0o755)
+    alive = FileLock(tmp.with_name(tmp.name + ".lock"))
+    alive.acquire()
+    return tmp, alive
+
+
+def _clean_leftovers(reports: Path, name: str) -> None:
+    """Remove the temporary folders of this district's runs that died, and finish a half-done installation.
+
+    A run holds the lock ``.<district>-XXXXXXXX.lock`` of its folder while it lives (the operating system
+    releases it when the process dies, even with ``kill -9``); call under the district lock.
+    """
+    final, previous = reports / name, reports / f".{name}-{PREVIOUS}"
+    if previous.is_dir() and not final.exists():
+        previous.rename(final)  # killed between the two renames of an installation: the old report is back
+    for folder in sorted(reports.glob(glob.escape(f".{name}-") + "*")):
+        suffix = folder.name.removesuffix(".lock")[len(name) + 2:]
+        if not (_RANDOM.fullmatch(suffix) or suffix == PREVIOUS):
+            continue
+        lock = _if_dead(folder.with_name(f".{name}-{suffix}.lock"))
+        if lock is not None:
+            shutil.rmtree(folder.with_name(f".{name}-{suffix}"), ignore_errors=True)
+            _release(lock)
+
+
+def _if_dead(path: Path):
+    """The lock at ``path``, acquired, when no living run holds it; None otherwise."""
+    from filelock import FileLock, Timeout
+
+    lock = FileLock(path)
+    try:
+        lock.acquire(blocking=False)
+    except Timeout:
+        return None
+    return lock
+
+
+def _release(lock) -> None:
+    """Release a folder's lock and remove its file."""
+    lock.release()
+    Path(lock.lock_file).unlink(missing_ok=True)
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two folders in one atomic step (Linux ``renameat2(RENAME_EXCHANGE)``); False if not supported."""
+    libc = ctypes.CDLL(None, use_errno=True) if os.name == "posix" else None
+    if not hasattr(libc, "renameat2"):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    if libc.renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):  # this file system cannot exchange
+        return False
+    raise OSError(code, os.strerror(code), str(b))
+
+
 def _install(tmp: Path, final: Path) -> None:
-    """Swap the new report in place of the old one (two renames)."""
-    old = final.with_name(f".{final.name}-precedente")
-    shutil.rmtree(old, ignore_errors=True)
-    if final.exists():
-        final.rename(old)
-    tmp.rename(final)
-    shutil.rmtree(old, ignore_errors=True)
+    """Put the new report (``tmp``) in place of the old one; ``tmp`` is left holding the old one, if any.
+
+    One atomic exchange where the file system allows it, otherwise two renames (call under the district lock).
+    """
+    if not final.exists():
+        tmp.rename(final)
+    elif not _exchange(tmp, final):
+        previous = final.with_name(f".{final.name}-{PREVIOUS}")
+        shutil.rmtree(previous, ignore_errors=True)
+        final.rename(previous)
+        tmp.rename(final)
+        previous.rename(tmp)

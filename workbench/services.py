@@ -23,6 +23,7 @@ import pandas as pd
 
 from . import fmt
 from .contract import AREAS, WHOLE_AMBITO
+from .escape import spreadsheet_writer, write_csv
 from .privacy import label, protect_services
 
 __all__ = ["RULES", "TARGETS", "ALL_AREAS", "QUADRANTS", "DEFAULT_NEED", "AMOUNTS", "SPENDING_NOTE",
@@ -598,7 +599,7 @@ def export_tables(ws, folder: str | Path, year: int | None = None, rule: str = "
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     xlsx = folder / f"servizi_{t['anno']}.xlsx"
-    with pd.ExcelWriter(xlsx, engine="openpyxl") as writer:
+    with spreadsheet_writer(xlsx) as writer:
         for key, (sheet, hidden) in EXPORTS.items():
             frame = t[key].round(2)
             if hidden is not None:
@@ -606,6 +607,6 @@ def export_tables(ws, folder: str | Path, year: int | None = None, rule: str = "
                               t["riservati"][hidden], ws.hide_zeros)
             frame.to_excel(writer, sheet_name=sheet, index=False)
             csv = folder / f"servizi_{t['anno']}_{sheet}.csv"
-            frame.to_csv(csv, index=False, encoding="utf-8-sig")
+            write_csv(frame, csv, encoding="utf-8-sig")
             written.append(csv)
     return [xlsx] + written

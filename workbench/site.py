@@ -14,7 +14,7 @@ import zipfile
 from pathlib import Path
 from urllib.parse import quote
 
-from .errors import WorkbenchError
+from .errors import WorkbenchError, writing
 from .manifest import DONE, read_manifest
 
 __all__ = ["districts", "build_site", "zip_site"]
@@ -118,8 +118,12 @@ def build_site(reports: str | Path, port: int = VOILA_PORT) -> Path:
             f"<nav>{nav}</nav>{body}</body></html>")
     target = reports / INDEX
     tmp = target.with_suffix(".html.tmp")
-    tmp.write_text(page, encoding="utf-8")
-    tmp.replace(target)
+    try:
+        with writing(reports, "l'indice dei report"):
+            tmp.write_text(page, encoding="utf-8")
+            tmp.replace(target)
+    finally:
+        tmp.unlink(missing_ok=True)
     return target
 
 
@@ -132,11 +136,15 @@ def zip_site(reports: str | Path, archive: str | Path) -> Path:
     keep = {INDEX} | {i["folder"].name for i in districts(reports)}
     archive.parent.mkdir(parents=True, exist_ok=True)
     tmp = archive.with_name(archive.name + ".tmp")
-    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as z:
-        for path in sorted(reports.rglob("*")):
-            rel = path.relative_to(reports)
-            if (path.is_file() and rel.parts[0] in keep and path != archive
-                    and not any(part.startswith(".") or part == "__pycache__" for part in rel.parts)):
-                z.write(path, Path(reports.name) / rel)
-    tmp.replace(archive)
+    try:
+        with writing(archive.parent, "l'archivio del sito"), zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as z:
+            for path in sorted(reports.rglob("*")):
+                rel = path.relative_to(reports)
+                if (path.is_file() and rel.parts[0] in keep and path != tmp
+                        and not any(part.startswith(".") or part == "__pycache__" for part in rel.parts)):
+                    z.write(path, Path(reports.name) / rel)
+        with writing(archive.parent, "l'archivio del sito"):
+            tmp.replace(archive)
+    finally:
+        tmp.unlink(missing_ok=True)
     return archive

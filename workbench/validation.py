@@ -3,37 +3,25 @@
 from __future__ import annotations
 
 import dataclasses
-import re
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
 
-from .contract import MISSING_TOKENS, Column, Table
+from .contract import MAX_PER_RULE, MISSING_TOKENS, Column, Table, capped
 from .errors import Code, Problem
+from .personal import CODICE_FISCALE, codici_fiscali
 from .readers import RawTable
 
-__all__ = ["parse_table", "check_references", "PERSONAL_COLUMNS", "CODICE_FISCALE"]
+__all__ = ["parse_table", "check_references", "PERSONAL_COLUMNS"]
 
 PERSONAL_COLUMNS = {
     "nome", "cognome", "nominativo", "nome_e_cognome", "cognome_e_nome", "codice_fiscale", "cf",
     "data_di_nascita", "data_nascita", "nato_il", "luogo_di_nascita", "indirizzo", "telefono",
     "cellulare", "email", "e-mail", "mail", "iban",
 }
-CODICE_FISCALE = re.compile(r"\b[A-Z]{6}[0-9LMNPQRSTUV]{2}[A-EHLMPR-T][0-9LMNPQRSTUV]{2}[A-Z][0-9LMNPQRSTUV]{3}[A-Z]\b",
-                            re.IGNORECASE)
-_CF_PATTERN = CODICE_FISCALE.pattern
 _MISSING = set(MISSING_TOKENS)
-MAX_PER_RULE = 200  # rows listed per file, column and rule; the rest are counted
 MAX_INTEGER = 2**53  # larger "integers" are not counts: refused as not integer
-
-
-def _more(count: int, file: str, column: str) -> list[Problem]:
-    """One closing problem that stands for ``count`` further rows with the same problem."""
-    if count <= 0:
-        return []
-    return [Problem(Code.RULE, file=file, column=column, detail=f"altre {count} righe hanno lo stesso problema",
-                    hint="Correggi le righe elencate e ripeti la verifica.")]
 
 
 def _problems(mask: pd.Series, raw: pd.DataFrame, column: str, code: Code, file: str, **extra) -> list[Problem]:
@@ -42,8 +30,8 @@ def _problems(mask: pd.Series, raw: pd.DataFrame, column: str, code: Code, file:
         return []
     hits = raw.loc[mask, [column, "_riga"]]
     listed = hits.head(MAX_PER_RULE)
-    return [Problem(code, file=file, row=int(r), column=column, value=v, **extra)
-            for v, r in zip(listed[column], listed["_riga"])] + _more(len(hits) - len(listed), file, column)
+    return capped([Problem(code, file=file, row=int(r), column=column, value=v, **extra)
+                   for v, r in zip(listed[column], listed["_riga"])], file, column, len(hits))
 
 
 def is_missing(values: pd.Series) -> pd.Series:
@@ -51,27 +39,77 @@ def is_missing(values: pd.Series) -> pd.Series:
     return values.str.lower().isin(_MISSING)
 
 
-def parse_numbers(values: pd.Series, decimal_comma: bool) -> tuple[pd.Series, pd.Series]:
-    """Parse Italian or international numbers; returns (floats, not-a-number mask).
+NUMERIC_KINDS = ("number", "count", "integer", "year")
+MAX_NUMBER = 1e15  # a million billion: larger values are not data (and overflow the sums)
+_ENGLISH_ONLY = r"-?\d{1,3}(?:,\d{3})+\.\d+|-?\d{1,3}(?:,\d{3}){2,}"  # 1,234.56 and 1,234,567
+_ITALIAN_ONLY = r"-?\d{1,3}(?:\.\d{3})+,\d+|-?\d*,(?:\d{1,2}|\d{4,})|-?\d{1,3}(?:\.\d{3}){2,}"
 
-    A comma is always the decimal separator ("1.234,5"); in files separated by ``;``
-    a dot followed by groups of three digits is a thousands separator ("1.234").
 
-    >>> v, bad = parse_numbers(pd.Series(["1.234,5", "12.5", "n.d.", "x"]), decimal_comma=False)
-    >>> v.tolist()[:2], bad.tolist()
-    ([1234.5, 12.5], [False, False, False, True])
+@dataclasses.dataclass(frozen=True)
+class Convention:
+    """How the numbers of one file are written.
+
+    ``thousands_dot``: a dot followed by groups of three digits separates thousands ("1.234"), as in
+    files separated by ``;``. ``english``: comma for thousands, dot for decimals ("1,234.56"), when
+    cells of the file can only be read that way and none only the Italian way. ``italian_example``:
+    a cell written the Italian way in a file that also has cells written the English way (ambiguous).
+    """
+
+    thousands_dot: bool = False
+    english: bool = False
+    italian_example: str = ""
+
+
+def number_convention(cells, thousands_dot: bool = False) -> Convention:
+    """The convention of a file from the distinct cells of its numeric columns.
+
+    >>> number_convention(["1,234.56", "12.5"])
+    Convention(thousands_dot=False, english=True, italian_example='')
+    >>> number_convention(["1,234.56", "12,5"]).italian_example
+    'per esempio «12,5»'
+    """
+    text = pd.Series(list(cells), dtype=object).astype(str).str.replace(r"[\s\u00a0€%]", "", regex=True)
+    if not text.str.fullmatch(_ENGLISH_ONLY).any():
+        return Convention(thousands_dot)
+    italian = text[text.str.fullmatch(_ITALIAN_ONLY)]
+    if thousands_dot and italian.empty:
+        return Convention(thousands_dot, italian_example="è separato da punto e virgola, come i CSV salvati "
+                                                         "da Excel in italiano")
+    if italian.empty:
+        return Convention(english=True)
+    return Convention(thousands_dot, italian_example=f"per esempio «{italian.iloc[0]}»")
+
+
+def parse_numbers(values: pd.Series, convention: Convention = Convention()) -> tuple[pd.Series, pd.Series,
+                                                                                      pd.Series]:
+    """Parse Italian or international numbers; returns (floats, not-a-number mask, ambiguous mask).
+
+    A comma is the decimal separator ("1.234,5"), unless the file is written the English way
+    (:func:`number_convention`); in files separated by ``;`` a dot followed by groups of three digits
+    is a thousands separator ("1.234"). A cell written the English way in a file that also has
+    Italian ones is ambiguous: not read.
+
+    >>> v, bad, ambiguous = parse_numbers(pd.Series(["1.234,5", "12.5", "n.d.", "x", "1e308"]))
+    >>> v.tolist()[:2], bad.tolist(), bool(ambiguous.any())
+    ([1234.5, 12.5], [False, False, False, True, False], False)
     """
     missing = is_missing(values)
     text = values.str.replace(r"[\s\u00a0€%]", "", regex=True)
-    italian = text.str.contains(",", regex=False)
-    thousands = text.str.fullmatch(r"-?\d{1,3}(\.\d{3}){2,}")
-    if decimal_comma:
-        thousands |= text.str.fullmatch(r"-?\d{1,3}(\.\d{3})+")
-    italian |= thousands
-    text = text.where(~italian, text.str.replace(".", "", regex=False).str.replace(",", ".", regex=False))
-    numbers = pd.to_numeric(text.where(~missing, None), errors="coerce").astype("float64")
-    bad = ~missing & (numbers.isna() | ~np.isfinite(numbers.fillna(0)))
-    return numbers.where(~bad), bad
+    ambiguous = pd.Series(False, index=values.index)
+    if convention.italian_example:
+        ambiguous = text.str.fullmatch(_ENGLISH_ONLY).fillna(False).astype(bool) & ~missing
+    if convention.english:
+        text = text.str.replace(",", "", regex=False)
+    else:
+        italian = text.str.contains(",", regex=False)
+        thousands = text.str.fullmatch(r"-?\d{1,3}(\.\d{3}){2,}")
+        if convention.thousands_dot:
+            thousands |= text.str.fullmatch(r"-?\d{1,3}(\.\d{3})+")
+        italian |= thousands
+        text = text.where(~italian, text.str.replace(".", "", regex=False).str.replace(",", ".", regex=False))
+    numbers = pd.to_numeric(text.where(~missing & ~ambiguous, None), errors="coerce").astype("float64")
+    bad = ~missing & ~ambiguous & (numbers.isna() | ~np.isfinite(numbers.fillna(0)))
+    return numbers.where(~bad), bad, ambiguous
 
 
 def parse_istat(values: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -87,86 +125,76 @@ def _choice_lookup(column: Column) -> dict[str, str]:
     return lookup
 
 
-def parse_column(raw: pd.DataFrame, column: Column, file: str, decimal_comma: bool, factorized=None):
-    """Parse one column; returns (typed Series, problems).
+def parse_column(raw: pd.DataFrame, column: Column, file: str, convention: Convention = Convention(),
+                 factorized=None):
+    """Parse one column; returns (typed Series, problems), at most ``MAX_PER_RULE`` listed per rule.
 
     Columns repeat heavily (codes, years, indicators): each distinct cell is parsed once
     and the result spread back to every row, with problems reported on every row.
     """
     codes, uniques = factorized if factorized is not None else pd.factorize(raw[column.name])
     if len(uniques) * 2 > len(raw) or (codes < 0).any():
-        return _parse_cells(raw, column, file, decimal_comma)
-    distinct = pd.DataFrame({column.name: pd.Series(uniques, dtype=raw[column.name].dtype),
-                             "_riga": np.arange(len(uniques))})
-    parsed, found = _parse_cells(distinct, column, file, decimal_comma)
-    typed = parsed.take(codes).set_axis(raw.index)
-    if not found:
-        return typed, found
-    order = np.argsort(codes, kind="stable")
-    starts = np.searchsorted(codes[order], np.arange(len(uniques) + 1))
-    rows = raw["_riga"].to_numpy()[order]
-    first = {}
-    expanded = [dataclasses.replace(p, row=int(r)) for p in found
-                for r in rows[starts[p.row]:starts[p.row + 1]]]
-    for p in expanded:
-        first.setdefault(p.code, len(first))
-    return typed, sorted(expanded, key=lambda p: (first[p.code], p.row))
+        typed, flags = _parse_cells(raw[column.name], column, convention)
+    else:
+        parsed, flags = _parse_cells(pd.Series(uniques, dtype=raw[column.name].dtype), column, convention)
+        typed = parsed.take(codes).set_axis(raw.index)
+        flags = [(code, pd.Series(mask.to_numpy()[codes], index=raw.index), extra) for code, mask, extra in flags]
+    problems = [p for code, mask, extra in flags for p in _problems(mask, raw, column.name, code, file, **extra)]
+    return typed, problems
 
 
-def _parse_cells(raw: pd.DataFrame, column: Column, file: str, decimal_comma: bool):
-    values = raw[column.name]
+def _parse_cells(values: pd.Series, column: Column, convention: Convention):
+    """(typed values, flags): each flag is (code, mask of the cells with that problem, fields of the problem)."""
     missing = is_missing(values)
-    problems: list[Problem] = []
+    flags: list[tuple] = []
     if not column.nullable:
-        problems += _problems(missing, raw, column.name, Code.VALUE_MISSING, file)
+        flags.append((Code.VALUE_MISSING, missing, {}))
     if column.kind == "text":
-        return values.where(~missing, None), problems
+        return values.where(~missing, None), flags
     if column.kind == "istat":
         parsed, bad = parse_istat(values)
-        problems += _problems(bad & ~missing, raw, column.name, Code.NOT_ISTAT, file)
-        return parsed, problems
+        return parsed, flags + [(Code.NOT_ISTAT, bad & ~missing, {})]
     if column.kind in ("choice", "choices"):
-        return _parse_choices(raw, column, file, missing, problems)
-    numbers, bad = parse_numbers(values, decimal_comma)
-    problems += _problems(bad, raw, column.name, Code.NOT_NUMBER, file)
+        return _parse_choices(values, column, missing, flags)
+    numbers, bad, ambiguous = parse_numbers(values, convention)
+    flags += [(Code.NOT_NUMBER, bad, {}), (Code.AMBIGUOUS_NUMBER, ambiguous, {"detail": convention.italian_example})]
+    huge = numbers.abs() > MAX_NUMBER
+    flags.append((Code.NUMBER_TOO_LARGE, huge, {}))
+    numbers = numbers.where(~huge)
     ok = numbers.notna()
     if column.kind in ("count", "integer", "year"):
         fractional = ok & ((numbers % 1 != 0) | (numbers.abs() > MAX_INTEGER))
-        code = Code.NOT_YEAR if column.kind == "year" else Code.NOT_INTEGER
-        problems += _problems(fractional, raw, column.name, code, file)
+        flags.append((Code.NOT_YEAR if column.kind == "year" else Code.NOT_INTEGER, fractional, {}))
         numbers = numbers.where(~fractional)
         ok &= ~fractional
     if column.kind == "year":
         out = ok & ((numbers < 1900) | (numbers > 2100))
-        problems += _problems(out, raw, column.name, Code.NOT_YEAR, file)
+        flags.append((Code.NOT_YEAR, out, {}))
         numbers = numbers.where(~out)
     if column.kind == "count":
         negative = ok & (numbers < 0)
-        problems += _problems(negative, raw, column.name, Code.NEGATIVE, file)
+        flags.append((Code.NEGATIVE, negative, {}))
         numbers = numbers.where(~negative)
     if column.minimum is not None:
         out = ok & ((numbers < column.minimum) | (numbers > column.maximum))
-        problems += _problems(out, raw, column.name, Code.OUT_OF_RANGE, file,
-                              detail=f"da {column.minimum:g} a {column.maximum:g}")
+        flags.append((Code.OUT_OF_RANGE, out, {"detail": f"da {column.minimum:g} a {column.maximum:g}"}))
         numbers = numbers.where(~out)
     dtype = "Int64" if column.kind in ("count", "integer", "year") else "float64"
-    return numbers.round().astype(dtype) if dtype == "Int64" else numbers, problems
+    return numbers.round().astype(dtype) if dtype == "Int64" else numbers, flags
 
 
-def _parse_choices(raw, column: Column, file: str, missing, problems):
+def _parse_choices(values: pd.Series, column: Column, missing, flags):
     lookup = _choice_lookup(column)
-    allowed = ", ".join(column.choices)
 
     def normalise(cell: str):
         parts = [p.strip().lower() for p in cell.split("|")] if column.kind == "choices" else [cell.lower()]
         mapped = [lookup.get(p) for p in parts if p]
         return None if None in mapped else "|".join(mapped)
 
-    uniques = {u: normalise(u) for u in pd.unique(raw.loc[~missing, column.name])}
-    parsed = raw[column.name].map(uniques).where(~missing, None)
+    uniques = {u: normalise(u) for u in pd.unique(values[~missing])}
+    parsed = values.map(uniques).where(~missing, None)
     bad = ~missing & parsed.isna()
-    problems += _problems(bad, raw, column.name, Code.NOT_ALLOWED, file, detail=allowed)
-    return parsed, problems
+    return parsed, flags + [(Code.NOT_ALLOWED, bad, {"detail": ", ".join(column.choices)})]
 
 
 def _personal_data(raw: pd.DataFrame, table: Table, file: str, factorized: dict | None = None) -> list[Problem]:
@@ -178,7 +206,8 @@ def _personal_data(raw: pd.DataFrame, table: Table, file: str, factorized: dict 
             continue
         uniques = pd.Series(factorized[name][1] if factorized and name in factorized else pd.unique(raw[name]))
         uniques = uniques[uniques.str.len() >= 16]  # a codice fiscale has 16 characters
-        hits = set(uniques[uniques.str.contains(_CF_PATTERN, case=False, regex=True)])
+        shaped = uniques[uniques.str.contains(CODICE_FISCALE.pattern, case=False, regex=True)]
+        hits = {v for v in shaped if codici_fiscali(v)}
         if hits:
             problems += _problems(raw[name].isin(hits), raw, name, Code.PERSONAL_VALUE, file)
     return problems
@@ -227,7 +256,7 @@ def _duplicates(frame: pd.DataFrame, table: Table, file: str, factorized: dict) 
         combo = ", ".join(f"{k}={row[k]}" for k in keys)
         problems.append(Problem(Code.DUPLICATE_KEY, file=file, row=int(row["_riga"]),
                                 column=keys[-1], value=str(row[keys[-1]]), detail=combo, other=int(other)))
-    return problems + _more(len(repeated) - MAX_PER_RULE, file, keys[-1])
+    return capped(problems, file, keys[-1], len(repeated))
 
 
 def parse_table(raw: RawTable, table: Table) -> tuple[pd.DataFrame | None, list[Problem]]:
@@ -247,8 +276,10 @@ def parse_table(raw: RawTable, table: Table) -> tuple[pd.DataFrame | None, list[
     with ThreadPoolExecutor(2) as pool:  # pandas and pyarrow release the GIL: large tables use both cores
         factorized = dict(zip(names, pool.map(pd.factorize, [frame[name] for name in names])))
         problems += _personal_data(frame, table, raw.file, factorized)
+        convention = number_convention((v for c in declared if c.kind in NUMERIC_KINDS
+                                        for v in factorized[c.name][1]), raw.decimal_comma)
         parsed = dict(zip([c.name for c in declared], pool.map(
-            lambda c: parse_column(frame, c, raw.file, raw.decimal_comma, factorized[c.name]), declared)))
+            lambda c: parse_column(frame, c, raw.file, convention, factorized[c.name]), declared)))
     typed = pd.DataFrame({"_riga": frame["_riga"].to_numpy()})
     for column in table.columns:
         if column.name in parsed:

@@ -4,7 +4,12 @@ Every Voila tab is its own kernel process, so several processes write to the sam
 file at once. The store therefore uses WAL mode, a busy timeout, ``BEGIN IMMEDIATE``
 and short transactions; every write carries a client-generated uuid (primary key),
 so a retried write is applied once. Edits and deletions append to a history table:
-nothing entered is destroyed.
+nothing entered is destroyed — except by the facilitator's redaction of a note with personal
+data, which replaces its text in every version and records who did it and when.
+
+Everything written is shown to the whole room and exported: a codice fiscale is refused in
+every field, a note with a phone number, an e-mail or a titled name is saved only when the
+participant presses the button again after the warning (the same write, same uuid).
 
 Light on purpose (sqlite3, json and the standard library only): the participant
 page imports this module and must stay small in memory.
@@ -19,12 +24,14 @@ import time
 import unicodedata
 import uuid
 from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
 
 from .errors import WorkbenchError
+from .personal import codici_fiscali, personal_data_found
 
-__all__ = ["Store", "WorkshopError", "NOTE_TYPES", "ROLES", "TARGETS", "MOVES", "DEFAULT_FAMILIES",
-           "MAX_TEXT", "MAX_NAME", "new_id", "slug", "store_name"]
+__all__ = ["Store", "WorkshopError", "StoreDamaged", "PersonalDataWarning", "REDACTED", "NOTE_TYPES", "ROLES", "TARGETS", "MOVES",
+           "DEFAULT_FAMILIES", "MAX_TEXT", "MAX_NAME", "new_id", "note_warning", "slug", "store_name"]
 
 #: Note types (stored value = label shown).
 NOTE_TYPES = ("criticità", "punto di forza", "proposta")
@@ -47,6 +54,8 @@ MOVES = {
 DEFAULT_FAMILIES = ("presa in carico integrata", "lavoro di comunità", "modello organizzativo",
                     "progetti sperimentali")
 MAX_TEXT = 600
+#: Text of a note redacted by the facilitator without a corrected version.
+REDACTED = "[nota oscurata dal facilitatore: conteneva dati personali]"
 MAX_NAME = 40
 MAX_LABEL = 200
 DEFAULT_DOTS = 5
@@ -79,6 +88,87 @@ class WorkshopError(WorkbenchError):
     """A contribution that cannot be saved; the text (Italian) is shown to the participant."""
 
 
+class StoreDamaged(WorkshopError):
+    """The store's file is damaged or is not a workshop store: it is left untouched."""
+
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+@lru_cache(maxsize=1)
+def _expected_columns() -> dict[str, set[str]]:
+    """Tables and columns of the current schema."""
+    db = sqlite3.connect(":memory:")
+    db.executescript(SCHEMA)
+    tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+    return {t: {r[1] for r in db.execute(f"PRAGMA table_info({t})")} for t in tables}
+
+
+def _backups(path: Path) -> list[Path]:
+    """Backup copies written by ``workbench esporta-laboratorio`` next to the store, newest last."""
+    stem = path.stem
+    found = list(path.parent.glob(f"esportazione-{stem}/{stem}-copia-*.sqlite"))
+    return sorted(found + list(path.parent.glob(f"{stem}-copia-*.sqlite")), key=lambda p: p.name)
+
+
+def _damaged(path: Path, reason: str) -> StoreDamaged:
+    backups = _backups(path)
+    if backups:
+        when = dt.datetime.fromtimestamp(backups[-1].stat().st_mtime).strftime("%d/%m/%Y alle %H:%M")
+        advice = (f"La copia di sicurezza più recente è {backups[-1]} (del {when}): per ripristinarla chiudi le "
+                  f"pagine del laboratorio e copiala al posto di {path}.")
+    else:
+        advice = (f"Non ci sono copie di sicurezza accanto all'archivio (le crea `workbench esporta-laboratorio`): "
+                  "conserva il file così com'è e chiedi aiuto a chi gestisce il workbench.")
+    return StoreDamaged(f"L'archivio del laboratorio {path} è danneggiato: {reason}. Il file non è stato "
+                        f"modificato. {advice}")
+
+
+def _check_store(path: Path, db: sqlite3.Connection) -> None:
+    """Refuse a damaged store, or one that is not a workshop store, before anything is written to it."""
+    try:
+        check = db.execute("PRAGMA quick_check").fetchone()[0]
+        tables = {r[0]: {c[1] for c in db.execute(f"PRAGMA table_info('{r[0]}')")}
+                  for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    except sqlite3.DatabaseError as exc:
+        raise _damaged(path, f"SQLite non riesce a leggerlo ({_sqlite_italian(exc)})") from None
+    if check != "ok":
+        raise _damaged(path, f"la verifica di SQLite ha trovato errori nelle pagine del file ({check[:80]})")
+    if not tables:
+        return  # a new store
+    if not set(tables) & set(_expected_columns()):
+        raise _damaged(path, "non è un archivio del laboratorio (contiene le tabelle " + ", ".join(sorted(tables))
+                       + ")")
+    missing = [f"{t}.{c}" for t, columns in _expected_columns().items() for c in sorted(columns - tables.get(t, set()))]
+    missing += [t for t in _expected_columns() if t not in tables]
+    if missing:
+        raise _damaged(path, "è stato scritto da una versione diversa del workbench (mancano "
+                       + ", ".join(missing[:6]) + ("…" if len(missing) > 6 else "") + ")")
+
+
+def _sqlite_italian(exc: Exception) -> str:
+    text = str(exc)
+    known = {"file is not a database": "non è un database", "database disk image is malformed":
+             "il contenuto è rovinato", "disk I/O error": "errore di lettura del disco"}
+    return next((it for en, it in known.items() if en in text), text)
+
+
+def _check_file(path: Path) -> None:
+    """An existing, non-empty file must start as a SQLite database does (no connection is opened otherwise)."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(len(SQLITE_HEADER))
+    except FileNotFoundError:
+        return
+    if head and head != SQLITE_HEADER:
+        raise _damaged(path, "l'inizio del file non è quello di un database SQLite (è stato sovrascritto, "
+                       "o è un altro tipo di file)")
+
+
+class PersonalDataWarning(WorkshopError):
+    """The note seems to contain personal data: saved only when the same write is sent again."""
+
+
 def new_id() -> str:
     """A fresh client-side identifier for one write (kept when the write is retried)."""
     return uuid.uuid4().hex
@@ -104,11 +194,20 @@ def _now() -> str:
     return dt.datetime.now().isoformat(timespec="seconds")
 
 
+def _no_codice_fiscale(value: str, what: str) -> str:
+    found = codici_fiscali(value)
+    if found:
+        raise WorkshopError(f"{what} contiene un codice fiscale («{found[0][:6]}…»): tutta la sala legge i "
+                            "contributi e finiscono nel documento finale, quindi non si possono scrivere dati "
+                            "personali. Togli il codice fiscale e salva di nuovo.")
+    return value
+
+
 def _clean(text, limit: int, what: str) -> str:
     value = " ".join(str(text or "").split()) if what != "testo" else str(text or "").strip()
     if len(value) > limit:
         raise WorkshopError(f"Il campo «{what}» è troppo lungo: {len(value)} caratteri, al massimo {limit}.")
-    return value
+    return _no_codice_fiscale(value, f"Il campo «{what}»")
 
 
 def _person(name: str) -> tuple[str, str]:
@@ -132,7 +231,21 @@ def _text(text: str) -> str:
     if len(value) > MAX_TEXT:
         raise WorkshopError(f"La nota è troppo lunga ({len(value)} caratteri): il limite è {MAX_TEXT}. "
                             "Accorciala o dividila in due note.")
-    return value
+    return _no_codice_fiscale(value, "La nota")
+
+
+def note_warning(text: str) -> str:
+    """The Italian warning for a note that seems to contain personal data ("" when none is seen).
+
+    >>> note_warning("Chiamate Anna al 333 1234567")[:58]
+    'Attenzione: la nota sembra contenere un numero di telefono'
+    """
+    found = personal_data_found(text)
+    if not found:
+        return ""
+    what = found[0] if len(found) == 1 else ", ".join(found[:-1]) + " e " + found[-1]
+    return (f"Attenzione: la nota sembra contenere {what}. Tutta la sala la legge e finisce nel documento "
+            "finale: togli i dati personali, oppure premi di nuovo il pulsante per salvarla così com'è.")
 
 
 class Store:
@@ -158,17 +271,21 @@ class Store:
     def __init__(self, path: str | Path, name: str = "", date: str = "", district: str = "",
                  dots: int | None = None, readonly: bool = False):
         self.path = Path(path)
+        self._warned: set[str] = set()  # writes already warned about personal data: sent again = confirmed
+        if readonly and not self.path.is_file():
+            raise WorkshopError(f"Il laboratorio {self.path} non esiste ancora.")
+        _check_file(self.path)
         if readonly:
-            if not self.path.is_file():
-                raise WorkshopError(f"Il laboratorio {self.path} non esiste ancora.")
             self.db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=BUSY_MS / 1000,
                                       isolation_level=None, check_same_thread=False)
             self.db.execute(f"PRAGMA busy_timeout={BUSY_MS}")
+            self._checked()
         else:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self.db = sqlite3.connect(self.path, timeout=BUSY_MS / 1000, isolation_level=None,
                                       check_same_thread=False)
             self.db.execute(f"PRAGMA busy_timeout={BUSY_MS}")
+            self._checked()
             self._retry(lambda: self.db.execute("PRAGMA journal_mode=WAL"))
             self.db.execute("PRAGMA synchronous=FULL")
             self.db.execute("PRAGMA foreign_keys=ON")
@@ -185,8 +302,14 @@ class Store:
         self.db.row_factory = sqlite3.Row
 
     # -- plumbing -------------------------------------------------------------------------------
-    @staticmethod
-    def _retry(action, attempts: int = 20):
+    def _checked(self) -> None:
+        try:
+            self._retry(lambda: _check_store(self.path, self.db))
+        except BaseException:
+            self.db.close()
+            raise
+
+    def _retry(self, action, attempts: int = 20):
         for i in range(attempts):
             try:
                 return action()
@@ -194,6 +317,8 @@ class Store:
                 if "locked" not in str(exc) and "busy" not in str(exc) or i == attempts - 1:
                     raise
                 time.sleep(0.05 * (i + 1))
+            except sqlite3.DatabaseError as exc:  # the file was damaged while in use
+                raise _damaged(self.path, f"SQLite non riesce più a leggerlo ({_sqlite_italian(exc)})") from None
 
     @contextmanager
     def _write(self):
@@ -216,10 +341,20 @@ class Store:
         info["punti"] = int(info.get("punti") or DEFAULT_DOTS)
         return info
 
+    def _screen(self, text: str, op: str, confirmed: bool) -> None:
+        """Warn once per write (``op``) about personal data; the same write sent again is saved."""
+        warning = note_warning(text)
+        if warning and not confirmed and op not in self._warned:
+            self._warned.add(op)
+            raise PersonalDataWarning(warning)
+
     # -- notes ----------------------------------------------------------------------------------
     def add_note(self, name: str, role: str, kind: str, text: str, target: str = "ambito", value: str = "",
-                 chart: str = "", family: str = "", op: str | None = None) -> str:
-        """Save a note; returns its id. ``op`` (client uuid) makes a retried call a no-op."""
+                 chart: str = "", family: str = "", op: str | None = None, confirmed: bool = False) -> str:
+        """Save a note; returns its id. ``op`` (client uuid) makes a retried call a no-op.
+
+        Raises :class:`PersonalDataWarning` the first time a write whose text seems to hold personal data
+        is sent (``confirmed=True``, or the same ``op`` sent again, saves it)."""
         key, shown = _person(name)
         role, text = _role(role), _text(text)
         if kind not in NOTE_TYPES:
@@ -231,6 +366,7 @@ class Store:
             raise WorkshopError(f"Scegli quale {TARGETS[target].lower()} riguarda la nota.")
         chart, family = _clean(chart, MAX_LABEL, "grafico"), _clean(family, MAX_LABEL, "famiglia di progetto")
         op, now = op or new_id(), _now()
+        self._screen(text, op, confirmed)
         with self._write() as db:
             done = db.execute(
                 "INSERT INTO note (id, partecipante, autore, ruolo, tipo, testo, riferimento, valore, grafico, "
@@ -251,15 +387,16 @@ class Store:
         return row
 
     def edit_note(self, note: str, name: str, text: str, kind: str | None = None, family: str | None = None,
-                  op: str | None = None) -> bool:
+                  op: str | None = None, confirmed: bool = False) -> bool:
         """Change a note's text (and type/family); the previous version stays in the history.
 
-        Returns False when ``op`` was already applied (a retried call)."""
+        Returns False when ``op`` was already applied (a retried call). Personal data: as :meth:`add_note`."""
         key, shown = _person(name)
         text = _text(text)
         if kind is not None and kind not in NOTE_TYPES:
             raise WorkshopError(f"Tipo di nota non valido: scegli tra {', '.join(NOTE_TYPES)}.")
         op = op or new_id()
+        self._screen(text, op, confirmed)
         with self._write() as db:
             if db.execute("SELECT 1 FROM storia WHERE id = ?", (op,)).fetchone():
                 return False
@@ -286,6 +423,27 @@ class Store:
             db.execute("UPDATE note SET eliminata=1, modificata=?, versione=? WHERE id=?", (now, version, note))
             db.execute("INSERT INTO storia VALUES (?,?,?,?,?,?,?,?,?)",
                        (op, note, version, "eliminata", row["tipo"], row["testo"], row["famiglia"], shown, now))
+        return True
+
+    def redact_note(self, note: str, facilitator: str, text: str = "", op: str | None = None) -> bool:
+        """The facilitator blacks out a note with personal data: its text, in every version, becomes ``text``
+        (a corrected version) or :data:`REDACTED`; the history records who redacted it and when.
+
+        Returns False when ``op`` was already applied (a retried call)."""
+        _, shown = _person(facilitator)
+        text = _text(text) if str(text or "").strip() else REDACTED
+        op = op or new_id()
+        with self._write() as db:
+            if db.execute("SELECT 1 FROM storia WHERE id = ?", (op,)).fetchone():
+                return False
+            row = db.execute("SELECT * FROM note WHERE id = ?", (note,)).fetchone()
+            if row is None:
+                raise WorkshopError("Questa nota non esiste.")
+            version, now = row["versione"] + 1, _now()
+            db.execute("UPDATE note SET testo=?, modificata=?, versione=? WHERE id=?", (text, now, version, note))
+            db.execute("UPDATE storia SET testo=? WHERE nota=?", (text, note))
+            db.execute("INSERT INTO storia VALUES (?,?,?,?,?,?,?,?,?)",
+                       (op, note, version, "oscurata", row["tipo"], text, row["famiglia"], shown, now))
         return True
 
     def notes(self, include_deleted: bool = False) -> list[dict]:

@@ -21,7 +21,8 @@ import os
 from pathlib import Path
 
 from .contract import AREAS
-from .errors import WorkbenchError
+from .errors import WorkbenchError, writing
+from .escape import markdown as _md, spreadsheet_writer, write_csv
 from .workshop import DEFAULT_FAMILIES, NOTE_TYPES, ROLES, Store, slug, store_name
 from .workshop_page import (SETUP_FILE, STYLE, documents_html, load_setup, notes_sections, ranking_rows,
                             rubric_chart_rows, rubric_rows, table_html, target_label)
@@ -149,15 +150,15 @@ def prepare_workshop(ws, name: str = "Laboratorio", date: str = "", output: str 
 
 
 def describe_setup(setup: dict) -> str:
-    """Italian Markdown summary of a prepared workshop (shown by notebook 04)."""
+    """Italian Markdown summary of a prepared workshop (shown by notebook 04); every name is escaped."""
     lab, refs = setup["laboratorio"], setup["riferimenti"]
-    lines = [f"**{lab['nome']}** ({lab['data']}) — {setup['distretto']['nome']}", "",
-             f"- Archivio dei contributi: `{setup['archivio']}` (fuori dalla cartella del report: "
+    lines = [f"**{_md(lab['nome'])}** ({_md(lab['data'])}) — {_md(setup['distretto']['nome'])}", "",
+             f"- Archivio dei contributi: {_md(setup['archivio'])} (fuori dalla cartella del report: "
              "una nuova esecuzione non lo cancella)",
              f"- Punti per partecipante: {setup['punti']}",
              f"- Riferimenti possibili: {len(refs['comune'])} comuni, {len(refs['sub_ambito'])} sub-ambiti, "
              f"{len(refs['area'])} aree di bisogno, {len(refs['attore'])} attori, {len(setup['grafici'])} grafici",
-             f"- Famiglie di progetto: {', '.join(setup['famiglie'])}",
+             f"- Famiglie di progetto: {_md(', '.join(setup['famiglie']))}",
              f"- Servizi e progetti da valutare: {len(setup['oggetti'])}"
              + (" (servizi: dati dimostrativi)" if setup.get("servizi_dimostrativi") else ""),
              f"- Letture (tabella documenti): {len(setup['documenti'])}"]
@@ -186,15 +187,6 @@ def find_store(path: str | Path) -> tuple[Path, Path | None]:
 
 
 # -- the document --------------------------------------------------------------------------------
-
-def _md(value) -> str:
-    """Text safe inside a Markdown table cell (and as plain Markdown): no HTML, no table breaks."""
-    text = " ".join(str(value if value is not None else "").split())
-    text = html.escape(text, quote=False)
-    for ch in "\\`*_[]|#":
-        text = text.replace(ch, "\\" + ch)
-    return text
-
 
 def _md_table(rows: list[dict]) -> str:
     if not rows:
@@ -324,10 +316,10 @@ def _raw(store: Store, out: Path, base: str) -> list[Path]:
     written = []
     for name, frame in sheets.items():
         path = out / f"{base}-{name}.csv"
-        frame.to_csv(path, index=False, encoding="utf-8-sig", sep=";")
+        write_csv(frame, path, encoding="utf-8-sig", sep=";")
         written.append(path)
     xlsx = out / f"{base}-contributi.xlsx"
-    with pd.ExcelWriter(xlsx, engine="openpyxl") as writer:
+    with spreadsheet_writer(xlsx) as writer:
         for name, frame in sheets.items():
             (frame if len(frame.columns) else pd.DataFrame({"vuoto": []})).to_excel(writer, sheet_name=name,
                                                                                      index=False)
@@ -344,27 +336,35 @@ def export_workshop(path: str | Path, out: str | Path | None = None, log=print) 
     store_path, folder = find_store(path)
     setup = load_setup(folder) if folder else None
     store = Store(store_path)
+    base = store_path.stem
+    target = Path(out) if out else store_path.parent / f"esportazione-{base}"
+    files: dict[str, Path] = {}
     try:
-        info = store.info()
-        base = store_path.stem
-        target = Path(out) if out else store_path.parent / f"esportazione-{base}"
-        target.mkdir(parents=True, exist_ok=True)
-        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-        backup = store.backup(target / f"{base}-copia-{stamp}.sqlite")
-        counts, ranking = store.counts(), store.ranking()
-        notes, rubric = store.notes(), store.rubric()
-        views_ = _data_views(notes, setup, folder)
-        docs = setup["documenti"] if setup else []
-        specs = setup["specs"] if setup and setup.get("specs") else chart_specs()
-        files = {"html": target / f"{base}.html", "markdown": target / f"{base}.md", "copia": backup}
-        files["html"].write_text(_html_document(info, counts, ranking, notes, rubric, views_, docs, setup, specs,
-                                                backup.name), encoding="utf-8")
-        files["markdown"].write_text(_markdown_document(info, counts, ranking, notes, rubric, views_, docs, setup,
-                                                        backup.name), encoding="utf-8")
-        for p in _raw(store, target, base):
-            files[p.stem.rsplit("-", 1)[-1]] = p
+        with writing(target, "il documento del laboratorio"):
+            info, counts = _export(store, setup, folder, target, base, files)
     finally:
         store.close()
     log(f"Laboratorio «{info['nome']}» esportato in {target}: {counts['note']} note, {counts['punti']} punti, "
         f"{counts['valutazioni']} punteggi.")
     return files
+
+
+def _export(store: Store, setup, folder, target: Path, base: str, files: dict) -> tuple[dict, dict]:
+    """Write every file of the export, recorded in ``files`` by kind; returns the store's info and counts."""
+    info = store.info()
+    target.mkdir(parents=True, exist_ok=True)
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    backup = store.backup(target / f"{base}-copia-{stamp}.sqlite")
+    counts, ranking = store.counts(), store.ranking()
+    notes, rubric = store.notes(), store.rubric()
+    views_ = _data_views(notes, setup, folder)
+    docs = setup["documenti"] if setup else []
+    specs = setup["specs"] if setup and setup.get("specs") else chart_specs()
+    files.update({"html": target / f"{base}.html", "markdown": target / f"{base}.md", "copia": backup})
+    files["html"].write_text(_html_document(info, counts, ranking, notes, rubric, views_, docs, setup, specs,
+                                            backup.name), encoding="utf-8")
+    files["markdown"].write_text(_markdown_document(info, counts, ranking, notes, rubric, views_, docs, setup,
+                                                    backup.name), encoding="utf-8")
+    for p in _raw(store, target, base):
+        files[p.stem.rsplit("-", 1)[-1]] = p
+    return info, counts

@@ -509,6 +509,40 @@ def facilitator_page(folder: str | Path | dict = ".", name: str = SETUP_FILE):
         return "<div class='wb-lab' style='max-width:1100px'>" + "".join(blocks) + "</div>"
 
     refresh = live_view(w.HBox([again, updated]), render, [])
+    redaction, reload = _redaction_box(store, refresh)
     again.on_click(refresh)
-    display(_ticker(refresh))
+    again.on_click(reload)
+    display(_ticker(refresh), redaction)
     return None
+
+
+def _redaction_box(store: Store, refresh):
+    """The facilitator's control to black out a note with personal data (the history records it)."""
+    import ipywidgets as w
+
+    wide = w.Layout(width="100%", max_width="640px")
+    pick = w.Dropdown(options=[], description="Nota", layout=wide)
+    text = w.Textarea(placeholder="Testo corretto, senza dati personali (vuoto = nota oscurata per intero)",
+                      layout=w.Layout(width="100%", max_width="640px", height="60px"))
+    button = w.Button(description="Oscura la nota", button_style="warning", icon="eye-slash")
+    status, pending = w.HTML(), {}
+
+    def reload(*_):
+        keep = pick.value
+        pick.options = [(f"{n['autore']}: {n['testo'][:80]}", n["id"]) for n in store.notes()]
+        ids = [n for _, n in pick.options]
+        pick.value = keep if keep in ids else (ids[0] if ids else None)
+
+    def on_redact(_):
+        if pick.value and _save(lambda op: store.redact_note(pick.value, "facilitatore", text.value, op=op), status,
+                                "Nota oscurata: il testo precedente è tolto anche dallo storico.", pending,
+                                ("oscura", pick.value, text.value)):
+            text.value = ""
+            reload()
+            refresh()
+
+    button.on_click(on_redact)
+    reload()
+    box = w.VBox([w.HTML("<div class='wb-lab'><h2>Oscura una nota con dati personali</h2></div>"), pick, text,
+                  w.HBox([button, status])])
+    return box, reload

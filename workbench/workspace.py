@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
-from .contract import CONFIG_KEYS, TABLES
+from .contract import CONFIG_KEYS, MAX_PER_RULE, TABLES, capped
 from .errors import Code, Problem, WorkspaceInvalid
 from .readers import READERS, read_table
 from .validation import check_references, parse_table
@@ -54,47 +55,101 @@ class Workspace:
         return table in self.config["dati_dimostrativi"]
 
 
+def _config_problem(key, value) -> dict | None:
+    """What is wrong with one entry of ``distretto.toml`` (value and detail of the problem), or None."""
+    if value is None:
+        return {"value": "", "detail": "voce obbligatoria mancante"}
+    shown = str(value)
+    if not isinstance(value, key.kind) or (isinstance(value, bool) and key.kind is not bool):
+        kind = {str: "un testo tra virgolette", int: "un numero intero", list: "un elenco tra parentesi quadre",
+                bool: "true oppure false"}
+        return {"value": shown, "detail": f"serve {kind[key.kind]}, esempio: {key.example}"}
+    if isinstance(value, list):
+        wrong = [item for item in value if not isinstance(item, str) or not item.strip()]
+        if wrong:
+            return {"value": shown, "detail": f"l'elenco deve contenere solo testi non vuoti tra virgolette "
+                                              f"(non {wrong[0]!r}), esempio: {key.example}"}
+    if key.kind is str and key.required and not value.strip():
+        return {"value": shown, "detail": "non può essere vuota"}
+    if key.minimum is not None and not key.minimum <= value <= key.maximum:
+        return {"value": shown, "detail": f"deve essere compreso fra {key.minimum} e {key.maximum}"}
+    return None
+
+
 def _read_config(path: Path) -> tuple[dict, list[Problem]]:
     file = path / CONFIG_FILE
     if not file.is_file():
         return {}, [Problem(Code.CONFIG_MISSING, file=CONFIG_FILE)]
     try:
         raw = tomllib.loads(file.read_bytes().decode("utf-8-sig"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        return {}, [Problem(Code.CONFIG_INVALID, file=CONFIG_FILE, detail=str(exc))]
+    except UnicodeDecodeError:
+        return {}, [Problem(Code.CONFIG_INVALID, file=CONFIG_FILE, detail="non è salvato in UTF-8")]
+    except tomllib.TOMLDecodeError as exc:
+        where = re.search(r"line (\d+), column (\d+)", str(exc))
+        detail = ("errore di sintassi" + (f" alla riga {where[1]}, colonna {where[2]}" if where else "")
+                  + " (controlla virgolette, parentesi quadre e il segno =)")
+        return {}, [Problem(Code.CONFIG_INVALID, file=CONFIG_FILE, detail=detail)]
     config, problems = {}, []
     for key in CONFIG_KEYS:
         value = raw.get(key.name, key.default)
-        if value is None:
-            problems.append(Problem(Code.CONFIG_VALUE, file=CONFIG_FILE, column=key.name, value="",
-                                    detail="voce obbligatoria mancante"))
-        elif not isinstance(value, key.kind) or (isinstance(value, bool) and key.kind is not bool):
-            problems.append(Problem(Code.CONFIG_VALUE, file=CONFIG_FILE, column=key.name, value=str(value),
-                                    detail=f"tipo non valido, esempio: {key.example}"))
+        problem = _config_problem(key, value)
+        if problem:
+            problems.append(Problem(Code.CONFIG_VALUE, file=CONFIG_FILE, column=key.name, **problem))
+            value = key.default  # the rest of the checks see a value of the right type
         config[key.name] = value
-    if isinstance(config.get("soglia_riservatezza"), int) and config["soglia_riservatezza"] < 1:
-        problems.append(Problem(Code.CONFIG_VALUE, file=CONFIG_FILE, column="soglia_riservatezza",
-                                value=str(config["soglia_riservatezza"]), detail="deve essere almeno 1"))
     known = {k.name for k in CONFIG_KEYS}
     problems += [Problem(Code.CONFIG_VALUE, file=CONFIG_FILE, column=k, value=str(raw[k]), warning=True,
                          detail="voce non prevista, ignorata") for k in raw if k not in known]
     return config, problems
 
 
-def _find_files(path: Path, name: str) -> list[Path]:
-    return sorted(p for p in path.iterdir()
-                  if p.is_file() and p.stem.lower() == name and p.suffix.lower() in READERS
-                  and not p.name.startswith(("~$", ".")))
+#: Spreadsheet formats we do not read, by suffix: named in the message, with how to convert them.
+OTHER_FORMATS = {".xls": "Excel 97-2003 (.xls)", ".ods": "OpenDocument (.ods, LibreOffice)",
+                 ".xlsb": "Excel binario (.xlsb)", ".numbers": "Numbers (.numbers)"}
+_COPY = re.compile(r"(?:copia di |copy of )?(.+?)(?: ?\(\d+\)| - copia(?: \(\d+\))?| - copy(?: \(\d+\))?| copia)$",
+                   re.IGNORECASE)
+
+
+def _copy_of(stem: str) -> str:
+    """The name a copied or re-downloaded file stands for (``comuni (1)`` → ``comuni``), or ``""``.
+
+    >>> _copy_of("comuni (1)"), _copy_of("Copia di indicatori"), _copy_of("servizi - Copia (2)"), _copy_of("comuni")
+    ('comuni', 'indicatori', 'servizi', '')
+    """
+    match = _COPY.fullmatch(stem.strip()) or re.fullmatch(r"(?:copia di |copy of )(.+)", stem.strip(), re.I)
+    return match.group(1).strip().lower() if match else ""
+
+
+def _table_files(path: Path) -> list[Path]:
+    return sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith(("~$", ".")))
+
+
+def _find_files(files: list[Path], name: str) -> tuple[list[Path], list[Path], list[Path]]:
+    """(files of the table, copies of it by their name, files of the table in formats we do not read)."""
+    readable = [p for p in files if p.suffix.lower() in READERS]
+    return ([p for p in readable if p.stem.lower() == name], [p for p in readable if _copy_of(p.stem) == name],
+            [p for p in files if p.stem.lower() == name and p.suffix.lower() in OTHER_FORMATS])
+
+
+def _missing(name: str, copies: list[Path], others: list[Path], required: bool) -> list[Problem]:
+    if copies:
+        return [Problem(Code.FILE_MISNAMED, table=name, value=copies[0].name, file=copies[0].name,
+                        detail=name + copies[0].suffix.lower())]
+    if others:
+        return [Problem(Code.FORMAT_UNSUPPORTED, file=others[0].name, detail=OTHER_FORMATS[others[0].suffix.lower()])]
+    return [Problem(Code.FILE_MISSING, table=name)] if required else []
 
 
 def _load_tables(path: Path):
     tables, files, problems = {}, {}, []
+    present = _table_files(path)
     for name, table in TABLES.items():
-        found = _find_files(path, name)
+        found, copies, others = _find_files(present, name)
         if not found:
-            if table.required:
-                problems.append(Problem(Code.FILE_MISSING, table=name))
+            problems += _missing(name, copies, others, table.required)
             continue
+        problems += [Problem(Code.FILE_COPY, table=name, file=c.name, value=c.name, detail=found[0].name,
+                             warning=True) for c in copies]
         if len(found) > 1:
             problems.append(Problem(Code.FILE_AMBIGUOUS, table=name, detail=", ".join(p.name for p in found)))
             continue
@@ -112,9 +167,10 @@ def _check_sub_ambiti(config: dict, tables: dict, files: dict) -> list[Problem]:
         return []
     comuni = tables["comuni"]
     bad = comuni[comuni["sub_ambito"].notna() & ~comuni["sub_ambito"].isin(declared)]
-    return [Problem(Code.NOT_ALLOWED, file=files["comuni"], row=int(r), column="sub_ambito", value=v,
-                    detail=", ".join(declared) + " (da distretto.toml)")
-            for v, r in zip(bad["sub_ambito"], bad["_riga"])]
+    return capped([Problem(Code.NOT_ALLOWED, file=files["comuni"], row=int(r), column="sub_ambito", value=v,
+                           detail=", ".join(declared) + " (da distretto.toml)")
+                   for v, r in zip(bad["sub_ambito"].head(MAX_PER_RULE), bad["_riga"])],
+                  files["comuni"], "sub_ambito", len(bad))
 
 
 def check_workspace(path: str | Path) -> tuple[Workspace | None, list[Problem]]:
