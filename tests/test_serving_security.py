@@ -26,6 +26,7 @@ from urllib.parse import quote, urlsplit
 
 import pytest
 
+from workbench.manifest import read_manifest, write_manifest
 from workbench.serve import (allowed_hosts, dashboard_paths, dashboard_root, served_districts, voila_command,
                              voila_env)
 
@@ -76,22 +77,18 @@ def _canary_notebook(path: Path) -> None:
 
 @pytest.fixture(scope="module")
 def multi_reports(demo_reports, tmp_path_factory) -> Path:
-    """Two districts: ``cremasco`` (old manifest) and ``secondo`` (new manifest: the services reading is
+    """Two districts: ``cremasco`` as run and ``secondo`` (the services reading is
     «non disponibile», its dashboard not copied; the network dashboard fails), plus what must never render."""
     reports = tmp_path_factory.mktemp("multi") / "report"
     shutil.copytree(demo_reports / "cremasco", reports / "cremasco")
     shutil.copytree(demo_reports / "cremasco", reports / "secondo")
     second = reports / "secondo"
-    manifest = json.loads((second / "manifest.json").read_text(encoding="utf-8"))
+    manifest = read_manifest(second)
     manifest["distretto"] = "Ambito Secondo <b>di prova</b>"
-    for step in manifest["passi"]:
-        names = step.pop("cruscotto")
-        step["cruscotti"] = [names] if isinstance(names, str) else names
-        step["stato"] = "eseguito"
     services = next(s for s in manifest["passi"] if s["notebook"] == "02_servizi.ipynb")
     services.update(stato="non disponibile", motivo="Manca la tabella dei servizi (spesa e utenti).",
                     modelli=["servizi"])
-    (second / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
+    write_manifest(second, manifest)
     (second / "cruscotti" / "servizi.ipynb").unlink()
     broken = json.loads((second / "cruscotti" / "rete.ipynb").read_text(encoding="utf-8"))
     broken["cells"][-1]["source"] = "raise FileNotFoundError('rete.json')"  # a dashboard whose cell fails
@@ -164,12 +161,18 @@ def test_served_districts_come_from_the_manifests(multi_reports):
 def test_a_tampered_manifest_cannot_point_outside_the_dashboards(multi_reports, tmp_path):
     reports = tmp_path / "report"
     shutil.copytree(multi_reports / "cremasco", reports / "uno", ignore=shutil.ignore_patterns("*.json"))
-    shutil.copytree(reports / "uno", reports / "due")
+    for name in ("due", "tre", "quattro", "vecchio"):
+        shutil.copytree(reports / "uno", reports / name)
     manifest = {"distretto": "Uno", "passi": [{"notebook": "01_disagio.ipynb", "titolo": "x", "cruscotti": [
-        "../report/01_disagio.ipynb", "/etc/passwd.ipynb", "..", "disagio.ipynb"]}, "non un passo"]}
+        "../report/01_disagio.ipynb", "/etc/passwd.ipynb", "..", ".ipynb", "disagio.ipynb"]}]}
     (reports / "uno" / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
     (reports / "due" / "manifest.json").write_text("{non è json", encoding="utf-8")
-    assert dashboard_paths(served_districts(reports)) == {"uno/cruscotti/disagio.ipynb"}
+    (reports / "tre" / "manifest.json").write_text(json.dumps({"passi": ["non un passo"]}), encoding="utf-8")
+    (reports / "quattro" / "manifest.json").write_text(json.dumps({"passi": [{"cruscotti": "disagio.ipynb"}]}),
+                                                       encoding="utf-8")
+    old = {"passi": [{"notebook": "01_disagio.ipynb", "cruscotto": "indice.ipynb", "titolo": "Indice"}]}
+    (reports / "vecchio" / "manifest.json").write_text(json.dumps(old), encoding="utf-8")  # before «stato»
+    assert dashboard_paths(served_districts(reports)) == {"uno/cruscotti/disagio.ipynb", "vecchio/cruscotti/indice.ipynb"}
 
 
 def _variants(rel: str) -> list[str]:
@@ -448,12 +451,12 @@ def _assert_all_gone(processes, timeout: float = 40) -> None:
     assert alive == [], [p.info if hasattr(p, "info") else p.pid for p in alive]
 
 
-@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
-def test_signal_to_mostra_stops_the_server_and_its_kernels(demo_reports, signum):
+@pytest.mark.parametrize(("signum", "preheat"), [(signal.SIGTERM, "1"), (signal.SIGINT, "0")])
+def test_signal_to_mostra_stops_the_server_and_its_kernels(demo_reports, signum, preheat):
     import psutil
 
     port = free_port()
-    proc = _mostra(demo_reports, port, "--preriscalda", "0")
+    proc = _mostra(demo_reports, port, "--preriscalda", preheat)
     try:
         line = _wait_listening(proc, "Apri nel browser:")
         assert f"http://127.0.0.1:{port}/" in line
@@ -463,6 +466,7 @@ def test_signal_to_mostra_stops_the_server_and_its_kernels(demo_reports, signum)
         proc.send_signal(signum)
         assert proc.wait(timeout=60) == 0
         _assert_all_gone(children)
+        assert "Traceback" not in proc.stderr.read()
         with socket.socket() as s:
             s.bind(("127.0.0.1", port))  # the port is free again
     finally:
@@ -497,3 +501,11 @@ def test_signal_to_lab_stops_jupyterlab(tmp_path, signum):
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+def test_make_demo_chooses_the_port():
+    from workbench.paths import ROOT
+
+    out = subprocess.run(["make", "-n", "-C", str(ROOT), "demo", "PORTA=8931"], capture_output=True, text=True,
+                         check=True).stdout
+    assert any("workbench mostra" in line and line.endswith("--porta 8931") for line in out.splitlines())

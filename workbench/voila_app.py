@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import errno
 import hmac
+import logging
 import os
 import re
 import shutil
@@ -29,6 +30,7 @@ from urllib.parse import quote, urlencode
 import jinja2
 import tornado.ioloop
 import tornado.web
+from jupyter_core.utils import run_sync
 from jupyter_server import DEFAULT_TEMPLATE_PATH_LIST
 from jupyter_server.base.handlers import Template404
 from traitlets import default
@@ -115,6 +117,10 @@ class WorkbenchVoila(Voila):
     def _token_from_env(self):
         return os.environ.get(TOKEN_ENV) or None
 
+    @default("log_level")
+    def _warnings_only(self):  # Voila's English progress lines are not for the room
+        return logging.WARNING
+
     def initialize(self, argv=None):
         super().initialize(argv)
         conf = self.voila_configuration  # forced: no config file may turn them back on
@@ -178,6 +184,17 @@ class WorkbenchVoila(Voila):
             pass
         finally:
             self.stop()
+
+    def stop(self):
+        """Voila's ``stop``, tolerant of kernels that end while it shuts them all down (preheated pools refill
+        concurrently: Voila's ``shutdown_all`` then raises 404 for one of them and leaves the others running)."""
+        shutil.rmtree(self.connection_dir, ignore_errors=True)
+        for _ in range(3):
+            try:
+                run_sync(self.kernel_manager.shutdown_all)()
+                return
+            except tornado.web.HTTPError:
+                continue
 
     def addresses(self, local: str) -> str:
         """What to print once listening: where to open the dashboards and the facilitator's pages."""
