@@ -30,7 +30,7 @@ from workbench.manifest import read_manifest, write_manifest
 from workbench.serve import (allowed_hosts, dashboard_paths, dashboard_root, served_districts, voila_command,
                              voila_env)
 
-from .conftest import CHROMIUM, FACILITATOR_KEY, free_port, wait_http
+from tests.conftest import CHROMIUM, FACILITATOR_KEY, free_port, wait_http
 
 pytestmark = pytest.mark.slow
 
