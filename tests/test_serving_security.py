@@ -175,6 +175,18 @@ def test_a_tampered_manifest_cannot_point_outside_the_dashboards(multi_reports, 
     assert dashboard_paths(served_districts(reports)) == {"uno/cruscotti/disagio.ipynb", "vecchio/cruscotti/indice.ipynb"}
 
 
+def test_served_districts_follow_a_new_run(multi_reports, tmp_path):
+    reports = tmp_path / "report"
+    shutil.copytree(multi_reports / "secondo", reports / "uno")
+    assert [d.name for d in served_districts(reports)] == ["Ambito Secondo <b>di prova</b>"]
+    manifest = read_manifest(reports / "uno")
+    manifest["distretto"] = "Ambito Uno"
+    write_manifest(reports / "uno", manifest)
+    (reports / "uno" / "cruscotti" / "indice.ipynb").unlink()
+    (district,) = served_districts(reports)
+    assert district.name == "Ambito Uno" and "uno/cruscotti/indice.ipynb" not in dashboard_paths([district])
+
+
 def _variants(rel: str) -> list[str]:
     quoted = quote(rel, safe="")
     return [quote(rel), f"./{quote(rel)}", quoted, quoted.replace(".", "%2e"), f"{quote(rel)}/", f"/{quote(rel)}",

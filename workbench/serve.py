@@ -111,7 +111,7 @@ def _unavailable(step: dict) -> Card:
                 tuple(map(str, models)) if isinstance(models, list) else ())
 
 
-def _district(folder: Path, root: Path) -> District | None:
+def _district(folder: Path, prefix: str) -> District | None:
     try:
         manifest = read_manifest(folder)
     except (AttributeError, TypeError):  # not written by `workbench esegui` (steps that are not objects)
@@ -127,7 +127,7 @@ def _district(folder: Path, root: Path) -> District | None:
             path = folder / "cruscotti" / name
             if not path.is_file():
                 continue
-            rel = path.relative_to(root).as_posix()
+            rel = prefix + name
             if name == FACILITATOR:
                 facilitator = rel
             else:
@@ -143,7 +143,21 @@ def served_districts(root: str | Path) -> list[District]:
     served: never the executed analysis notebooks of ``report/`` or a run in progress.
     """
     root = Path(root).resolve()
-    return [d for d in (_district(f, root) for f in _district_folders(root)) if d is not None]
+    found = []
+    for folder in _district_folders(root):
+        try:
+            stamp = ((folder / MANIFEST).stat().st_mtime_ns, (folder / "cruscotti").stat().st_mtime_ns)
+        except OSError:  # replaced by a run meanwhile
+            continue
+        if _READ.get(folder, (None,))[0] != stamp:
+            _READ[folder] = stamp, _district(folder, "" if folder == root.parent else f"{folder.name}/cruscotti/")
+        if _READ[folder][1] is not None:
+            found.append(_READ[folder][1])
+    return found
+
+
+#: District folder -> (mtimes of its manifest and ``cruscotti`` folder, what was read): every page load asks.
+_READ: dict[Path, tuple[tuple[int, int], District | None]] = {}
 
 
 def dashboard_paths(districts: list[District]) -> set[str]:
