@@ -3,6 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 DEMO ?= data/demo/cremasco
 REPORTS ?= reports
+PORTA ?= 8866
 
 .PHONY: demo test install chromium bench templates clean
 
@@ -14,9 +15,9 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed  ## create .venv and install the project with test extras
 
-demo: install  ## run the notebooks on the demo district and serve the dashboards on 127.0.0.1
+demo: install  ## run the notebooks on the demo district and serve the dashboards on 127.0.0.1 (port: PORTA=8866)
 	$(VENV)/bin/workbench esegui $(DEMO) --out $(REPORTS)
-	$(VENV)/bin/workbench mostra $(REPORTS)
+	$(VENV)/bin/workbench mostra $(REPORTS) --porta $(PORTA)
 
 chromium:  ## install Debian's chromium for the browser tests (never a downloaded browser)
 	@test -x /usr/bin/chromium || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)

@@ -16,6 +16,7 @@ from workbench.paths import DEMO
 #: The script that computed the reference fixtures needs scipy and statsmodels, which the suite does not.
 collect_ignore = ["fixtures/reference/generate.py"]
 CHROMIUM = "/usr/bin/chromium"
+FACILITATOR_KEY = "chiave-del-facilitatore-di-prova"  # the facilitator page's secret on the test servers
 LOCAL = ("http://127.0.0.1", "http://localhost", "ws://127.0.0.1", "ws://localhost", "file:", "data:",
          "about:", "blob:")
 
@@ -61,7 +62,7 @@ def voila_url(demo_reports):
     from workbench.serve import dashboard_root, voila_command, voila_env
 
     port = free_port()
-    proc = subprocess.Popen(voila_command(dashboard_root(demo_reports), port), env=voila_env(),
+    proc = subprocess.Popen(voila_command(dashboard_root(demo_reports), port), env=voila_env(facilitator_key=FACILITATOR_KEY),
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}/"
     try:
@@ -70,6 +71,12 @@ def voila_url(demo_reports):
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+@pytest.fixture(scope="session")
+def facilitator_key() -> str:
+    """The key of the facilitator page on the ``voila_url`` server (``?chiave=``)."""
+    return FACILITATOR_KEY
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,7 @@ import urllib.request
 
 import pytest
 
-from workbench.serve import voila_command
+from workbench.serve import FACILITATOR_ENV, TOKEN_ENV, voila_command, voila_env
 
 pytestmark = pytest.mark.slow
 
@@ -28,8 +28,10 @@ def test_voila_binds_localhost_and_lan_needs_token(tmp_path):
     local = voila_command(tmp_path, 8866)
     assert "--Voila.ip=127.0.0.1" in local and "--show_tracebacks=False" in local
     assert "--strip_sources=True" in local
-    lan = voila_command(tmp_path, 8866, lan=True, token="segreto")
-    assert "--Voila.ip=0.0.0.0" in lan and "--Voila.token=segreto" in lan
+    lan = voila_command(tmp_path, 8866, lan=True)
+    assert "--Voila.ip=0.0.0.0" in lan
+    env = voila_env(token="segreto", facilitator_key="chiave")
+    assert env[TOKEN_ENV] == "segreto" and env[FACILITATOR_ENV] == "chiave"  # by environment, not on argv
 
 
 @pytest.mark.parametrize("path", [

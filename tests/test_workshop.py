@@ -273,7 +273,7 @@ def _enter(page, url: str, role: str, name: str) -> None:
 
 
 @pytest.mark.browser
-def test_two_participants_and_the_facilitator(voila_url, browser, page):
+def test_two_participants_and_the_facilitator(voila_url, facilitator_key, browser, page):
     other = browser.new_context(viewport={"width": 1300, "height": 1000}, locale="it-IT").new_page()
     try:
         url = f"{voila_url}voila/render/laboratorio.ipynb"
@@ -296,7 +296,7 @@ def test_two_participants_and_the_facilitator(voila_url, browser, page):
         assert "1 ●" in card.inner_text() and "Giulia" in card.inner_text()
         assert other.locator(".wb-card b", has_text="prova").count() == 0  # shown escaped
 
-        page.goto(f"{voila_url}voila/render/facilitatore.ipynb")
+        page.goto(f"{voila_url}voila/render/facilitatore.ipynb?chiave={facilitator_key}")
         page.wait_for_selector("text=Priorità votate", timeout=90000)
         row = page.locator("table.wb-table").first.locator("tbody tr", has_text=text)
         assert row.count() == 1 and row.locator("td").nth(1).inner_text() == "1"

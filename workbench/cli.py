@@ -224,7 +224,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rete", action="store_true", help="accessibile dalla rete locale della sala (con token)")
     p.add_argument("--browser", action="store_true", help="apre il browser")
     p.add_argument("--preriscalda", type=int, default=1, metavar="N",
-                   help="kernel pronti in anticipo per ogni cruscotto (predefinito 1; 0 = nessuno)")
+                   help="kernel pronti in anticipo per ogni cruscotto, con un solo distretto "
+                   "(predefinito 1; 0 = nessuno)")
     p.set_defaults(func=cmd_mostra)
 
     p = sub.add_parser("lab", help="apre JupyterLab sui notebook, con la cartella del distretto preselezionata")

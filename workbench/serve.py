@@ -1,34 +1,187 @@
-"""Start Voila (dashboards for administrators) and JupyterLab (notebooks for technicians)."""
+"""Start Voila (dashboards for administrators) and JupyterLab (notebooks for technicians).
+
+``workbench mostra`` runs :mod:`workbench.voila_app` in a child process: it serves only the dashboards
+listed in each district's ``manifest.json``, with an Italian landing page; this module decides what is
+served (:func:`served_districts`), on which addresses (:func:`allowed_hosts`), and stops the child
+servers when it is stopped itself (:func:`run_until_stopped`).
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import os
 import secrets
+import signal
+import socket
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import WorkbenchError
 from .nbtools import WORKSPACE_ENV
+from .manifest import DONE, MANIFEST, read_manifest
 from .paths import CACHE, NOTEBOOKS, TEMPLATES
 from .render import STATIC_ENV, install_bundle
 
-__all__ = ["voila_command", "serve_dashboards", "open_lab", "dashboard_root"]
+__all__ = ["voila_command", "voila_env", "serve_dashboards", "open_lab", "dashboard_root", "served_districts",
+           "dashboard_paths", "allowed_hosts", "run_until_stopped", "Card", "District"]
 
 VOILA_TEMPLATE = "workbench"
+TEMPLATE_DIR = TEMPLATES / "jupyter" / "voila" / "templates" / VOILA_TEMPLATE
 CULL_IDLE_SECONDS = 900
-NOT_PREHEATED = ("laboratorio.ipynb", "facilitatore.ipynb")
+FACILITATOR = "facilitatore.ipynb"
+NOT_PREHEATED = ("laboratorio.ipynb", FACILITATOR)
+TOKEN_ENV = "WORKBENCH_TOKEN"  # secrets go to the child by environment, not on its (public) command line
+FACILITATOR_ENV = "WORKBENCH_CHIAVE_FACILITATORE"
+LOCAL_HOSTS = ("127.0.0.1", "localhost")
+STOP_SECONDS = 20
 
 
 def dashboard_root(reports: Path) -> Path:
     """The folder Voila serves: one district's ``cruscotti`` or the whole reports folder."""
     reports = Path(reports).resolve()
-    if (reports / "manifest.json").is_file():
+    if (reports / MANIFEST).is_file():
         return reports / "cruscotti"
-    districts = [p for p in reports.iterdir() if (p / "manifest.json").is_file()] if reports.is_dir() else []
+    districts = [p for p in reports.iterdir() if (p / MANIFEST).is_file()] if reports.is_dir() else []
     if not districts:
         raise WorkbenchError(f"In {reports} non c'è alcun report: esegui prima `workbench esegui CARTELLA --out {reports}`.")
     return districts[0] / "cruscotti" if len(districts) == 1 else reports
+
+
+@dataclass(frozen=True)
+class Card:
+    """One entry of the landing page: a dashboard (``path`` relative to the served root) or, with
+    ``path=None``, a reading that is not available, with the reason and the tables to fill."""
+
+    title: str
+    path: str | None = None
+    reason: str = ""
+    templates: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class District:
+    """A district as served: its name, the Italian date of its report, its cards and facilitator page."""
+
+    name: str
+    date: str
+    cards: tuple[Card, ...]
+    facilitator: str | None = None
+
+
+def _district_folders(root: Path) -> list[Path]:
+    if root.name == "cruscotti" and (root.parent / MANIFEST).is_file():
+        return [root.parent]
+    return sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".") and (p / MANIFEST).is_file())
+
+
+def _dashboard_names(step: dict) -> list[str]:
+    """The step's dashboards that are plain ``.ipynb`` file names (a manifest cannot point elsewhere)."""
+    names = step.get("cruscotti")
+    return [n for n in names if isinstance(n, str) and n.endswith(".ipynb") and Path(n).name == n and n[0] != "."] \
+        if isinstance(names, list) else []
+
+
+def _title(notebook: Path, fallback: str) -> str:
+    try:
+        return json.loads(notebook.read_text(encoding="utf-8"))["metadata"]["title"] or fallback
+    except (OSError, ValueError, KeyError, TypeError):
+        return fallback
+
+
+def italian_date(stamp) -> str:
+    """The day of an ISO timestamp in Italian; empty if it is not a timestamp.
+
+    >>> italian_date("2026-12-01T23:00:56"), italian_date(None)
+    ('1 dicembre 2026', '')
+    """
+    from babel.dates import format_date
+
+    try:
+        return format_date(dt.datetime.fromisoformat(stamp), format="long", locale="it")
+    except (TypeError, ValueError):
+        return ""
+
+
+def _unavailable(step: dict) -> Card:
+    models = step.get("modelli")
+    return Card(str(step.get("titolo", "")), None, str(step.get("motivo", "")),
+                tuple(map(str, models)) if isinstance(models, list) else ())
+
+
+def _district(folder: Path, prefix: str) -> District | None:
+    try:
+        manifest = read_manifest(folder)
+    except (AttributeError, TypeError):  # not written by `workbench esegui` (steps that are not objects)
+        return None
+    if manifest is None:
+        return None
+    cards, facilitator = [], None
+    for step in (s for s in manifest.get("passi", []) if isinstance(s, dict)):
+        if step["stato"] != DONE:
+            cards.append(_unavailable(step))
+            continue
+        for name in _dashboard_names(step):
+            path = folder / "cruscotti" / name
+            if not path.is_file():
+                continue
+            rel = prefix + name
+            if name == FACILITATOR:
+                facilitator = rel
+            else:
+                cards.append(Card(_title(path, str(step.get("titolo", ""))), rel))
+    return District(str(manifest.get("distretto", folder.name)), italian_date(manifest.get("eseguito")),
+                    tuple(cards), facilitator)
+
+
+def served_districts(root: str | Path) -> list[District]:
+    """The districts under the served ``root`` (see :func:`dashboard_root`), read from their manifests.
+
+    Only the dashboards a manifest lists, and that exist in the district's ``cruscotti`` folder, are
+    served: never the executed analysis notebooks of ``report/`` or a run in progress.
+    """
+    root = Path(root).resolve()
+    found = []
+    for folder in _district_folders(root):
+        try:
+            stamp = ((folder / MANIFEST).stat().st_mtime_ns, (folder / "cruscotti").stat().st_mtime_ns)
+        except OSError:  # replaced by a run meanwhile
+            continue
+        if _READ.get(folder, (None,))[0] != stamp:
+            _READ[folder] = stamp, _district(folder, "" if folder == root.parent else f"{folder.name}/cruscotti/")
+        if _READ[folder][1] is not None:
+            found.append(_READ[folder][1])
+    return found
+
+
+#: District folder -> (mtimes of its manifest and ``cruscotti`` folder, what was read): every page load asks.
+_READ: dict[Path, tuple[tuple[int, int], District | None]] = {}
+
+
+def dashboard_paths(districts: list[District]) -> set[str]:
+    """Every path that may be rendered (relative to the served root), the facilitator pages included."""
+    return {c.path for d in districts for c in d.cards if c.path} | {d.facilitator for d in districts if d.facilitator}
+
+
+def _machine_addresses() -> list[str]:
+    import psutil
+
+    return sorted({a.address for addrs in psutil.net_if_addrs().values() for a in addrs
+                   if a.family == socket.AF_INET and not a.address.startswith("127.")})
+
+
+def allowed_hosts(lan: bool) -> list[str]:
+    """Host names the server answers to (anything else is refused: DNS rebinding).
+
+    >>> allowed_hosts(False)
+    ['127.0.0.1', 'localhost']
+    """
+    if not lan:
+        return list(LOCAL_HOSTS)
+    name = socket.gethostname().lower()
+    return [*LOCAL_HOSTS, *_machine_addresses(), name, f"{name}.local"]
 
 
 def template_root() -> Path:
@@ -46,11 +199,13 @@ def template_root() -> Path:
     return root
 
 
-def voila_env() -> dict:
-    """Environment that makes Voila find our offline template, with the vega bundle as a static file."""
+def voila_env(token: str | None = None, facilitator_key: str | None = None) -> dict:
+    """Environment of the server: our offline template (vega bundle as a static file) and the secrets."""
     env = dict(os.environ)
     env["JUPYTER_PATH"] = os.pathsep.join(filter(None, [str(template_root()), env.get("JUPYTER_PATH")]))
     env[STATIC_ENV] = "1"
+    env[TOKEN_ENV] = token or ""
+    env[FACILITATOR_ENV] = facilitator_key or ""
     return env
 
 
@@ -65,37 +220,64 @@ def preheat_options(pool: int) -> list[str]:
             f"--VoilaKernelManager.preheat_denylist={list(NOT_PREHEATED)}"]
 
 
-def voila_command(root: Path, port: int, lan: bool = False, token: str | None = None,
-                  extra: list[str] | None = None) -> list[str]:
-    """The Voila command line: offline template, no code, no tracebacks, idle kernels culled."""
+def voila_command(root: Path, port: int, lan: bool = False, preheat: int = 0, open_browser: bool = False) -> list[str]:
+    """The server's command line: offline template, no code, no tracebacks, idle kernels culled.
+
+    The token and the facilitator's key are passed by :func:`voila_env`.
+    """
     ip = "0.0.0.0" if lan else "127.0.0.1"
-    return [sys.executable, "-m", "voila", str(root), "--no-browser", f"--port={port}", "--Voila.port_retries=0", f"--Voila.ip={ip}",
-            f"--template={VOILA_TEMPLATE}", "--strip_sources=True", "--show_tracebacks=False",
-            f"--Voila.token={token or ''}",
+    return [sys.executable, "-m", "workbench.voila_app", str(root), f"--port={port}", f"--Voila.ip={ip}",
+            f"--Voila.open_browser={open_browser}", f"--template={VOILA_TEMPLATE}", "--strip_sources=True",
+            "--show_tracebacks=False", "--VoilaExporter.language_code=it",
             f"--MappingKernelManager.cull_idle_timeout={CULL_IDLE_SECONDS}",
-            "--MappingKernelManager.cull_interval=60",
-            "--ContentsManager.hide_globs=['report','*.json','manifest.json','__pycache__','*.pyc','*.tmp']",
-            *(extra or [])]
+            "--MappingKernelManager.cull_interval=60", *preheat_options(preheat)]
+
+
+class _Stop(Exception):
+    pass
+
+
+def _raise_stop(signum, frame):
+    raise _Stop(signum)
+
+
+def run_until_stopped(command: list[str], env: dict) -> int:
+    """Run a server in a child process until it ends or we get SIGTERM/SIGINT, which stop it too.
+
+    The child runs in its own session: Ctrl+C reaches only us, and we stop the child with SIGTERM (on
+    which Voila and JupyterLab shut their kernels down), killing it if it has not ended after 20 s.
+    """
+    child = subprocess.Popen(command, env=env, start_new_session=True)
+    previous = {s: signal.signal(s, _raise_stop) for s in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        return child.wait()
+    except (_Stop, KeyboardInterrupt):
+        child.terminate()
+        try:
+            child.wait(timeout=STOP_SECONDS)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+        print("Server chiuso.", flush=True)
+        return 0
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
 
 
 def serve_dashboards(reports: str | Path, port: int = 8866, lan: bool = False, open_browser: bool = False,
                      preheat: int = 1) -> int:
-    """Serve the dashboards until Ctrl+C; prints the address to open."""
-    root = dashboard_root(Path(reports))
-    token = secrets.token_urlsafe(16) if lan else None
-    host = "INDIRIZZO-DI-QUESTO-PC" if lan else "127.0.0.1"
-    url = f"http://{host}:{port}/" + (f"?token={token}" if token else "")
-    print(f"Cruscotti di {root}\nApri nel browser: {url}\n(Ctrl+C per chiudere)", flush=True)
-    if lan:
-        print(f"Accesso dalla rete della sala protetto dal token: {token}", flush=True)
-    if open_browser:
-        import webbrowser
+    """Serve the dashboards until Ctrl+C or SIGTERM; the server prints the address once it listens.
 
-        webbrowser.open(url)
-    try:
-        return subprocess.call(voila_command(root, port, lan, token, preheat_options(preheat)), env=voila_env())
-    except KeyboardInterrupt:
-        return 0
+    Kernels are preheated only when one district is served (with many, a pool per dashboard would
+    start hundreds of kernels).
+    """
+    root = dashboard_root(Path(reports))
+    single = root.name == "cruscotti"
+    token = secrets.token_urlsafe(16) if lan else None
+    print(f"Avvio dei cruscotti di {root.parent if single else root}…", flush=True)
+    return run_until_stopped(voila_command(root, port, lan, preheat if single else 0, open_browser),
+                             voila_env(token, secrets.token_urlsafe(16)))
 
 
 def open_lab(workspace: str | Path | None = None) -> int:
@@ -107,8 +289,5 @@ def open_lab(workspace: str | Path | None = None) -> int:
             raise WorkbenchError(f"La cartella {path} non esiste.")
         env[WORKSPACE_ENV] = str(path)
         print(f"Distretto preselezionato: {path}")
-    try:
-        return subprocess.call([sys.executable, "-m", "jupyterlab", f"--notebook-dir={NOTEBOOKS}",
-                                "--ServerApp.ip=127.0.0.1"], env=env)
-    except KeyboardInterrupt:
-        return 0
+    return run_until_stopped([sys.executable, "-m", "jupyterlab", f"--notebook-dir={NOTEBOOKS}",
+                              "--ServerApp.ip=127.0.0.1"], env)
