@@ -28,6 +28,7 @@ def _value(text: str):
 def _write_problems(problems, target: str) -> None:
     """The problems as a CSV or Excel table (every cell is text: nothing from the input becomes a formula)."""
     from .errors import PROBLEM_COLUMNS, problem_rows
+    from .escape import spreadsheet_text
 
     rows = problem_rows(problems)
     path = Path(target)
@@ -50,8 +51,7 @@ def _write_problems(problems, target: str) -> None:
         with path.open("w", newline="", encoding="utf-8-sig") as f:
             writer = csv.DictWriter(f, PROBLEM_COLUMNS)
             writer.writeheader()
-            writer.writerows({k: ("'" + v if isinstance(v, str) and v[:1] in "=+-@\t\r" and v else v)
-                              for k, v in r.items()} for r in rows)
+            writer.writerows({k: spreadsheet_text(v) for k, v in r.items()} for r in rows)
 
 
 def cmd_verifica(args) -> int:
