@@ -80,17 +80,23 @@ def facilitator_key() -> str:
 
 
 @pytest.fixture(scope="session")
-def browser():
-    """Debian's headless Chromium driven by playwright (never a downloaded browser)."""
+def playwright():
+    """The one playwright driver of the session (a second ``sync_playwright()`` cannot start inside it)."""
     if not Path(CHROMIUM).exists():
         subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], check=True)
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM,
-                              args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-        yield b
-        b.close()
+        yield p
+
+
+@pytest.fixture(scope="session")
+def browser(playwright):
+    """Debian's headless Chromium driven by playwright (never a downloaded browser)."""
+    b = playwright.chromium.launch(executable_path=CHROMIUM,
+                                   args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+    yield b
+    b.close()
 
 
 @pytest.fixture

@@ -148,7 +148,7 @@ def test_served_districts_come_from_the_manifests(multi_reports):
     first, second = districts["Ambito Cremasco"], districts["Ambito Secondo <b>di prova</b>"]
     assert {c.path for c in first.cards} == {f"cremasco/cruscotti/{n}.ipynb"
                                             for n in ("disagio", "indice", "servizi", "rete", "laboratorio")}
-    assert first.facilitator == "cremasco/cruscotti/facilitatore.ipynb"
+    assert first.reserved == ("cremasco/cruscotti/facilitatore.ipynb",)
     assert first.date and first.date[0].isdigit() and "20" in first.date  # «1 dicembre 2026»
     off = [c for c in second.cards if c.path is None]
     assert [(c.title, c.reason, c.templates) for c in off] == [
@@ -252,22 +252,19 @@ def test_lan_answers_to_this_machine_only(lan_url):
 
 
 @pytest.mark.browser
-def test_dns_rebinding_page_is_refused_in_the_browser(voila_url):
+def test_dns_rebinding_page_is_refused_in_the_browser(voila_url, playwright):
     """A page of a domain that resolves to 127.0.0.1 (as after DNS rebinding) gets no dashboard."""
-    from playwright.sync_api import sync_playwright
-
     port = urlsplit(voila_url).port
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu",
-                                                               "--host-resolver-rules=MAP rebind.test 127.0.0.1"])
-        try:
-            page = b.new_page()
-            response = page.goto(f"http://rebind.test:{port}/")
-            assert response.status == 403 and "Accesso non consentito" in page.inner_text("body")
-            response = page.goto(f"http://rebind.test:{port}/voila/render/disagio.ipynb")
-            assert response.status == 403
-        finally:
-            b.close()
+    b = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu",
+                                                           "--host-resolver-rules=MAP rebind.test 127.0.0.1"])
+    try:
+        page = b.new_page()
+        response = page.goto(f"http://rebind.test:{port}/")
+        assert response.status == 403 and "Accesso non consentito" in page.inner_text("body")
+        response = page.goto(f"http://rebind.test:{port}/voila/render/disagio.ipynb")
+        assert response.status == 403
+    finally:
+        b.close()
 
 
 # -- the facilitator's key -------------------------------------------------------------------------
