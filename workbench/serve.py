@@ -26,13 +26,15 @@ from .paths import CACHE, NOTEBOOKS, TEMPLATES
 from .render import STATIC_ENV, install_bundle
 
 __all__ = ["voila_command", "voila_env", "serve_dashboards", "open_lab", "dashboard_root", "served_districts",
-           "dashboard_paths", "allowed_hosts", "run_until_stopped", "Card", "District"]
+           "dashboard_paths", "allowed_hosts", "run_until_stopped", "notebook_title", "Card", "District", "RESERVED"]
 
 VOILA_TEMPLATE = "workbench"
 TEMPLATE_DIR = TEMPLATES / "jupyter" / "voila" / "templates" / VOILA_TEMPLATE
 CULL_IDLE_SECONDS = 900
-FACILITATOR = "facilitatore.ipynb"
-NOT_PREHEATED = ("laboratorio.ipynb", FACILITATOR)
+#: Dashboards reserved to whoever leads the room: rendered only with the facilitator's key (``?chiave=``)
+#: and never shown as a card of the landing page. A reading adds its own reserved pages here.
+RESERVED = ("facilitatore.ipynb",)
+NOT_PREHEATED = ("laboratorio.ipynb", *RESERVED)
 TOKEN_ENV = "WORKBENCH_TOKEN"  # secrets go to the child by environment, not on its (public) command line
 FACILITATOR_ENV = "WORKBENCH_CHIAVE_FACILITATORE"
 LOCAL_HOSTS = ("127.0.0.1", "localhost")
@@ -63,12 +65,13 @@ class Card:
 
 @dataclass(frozen=True)
 class District:
-    """A district as served: its name, the Italian date of its report, its cards and facilitator page."""
+    """A district as served: its name, the Italian date of its report, its cards and the pages reserved
+    to the facilitator (paths relative to the served root, see :data:`RESERVED`)."""
 
     name: str
     date: str
     cards: tuple[Card, ...]
-    facilitator: str | None = None
+    reserved: tuple[str, ...] = ()
 
 
 def _district_folders(root: Path) -> list[Path]:
@@ -84,7 +87,8 @@ def _dashboard_names(step: dict) -> list[str]:
         if isinstance(names, list) else []
 
 
-def _title(notebook: Path, fallback: str) -> str:
+def notebook_title(notebook: Path, fallback: str = "") -> str:
+    """The title in a notebook's metadata, or ``fallback``."""
     try:
         return json.loads(notebook.read_text(encoding="utf-8"))["metadata"]["title"] or fallback
     except (OSError, ValueError, KeyError, TypeError):
@@ -118,7 +122,7 @@ def _district(folder: Path, prefix: str) -> District | None:
         return None
     if manifest is None:
         return None
-    cards, facilitator = [], None
+    cards, reserved = [], []
     for step in (s for s in manifest.get("passi", []) if isinstance(s, dict)):
         if step["stato"] != DONE:
             cards.append(_unavailable(step))
@@ -128,12 +132,12 @@ def _district(folder: Path, prefix: str) -> District | None:
             if not path.is_file():
                 continue
             rel = prefix + name
-            if name == FACILITATOR:
-                facilitator = rel
+            if name in RESERVED:
+                reserved.append(rel)
             else:
-                cards.append(Card(_title(path, str(step.get("titolo", ""))), rel))
+                cards.append(Card(notebook_title(path, str(step.get("titolo", ""))), rel))
     return District(str(manifest.get("distretto", folder.name)), italian_date(manifest.get("eseguito")),
-                    tuple(cards), facilitator)
+                    tuple(cards), tuple(reserved))
 
 
 def served_districts(root: str | Path) -> list[District]:
@@ -161,8 +165,8 @@ _READ: dict[Path, tuple[tuple[int, int], District | None]] = {}
 
 
 def dashboard_paths(districts: list[District]) -> set[str]:
-    """Every path that may be rendered (relative to the served root), the facilitator pages included."""
-    return {c.path for d in districts for c in d.cards if c.path} | {d.facilitator for d in districts if d.facilitator}
+    """Every path that may be rendered (relative to the served root), the reserved pages included."""
+    return {c.path for d in districts for c in d.cards if c.path} | {r for d in districts for r in d.reserved}
 
 
 def _machine_addresses() -> list[str]:

@@ -42,7 +42,7 @@ from voila.tornado.handler import TornadoVoilaHandler
 from voila.tornado.treehandler import TornadoVoilaTreeHandler
 
 from .serve import (FACILITATOR_ENV, TEMPLATE_DIR, TOKEN_ENV, allowed_hosts, dashboard_paths,
-                    served_districts)
+                    notebook_title, served_districts)
 
 IGNORED_ARGUMENTS = ("theme", "template")  # overrides are off; dropped so preheated kernels are still used
 CELL_ERROR = ("Questa parte del cruscotto non si è potuta mostrare. Chi ha preparato il report trova il "
@@ -67,14 +67,14 @@ class LandingHandler(BaseVoilaHandler):
 
 
 class DashboardHandler(TornadoVoilaHandler):
-    """``/voila/render/PATH``: only the served dashboards; the facilitator's page only with its key."""
+    """``/voila/render/PATH``: only the served dashboards; the reserved pages only with the facilitator's key."""
 
     @tornado.web.authenticated
     async def get(self, path=None):
         districts = served_districts(self.settings["workbench_root"])
         if path not in dashboard_paths(districts):
             raise tornado.web.HTTPError(404)
-        if path in {d.facilitator for d in districts} and not self._facilitator():
+        if any(path in d.reserved for d in districts) and not self._facilitator():
             raise Refused(403, "Questa pagina è riservata a chi conduce il laboratorio: si apre con "
                                "l'indirizzo completo stampato all'avvio di «workbench mostra».")
         for name in IGNORED_ARGUMENTS:
@@ -205,10 +205,11 @@ class WorkbenchVoila(Voila):
                       for ip in allowed_hosts(True)[2:] if ip[0].isdigit()]
         key = self.app.settings["facilitator_key"]
         query = urlencode({"token": self.token, "chiave": key} if self.token else {"chiave": key})
-        for district in served_districts(self.root_dir):
-            if district.facilitator and key:
-                lines.append(f"Pagina del facilitatore di {district.name} (riservata, non condividerla): "
-                             f"{local}voila/render/{quote(district.facilitator)}?{query}")
+        for district in served_districts(self.root_dir) if key else ():
+            for page in district.reserved:
+                title = notebook_title(Path(self.root_dir) / page, "Pagina del facilitatore")
+                lines.append(f"{title} di {district.name} (riservata, non condividerla): "
+                             f"{local}voila/render/{quote(page)}?{query}")
         return "\n".join([*lines, "(Ctrl+C per chiudere)"])
 
 
