@@ -1,10 +1,10 @@
 """The workshop store: notes, dot votes and rubric ratings of a mixed workshop, in one SQLite file.
 
 Every Voila tab is its own kernel process, so several processes write to the same
-file at once. The store therefore uses WAL mode, a busy timeout, ``BEGIN IMMEDIATE``
-and short transactions; every write carries a client-generated uuid (primary key),
-so a retried write is applied once. Edits and deletions append to a history table:
-nothing entered is destroyed — except by the facilitator's redaction of a note with personal
+file at once: the store is a :class:`~workbench.sqlstore.SQLiteStore` (WAL, busy timeout,
+short ``BEGIN IMMEDIATE`` transactions, a damaged file refused untouched); every write carries
+a client-generated uuid (primary key), so a retried write is applied once. Edits and deletions
+append to a history table: nothing entered is destroyed — except by the facilitator's redaction of a note with personal
 data, which replaces its text in every version and records who did it and when.
 
 Everything written is shown to the whole room and exported: a codice fiscale is refused in
@@ -17,18 +17,13 @@ page imports this module and must stay small in memory.
 
 from __future__ import annotations
 
-import datetime as dt
 import re
-import sqlite3
-import time
 import unicodedata
-import uuid
-from contextlib import contextmanager
-from functools import lru_cache
 from pathlib import Path
 
-from .errors import WorkbenchError
 from .personal import codici_fiscali, personal_data_found
+from .sqlstore import SQLiteStore, StoreDamaged, StoreError, new_id
+from .sqlstore import now as _now
 
 __all__ = ["Store", "WorkshopError", "StoreDamaged", "PersonalDataWarning", "REDACTED", "NOTE_TYPES", "ROLES", "TARGETS", "MOVES",
            "DEFAULT_FAMILIES", "MAX_TEXT", "MAX_NAME", "new_id", "note_warning", "slug", "store_name"]
@@ -59,7 +54,6 @@ REDACTED = "[nota oscurata dal facilitatore: conteneva dati personali]"
 MAX_NAME = 40
 MAX_LABEL = 200
 DEFAULT_DOTS = 5
-BUSY_MS = 15000
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS info (chiave TEXT PRIMARY KEY, valore TEXT NOT NULL);
@@ -84,94 +78,12 @@ CREATE INDEX IF NOT EXISTS valutazioni_chi ON valutazioni(partecipante, oggetto,
 """
 
 
-class WorkshopError(WorkbenchError):
+class WorkshopError(StoreError):
     """A contribution that cannot be saved; the text (Italian) is shown to the participant."""
-
-
-class StoreDamaged(WorkshopError):
-    """The store's file is damaged or is not a workshop store: it is left untouched."""
-
-
-SQLITE_HEADER = b"SQLite format 3\x00"
-
-
-@lru_cache(maxsize=1)
-def _expected_columns() -> dict[str, set[str]]:
-    """Tables and columns of the current schema."""
-    db = sqlite3.connect(":memory:")
-    db.executescript(SCHEMA)
-    tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
-    return {t: {r[1] for r in db.execute(f"PRAGMA table_info({t})")} for t in tables}
-
-
-def _backups(path: Path) -> list[Path]:
-    """Backup copies written by ``workbench esporta-laboratorio`` next to the store, newest last."""
-    stem = path.stem
-    found = list(path.parent.glob(f"esportazione-{stem}/{stem}-copia-*.sqlite"))
-    return sorted(found + list(path.parent.glob(f"{stem}-copia-*.sqlite")), key=lambda p: p.name)
-
-
-def _damaged(path: Path, reason: str) -> StoreDamaged:
-    backups = _backups(path)
-    if backups:
-        when = dt.datetime.fromtimestamp(backups[-1].stat().st_mtime).strftime("%d/%m/%Y alle %H:%M")
-        advice = (f"La copia di sicurezza più recente è {backups[-1]} (del {when}): per ripristinarla chiudi le "
-                  f"pagine del laboratorio e copiala al posto di {path}.")
-    else:
-        advice = (f"Non ci sono copie di sicurezza accanto all'archivio (le crea `workbench esporta-laboratorio`): "
-                  "conserva il file così com'è e chiedi aiuto a chi gestisce il workbench.")
-    return StoreDamaged(f"L'archivio del laboratorio {path} è danneggiato: {reason}. Il file non è stato "
-                        f"modificato. {advice}")
-
-
-def _check_store(path: Path, db: sqlite3.Connection) -> None:
-    """Refuse a damaged store, or one that is not a workshop store, before anything is written to it."""
-    try:
-        check = db.execute("PRAGMA quick_check").fetchone()[0]
-        tables = {r[0]: {c[1] for c in db.execute(f"PRAGMA table_info('{r[0]}')")}
-                  for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    except sqlite3.DatabaseError as exc:
-        raise _damaged(path, f"SQLite non riesce a leggerlo ({_sqlite_italian(exc)})") from None
-    if check != "ok":
-        raise _damaged(path, f"la verifica di SQLite ha trovato errori nelle pagine del file ({check[:80]})")
-    if not tables:
-        return  # a new store
-    if not set(tables) & set(_expected_columns()):
-        raise _damaged(path, "non è un archivio del laboratorio (contiene le tabelle " + ", ".join(sorted(tables))
-                       + ")")
-    missing = [f"{t}.{c}" for t, columns in _expected_columns().items() for c in sorted(columns - tables.get(t, set()))]
-    missing += [t for t in _expected_columns() if t not in tables]
-    if missing:
-        raise _damaged(path, "è stato scritto da una versione diversa del workbench (mancano "
-                       + ", ".join(missing[:6]) + ("…" if len(missing) > 6 else "") + ")")
-
-
-def _sqlite_italian(exc: Exception) -> str:
-    text = str(exc)
-    known = {"file is not a database": "non è un database", "database disk image is malformed":
-             "il contenuto è rovinato", "disk I/O error": "errore di lettura del disco"}
-    return next((it for en, it in known.items() if en in text), text)
-
-
-def _check_file(path: Path) -> None:
-    """An existing, non-empty file must start as a SQLite database does (no connection is opened otherwise)."""
-    try:
-        with open(path, "rb") as f:
-            head = f.read(len(SQLITE_HEADER))
-    except FileNotFoundError:
-        return
-    if head and head != SQLITE_HEADER:
-        raise _damaged(path, "l'inizio del file non è quello di un database SQLite (è stato sovrascritto, "
-                       "o è un altro tipo di file)")
 
 
 class PersonalDataWarning(WorkshopError):
     """The note seems to contain personal data: saved only when the same write is sent again."""
-
-
-def new_id() -> str:
-    """A fresh client-side identifier for one write (kept when the write is retried)."""
-    return uuid.uuid4().hex
 
 
 def slug(text: str) -> str:
@@ -188,10 +100,6 @@ def store_name(name: str, date: str = "") -> str:
     """The store's file name: ``laboratorio-<slug>.sqlite``."""
     base = slug(f"{name} {date}".strip())
     return f"{base if base.startswith('laboratorio') else 'laboratorio-' + base}.sqlite"
-
-
-def _now() -> str:
-    return dt.datetime.now().isoformat(timespec="seconds")
 
 
 def _no_codice_fiscale(value: str, what: str) -> str:
@@ -248,7 +156,7 @@ def note_warning(text: str) -> str:
             "finale: togli i dati personali, oppure premi di nuovo il pulsante per salvarla così com'è.")
 
 
-class Store:
+class Store(SQLiteStore):
     """One workshop's SQLite file, safe for many writer processes.
 
     Parameters
@@ -268,72 +176,24 @@ class Store:
     1
     """
 
+    SCHEMA = SCHEMA
+    KIND = "l'archivio del laboratorio"
+    BACKUPS = ("esportazione-{stem}/{stem}-copia-*.sqlite", "{stem}-copia-*.sqlite")  # written by the export
+
     def __init__(self, path: str | Path, name: str = "", date: str = "", district: str = "",
                  dots: int | None = None, readonly: bool = False):
-        self.path = Path(path)
         self._warned: set[str] = set()  # writes already warned about personal data: sent again = confirmed
-        if readonly and not self.path.is_file():
-            raise WorkshopError(f"Il laboratorio {self.path} non esiste ancora.")
-        _check_file(self.path)
-        if readonly:
-            self.db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=BUSY_MS / 1000,
-                                      isolation_level=None, check_same_thread=False)
-            self.db.execute(f"PRAGMA busy_timeout={BUSY_MS}")
-            self._checked()
-        else:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.db = sqlite3.connect(self.path, timeout=BUSY_MS / 1000, isolation_level=None,
-                                      check_same_thread=False)
-            self.db.execute(f"PRAGMA busy_timeout={BUSY_MS}")
-            self._checked()
-            self._retry(lambda: self.db.execute("PRAGMA journal_mode=WAL"))
-            self.db.execute("PRAGMA synchronous=FULL")
-            self.db.execute("PRAGMA foreign_keys=ON")
-            with self._write() as db:
-                for statement in filter(str.strip, SCHEMA.split(";")):
-                    db.execute(statement)
-                defaults = {"nome": name or "Laboratorio", "data": date, "distretto": district,
-                            "punti": str(DEFAULT_DOTS), "creato": _now()}
-                db.executemany("INSERT OR IGNORE INTO info VALUES (?, ?)", defaults.items())
-                if dots is not None:
-                    if int(dots) < 1:
-                        raise WorkshopError("I punti per partecipante devono essere almeno 1.")
-                    db.execute("INSERT OR REPLACE INTO info VALUES ('punti', ?)", (str(int(dots)),))
-        self.db.row_factory = sqlite3.Row
+        if dots is not None and int(dots) < 1:
+            raise WorkshopError("I punti per partecipante devono essere almeno 1.")
+        self._new = {"nome": name or "Laboratorio", "data": date, "distretto": district,
+                     "punti": str(DEFAULT_DOTS), "creato": _now()}
+        self._dots = dots
+        super().__init__(path, readonly=readonly)
 
-    # -- plumbing -------------------------------------------------------------------------------
-    def _checked(self) -> None:
-        try:
-            self._retry(lambda: _check_store(self.path, self.db))
-        except BaseException:
-            self.db.close()
-            raise
-
-    def _retry(self, action, attempts: int = 20):
-        for i in range(attempts):
-            try:
-                return action()
-            except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc) and "busy" not in str(exc) or i == attempts - 1:
-                    raise
-                time.sleep(0.05 * (i + 1))
-            except sqlite3.DatabaseError as exc:  # the file was damaged while in use
-                raise _damaged(self.path, f"SQLite non riesce più a leggerlo ({_sqlite_italian(exc)})") from None
-
-    @contextmanager
-    def _write(self):
-        """A short ``BEGIN IMMEDIATE`` transaction (the write lock is taken at once)."""
-        self._retry(lambda: self.db.execute("BEGIN IMMEDIATE"))
-        try:
-            yield self.db
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-        else:
-            self._retry(lambda: self.db.execute("COMMIT"))
-
-    def close(self) -> None:
-        self.db.close()
+    def created(self, db) -> None:
+        db.executemany("INSERT OR IGNORE INTO info VALUES (?, ?)", self._new.items())
+        if self._dots is not None:
+            db.execute("INSERT OR REPLACE INTO info VALUES ('punti', ?)", (str(int(self._dots)),))
 
     def info(self) -> dict:
         """Workshop name, date, district, dots per person and creation time."""
@@ -367,7 +227,7 @@ class Store:
         chart, family = _clean(chart, MAX_LABEL, "grafico"), _clean(family, MAX_LABEL, "famiglia di progetto")
         op, now = op or new_id(), _now()
         self._screen(text, op, confirmed)
-        with self._write() as db:
+        with self.transaction() as db:
             done = db.execute(
                 "INSERT INTO note (id, partecipante, autore, ruolo, tipo, testo, riferimento, valore, grafico, "
                 "famiglia, creata, modificata) VALUES (?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO NOTHING",
@@ -397,7 +257,7 @@ class Store:
             raise WorkshopError(f"Tipo di nota non valido: scegli tra {', '.join(NOTE_TYPES)}.")
         op = op or new_id()
         self._screen(text, op, confirmed)
-        with self._write() as db:
+        with self.transaction() as db:
             if db.execute("SELECT 1 FROM storia WHERE id = ?", (op,)).fetchone():
                 return False
             row = self._own_note(db, note, key)
@@ -415,7 +275,7 @@ class Store:
         """Hide a note from the room and the ranking; its text and votes stay in the store."""
         key, shown = _person(name)
         op = op or new_id()
-        with self._write() as db:
+        with self.transaction() as db:
             if db.execute("SELECT 1 FROM storia WHERE id = ?", (op,)).fetchone():
                 return False
             row = self._own_note(db, note, key)
@@ -433,7 +293,7 @@ class Store:
         _, shown = _person(facilitator)
         text = _text(text) if str(text or "").strip() else REDACTED
         op = op or new_id()
-        with self._write() as db:
+        with self.transaction() as db:
             if db.execute("SELECT 1 FROM storia WHERE id = ?", (op,)).fetchone():
                 return False
             row = db.execute("SELECT * FROM note WHERE id = ?", (note,)).fetchone()
@@ -476,7 +336,7 @@ class Store:
         """Put one dot on a note. Returns False if ``op`` was already applied."""
         key, _ = _person(name)
         role, op = _role(role), op or new_id()
-        with self._write() as db:
+        with self.transaction() as db:
             if db.execute("SELECT 1 FROM voti WHERE id = ?", (op,)).fetchone():
                 return False
             found = db.execute("SELECT eliminata FROM note WHERE id = ?", (note,)).fetchone()
@@ -495,7 +355,7 @@ class Store:
     def unvote(self, name: str, note: str) -> bool:
         """Withdraw one of one's dots from a note (the vote is marked withdrawn, not deleted)."""
         key, _ = _person(name)
-        with self._write() as db:
+        with self.transaction() as db:
             row = db.execute("SELECT id FROM voti WHERE partecipante = ? AND nota = ? AND ritirato IS NULL "
                              "ORDER BY creato DESC, rowid DESC LIMIT 1", (key, note)).fetchone()
             if row is None:
@@ -534,7 +394,7 @@ class Store:
         if not clean:
             raise WorkshopError("Dai almeno un punteggio da 1 a 5 prima di salvare.")
         op, now = op or new_id(), _now()
-        with self._write() as db:
+        with self.transaction() as db:
             if db.execute("SELECT 1 FROM valutazioni WHERE id = ?", (f"{op}:{next(iter(clean))}",)).fetchone():
                 return 0
             db.executemany("INSERT INTO valutazioni VALUES (?,?,?,?,?,?,?)",
@@ -581,14 +441,3 @@ class Store:
                 "per_tipo": {t: sum(n["tipo"] == t for n in notes) for t in NOTE_TYPES},
                 "punti": sum(n["punti"] for n in notes),
                 "valutazioni": len(self.ratings())}
-
-    def backup(self, target: str | Path) -> Path:
-        """A consistent copy of the store (sqlite3 backup API), safe while others write."""
-        target = Path(target)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        copy = sqlite3.connect(target)
-        try:
-            self.db.backup(copy)
-        finally:
-            copy.close()
-        return target

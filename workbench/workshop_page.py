@@ -14,6 +14,7 @@ import sqlite3
 from pathlib import Path
 
 from . import views
+from .sqlstore import StoreError
 from .workshop import MAX_TEXT, MOVES, NOTE_TYPES, ROLES, TARGETS, Store, WorkshopError, new_id
 
 __all__ = ["load_setup", "open_store", "participant_page", "facilitator_page", "target_label",
@@ -194,7 +195,7 @@ def _save(action, status, success: str, pending: dict, payload) -> bool:
     for attempt in range(3):
         try:
             action(pending["op"])
-        except WorkshopError as exc:
+        except StoreError as exc:
             status.value = _status(False, str(exc))
             return False
         except sqlite3.Error:
@@ -244,7 +245,7 @@ def _open(folder: str | Path | dict, name: str):
         if isinstance(folder, dict):  # notebook 04 in JupyterLab: the set-up just prepared
             setup, folder = {**setup, "archivio": setup["archivio_assoluto"]}, "."
         return setup, open_store(folder, setup)
-    except (WorkshopError, sqlite3.Error, OSError, ValueError) as exc:
+    except (StoreError, sqlite3.Error, OSError, ValueError) as exc:
         display(HTML(_friendly(exc)))
         return None
 
@@ -452,7 +453,7 @@ def participant_page(folder: str | Path | dict = ".", name: str = SETUP_FILE):
                 raise WorkshopError("Scrivi il tuo nome o un soprannome.")
             if len(key) > 40:
                 raise WorkshopError("Il nome è troppo lungo (al massimo 40 caratteri).")
-        except WorkshopError as exc:
+        except StoreError as exc:
             who.value = _status(False, str(exc))
             return
         me.update(nome=key, ruolo=role.value)
