@@ -40,7 +40,8 @@ def district_year(rng: np.random.Generator) -> pd.DataFrame:
         users[rng.random(len(AREAS)) < 0.1] = 0
         for area, u in zip(list(AREAS) + [ALL_AREAS], list(users) + [users.sum()]):
             rows.append({"istat": f"{k:06d}", "comune": f"C{k}", "sub_ambito": f"S{k % 3}", "area": area,
-                         "utenti": u, "spesa": 1000.0, "popolazione_riferimento": 1000.0})
+                         "utenti": u, "spesa": 1000.0, "compartecipazione_utenti": 0.0, "quota_ssn": 0.0,
+                         "spesa_lorda": 1000.0, "popolazione_riferimento": 1000.0})
     return pd.DataFrame(rows)
 
 

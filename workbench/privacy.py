@@ -90,6 +90,7 @@ class _Problem:
     def __init__(self, values: np.ndarray, relations: sparse.csr_matrix, threshold: float):
         self.values, self.relations, self.threshold = values, relations, threshold
         self.columns = relations.tocsc()
+        self.transposed = relations.T.tocsr()
         self.big = float(np.abs(values).sum() + threshold)
 
     def need(self, cells: np.ndarray, direction: int) -> np.ndarray:
@@ -137,7 +138,9 @@ class _Problem:
         Reduced costs ``r = −direction·e_cell − Aᵀy``: a cell with ``r > 0`` could give way
         downwards (capacity ``r·value``), with ``r < 0`` upwards (unbounded: a large number).
         """
-        r = np.asarray(-(self.relations[rows].T @ y)).ravel()
+        duals = np.zeros(self.relations.shape[0])
+        duals[rows] = y
+        r = -(self.transposed @ duals)
         r[cell] -= direction
         return np.where(r > 0, r * self.values, -r * self.big)
 
