@@ -84,9 +84,10 @@ def assert_clean_outcome(folder: Path) -> None:
         if p.row is not None:
             assert 1 <= p.row <= _rows_in(folder / p.file), text
         typed = str(p.value or "")
-        assert "{" not in (p.message + p.what_to_do).replace(typed, ""), text  # every field of the template filled
+        shown = (p.message + p.what_to_do).replace(typed, "").replace(typed[:59], "")  # values are cut at 60
+        assert "{" not in shown, text  # every field of the template filled
         assert "«None»" not in text or p.value == "None", text
-        assert not ENGLISH.search((p.message + p.what_to_do).replace(typed, "").replace(typed[:59], "")), text
+        assert not ENGLISH.search(shown), text
     if workspace is not None:
         for frame in workspace.tables.values():
             numbers = frame.select_dtypes("number").drop(columns="_riga")
