@@ -208,7 +208,7 @@ def test_tie_to_unknown_actor(demo_copy):
 
 def test_self_tie(demo_copy):
     _edit(demo_copy, "legami", lambda f: f.loc.__setitem__((0, "a"), f.loc[0, "da"]))
-    p = [x for x in _problems(demo_copy) if x.code is Code.RULE and "se stesso" in x.message]
+    p = [x for x in _problems(demo_copy) if x.code is Code.SELF_TIE and "se stesso" in x.message]
     assert len(p) == 1 and p[0].row == 2 and not p[0].warning
 
 
@@ -261,7 +261,7 @@ def test_survey_export_to_legami_with_non_respondents():
         ["COM", "PS", "invio/presa in carico", 2, None], ["CAV", "COM", "informazione", 3, 3]]
     assert [a["nome"] for a in r.non_rispondenti] == ["Pronto soccorso"]
     assert sorted((p.row, p.code.name) for p in r.problemi) == [
-        (5, "RULE"), (6, "UNKNOWN_REFERENCE"), (7, "OUT_OF_RANGE")]
+        (5, "SELF_TIE"), (6, "UNKNOWN_REFERENCE"), (7, "OUT_OF_RANGE")]
 
 
 # --- graph views and the pyvis wrapper ----------------------------------------------------------------

@@ -211,10 +211,10 @@ def test_servizi_errors_are_all_reported(tmp_path):
     found = {(p.code, p.row, p.column) for p in problems}
     assert (Code.NOT_ALLOWED, 2, "area") in found
     assert (Code.NEGATIVE, 3, "spesa_euro") in found
-    assert (Code.RULE, 4, "istat") in found
-    assert (Code.RULE, 5, "quota") in found
-    assert (Code.RULE, 7, "territorio") in found
-    text = {p.row: str(p) for p in problems if p.code is Code.RULE}
+    assert (Code.SERVICE_WITHOUT_PLACE, 4, "istat") in found
+    assert (Code.SHARES_NOT_100, 5, "quota") in found
+    assert (Code.TERRITORY_UNKNOWN, 7, "territorio") in found
+    text = {p.row: str(p) for p in problems if p.code in (Code.SERVICE_WITHOUT_PLACE, Code.SHARES_NOT_100)}
     assert "senza comune" in text[4] and "60 + 30 = 90%" in text[5]
     assert all(p.file == "servizi.csv" for p in problems)
 
@@ -223,7 +223,7 @@ def test_shared_service_with_different_totals_is_an_error(tmp_path):
     rows = ("CDI,anziani,strutture,Fondazione,privato,019035,,2023,10,2000,50\n"
             "CDI,anziani,strutture,Fondazione,privato,019002,,2023,10,1500,50\n")
     _, problems = check_workspace(workspace(tmp_path, rows))
-    assert [(p.code, p.column) for p in problems] == [(Code.RULE, "spesa_euro")]
+    assert [(p.code, p.column) for p in problems] == [(Code.SHARED_TOTALS_DIFFER, "spesa_euro")]
 
 
 def test_shared_service_with_different_co_payments_is_an_error(tmp_path):
@@ -233,7 +233,7 @@ def test_shared_service_with_different_co_payments_is_an_error(tmp_path):
     folder = workspace(tmp_path, rows)
     (folder / "servizi.csv").write_text(head + rows, encoding="utf-8")
     _, problems = check_workspace(folder)
-    assert [(p.code, p.column) for p in problems] == [(Code.RULE, "compartecipazione_utenti_euro")]
+    assert [(p.code, p.column) for p in problems] == [(Code.SHARED_TOTALS_DIFFER, "compartecipazione_utenti_euro")]
 
 
 # --- demo, report, export ------------------------------------------------------------------------------

@@ -11,18 +11,16 @@ The per-district function :func:`run_one` is the unit of work of both engines: t
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import os
-import re
 import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import __version__
-from .errors import WorkbenchError, WorkspaceInvalid
+from .errors import WorkbenchError, WorkspaceInvalid, error_names
 from .paths import NOTEBOOKS
 
 __all__ = ["Outcome", "find_workspaces", "input_hash", "run_one", "run_batch", "summary_table"]
@@ -140,14 +138,6 @@ def _one_line(text: str, limit: int = 160) -> str:
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
-@functools.cache
-def _our_classes() -> frozenset[str]:
-    """Names of the classes defined in the workbench package: its errors speak Italian already."""
-    package = Path(__file__).parent
-    return frozenset(m for f in package.glob("*.py")
-                     for m in re.findall(r"^class (\w+)\(", f.read_text(encoding="utf-8"), re.M))
-
-
 def _italian_error(error: str) -> str:
     """``"ValueError: x"`` → ``"valore non valido: x"``; our own errors are already Italian.
 
@@ -156,10 +146,12 @@ def _italian_error(error: str) -> str:
     >>> _italian_error("WorkspaceInvalid: Trovati 2 errori")
     'Trovati 2 errori'
     """
+    from . import workshop  # noqa: F401  (the workshop's errors join the family: a notebook may raise them)
+
     name, sep, rest = error.partition(": ")
     if sep and name in _ITALIAN:
         return f"{_ITALIAN[name]}: {rest}" if _ITALIAN[name] else rest
-    if sep and name in _our_classes():
+    if sep and name in error_names():
         return rest
     return error
 

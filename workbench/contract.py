@@ -83,7 +83,7 @@ def _check_population(frame, tables, file) -> list:
     from .errors import Code, Problem
 
     missing = frame[frame["popolazione"].isna()]
-    return [Problem(Code.RULE, file=file, row=int(r), column="popolazione", value="", warning=True,
+    return [Problem(Code.POPULATION_MISSING, file=file, row=int(r), column="popolazione", value="", warning=True,
                     detail=(f"Popolazione mancante per {name}: il comune resta in tabelle e classifiche ma non pesa "
                             "nelle medie ponderate dell'ambito né nella spesa ripartita per residenti."),
                     hint="Se la conosci, inserisci la popolazione residente al 1° gennaio (fonte ISTAT).")
@@ -128,7 +128,7 @@ def capped(problems: list, file: str, column: str, total: int | None = None) -> 
     listed = problems[:MAX_PER_RULE]
     if total <= len(listed):
         return listed
-    return listed + [Problem(Code.RULE, file=file, column=column,
+    return listed + [Problem(Code.MORE_PROBLEMS, file=file, column=column,
                              detail=f"altre {total - len(listed)} righe hanno lo stesso problema",
                              hint="Correggi le righe elencate e ripeti la verifica.")]
 
@@ -151,7 +151,7 @@ def _check_proportions(frame, tables, file) -> list:
     kind = rows["indicatore"].map(kinds)
     rows = rows[kind.isna() | (kind == "proporzione")]
     listed = rows.head(MAX_PER_RULE)
-    problems = [Problem(Code.RULE, file=file, row=int(r["_riga"]), column="numeratore", value=f"{r['numeratore']}",
+    problems = [Problem(Code.CASES_OVER_POPULATION, file=file, row=int(r["_riga"]), column="numeratore", value=f"{r['numeratore']}",
                         detail=(f"Per «{r['indicatore']}» il numeratore ({r['numeratore']}) supera il denominatore "
                                 f"({r['denominatore']}): in una proporzione i casi non possono superare la "
                                 "popolazione di riferimento."),
@@ -242,12 +242,12 @@ WHOLE_AMBITO = "ambito"
 SHARE_TOLERANCE = 0.5
 
 
-def _rule_problems(frame, mask, file: str, column: str, detail, hint: str) -> list:
-    """One ``Code.RULE`` problem per masked row (capped); ``detail`` is a text or a function of the row."""
-    from .errors import Code, Problem
+def _rule_problems(code, frame, mask, file: str, column: str, detail, hint: str) -> list:
+    """One ``code`` problem per masked row (capped); ``detail`` is a text or a function of the row."""
+    from .errors import Problem
 
     hits = frame[mask]
-    return capped([Problem(Code.RULE, file=file, row=int(row["_riga"]), column=column,
+    return capped([Problem(code, file=file, row=int(row["_riga"]), column=column,
                            value=None if row[column] is None else str(row[column]),
                            detail=detail(row) if callable(detail) else detail, hint=hint)
                    for _, row in hits.head(MAX_PER_RULE).iterrows()], file, column, len(hits))
@@ -268,14 +268,16 @@ def _check_amounts(frame, tables, file) -> list:
 
 def _check_territory(frame, tables, file) -> list:
     """Every row says where the service is delivered: a comune (istat) or a territory, not both, not neither."""
+    from .errors import Code
+
     has_code, has_area = frame["istat"].notna(), frame["territorio"].notna()
     problems = _rule_problems(
-        frame, ~has_code & ~has_area, file, "istat",
+        Code.SERVICE_WITHOUT_PLACE, frame, ~has_code & ~has_area, file, "istat",
         lambda r: (f"Utenti e spesa senza comune: il servizio «{r['servizio']}» non indica né il comune (istat) "
                    "né il territorio servito (ambito o sub-ambito)."),
         "Scrivi il codice ISTAT del comune servito, oppure in «territorio» «ambito» o il nome del sub-ambito.")
     problems += _rule_problems(
-        frame, has_code & has_area, file, "territorio",
+        Code.SERVICE_TWO_PLACES, frame, has_code & has_area, file, "territorio",
         lambda r: f"La riga indica sia il comune {r['istat']} sia il territorio «{r['territorio']}».",
         "Lascia vuoto «territorio» per un servizio di un comune, oppure vuoto «istat» per un servizio "
         "d'ambito o di sub-ambito.")
@@ -287,11 +289,11 @@ def _check_territory(frame, tables, file) -> list:
     allowed = ", ".join([WHOLE_AMBITO] + sorted(tables["comuni"]["sub_ambito"].dropna().unique())
                         if "comuni" in tables else [WHOLE_AMBITO])
     problems += _rule_problems(
-        frame, unknown, file, "territorio",
+        Code.TERRITORY_UNKNOWN, frame, unknown, file, "territorio",
         lambda r: f"«{r['territorio']}» non è «ambito» né un sub-ambito della tabella comuni.",
         f"Valori ammessi: {allowed}.")
     problems += _rule_problems(
-        frame, frame["quota"].notna() & ~has_code, file, "quota",
+        Code.SHARE_WITHOUT_COMUNE, frame, frame["quota"].notna() & ~has_code, file, "quota",
         "La quota si usa solo per i servizi condivisi fra alcuni comuni: manca il codice ISTAT del comune.",
         "Scrivi una riga per ogni comune che condivide il servizio, con il suo codice ISTAT e la sua quota (%).")
     return problems
@@ -310,14 +312,14 @@ def _check_shares(frame, tables, file) -> list:
         if abs(total - 100) > SHARE_TOLERANCE:
             parts = " + ".join(f"{q:g}" for q in group["quota"])
             problems.append(Problem(
-                Code.RULE, file=file, row=int(first["_riga"]), column="quota", value=f"{total:g}",
+                Code.SHARES_NOT_100, file=file, row=int(first["_riga"]), column="quota", value=f"{total:g}",
                 detail=(f"Le quote del servizio condiviso «{service}» ({area}, {year}) sommano a "
                         f"{parts} = {total:g}%, non a 100%."),
                 hint="Correggi le quote dei comuni che condividono il servizio perché sommino a 100."))
         for column in ("spesa_euro", "utenti", "compartecipazione_utenti_euro", "quota_ssn_euro"):
             if group[column].astype("Float64").nunique(dropna=False) > 1:
                 problems.append(Problem(
-                    Code.RULE, file=file, row=int(first["_riga"]), column=column,
+                    Code.SHARED_TOTALS_DIFFER, file=file, row=int(first["_riga"]), column=column,
                     value=str(first[column]),
                     detail=(f"Nelle righe del servizio condiviso «{service}» ({area}, {year}) «{column}» "
                             "ha valori diversi."),
@@ -405,8 +407,10 @@ TIE_MERGE_RULE = ("nell'analisi il legame è contato una volta sola, con l'inten
 
 def _check_self_ties(frame, tables, file) -> list:
     """An actor cannot have a tie with itself."""
+    from .errors import Code
+
     mask = frame["da"].notna() & (frame["da"] == frame["a"])
-    return _rule_problems(frame, mask, file, "a",
+    return _rule_problems(Code.SELF_TIE, frame, mask, file, "a",
                           lambda r: f"Legame di «{r['da']}» con se stesso.",
                           "Togli la riga oppure correggi «da» o «a».")
 
@@ -420,7 +424,7 @@ def _check_duplicate_ties(frame, tables, file) -> list:
     dup = frame[valid & frame.duplicated(keys, keep=False)]
     first = dup.groupby(keys, sort=False)["_riga"].transform("min")
     repeated = dup["_riga"] != first
-    return capped([Problem(Code.RULE, file=file, row=int(row["_riga"]), column="tipo", value=str(row["tipo"]),
+    return capped([Problem(Code.DUPLICATE_TIE, file=file, row=int(row["_riga"]), column="tipo", value=str(row["tipo"]),
                            detail=(f"Legame ripetuto nella stessa onda ({row['da']} → {row['a']}, {row['tipo']}, "
                                    f"onda {row['onda']}): compare anche alla riga {int(other)}; {TIE_MERGE_RULE}."),
                            hint="Se è un errore di compilazione tieni una sola riga.", warning=True)

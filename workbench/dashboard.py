@@ -13,6 +13,7 @@ from pathlib import Path
 from IPython.display import HTML, display
 
 from . import views
+from .errors import ReportMissing
 from .render import chart_html, vega_loader, with_data
 
 __all__ = ["load_report", "open_report", "distress_sections", "show_distress", "distress_page", "STYLE"]
@@ -32,10 +33,6 @@ STYLE = """<style>
 READING = ("Colore più scuro = situazione più critica secondo il verso dell'indicatore. In grigio i comuni "
            "senza dato o con dato riservato. L'asterisco (*) segnala un dato instabile (comune con meno di "
            "{pop} residenti o tasso basato su meno di {casi} casi): leggerlo insieme al suo intervallo al 95%.")
-
-
-class ReportMissing(Exception):
-    """The precomputed report is not there: the papermill run has not been done."""
 
 
 def load_report(folder: str | Path, name: str) -> dict:

@@ -9,14 +9,19 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["Code", "Problem", "WorkbenchError", "WorkspaceInvalid", "DiskError", "format_problems", "problem_rows",
-           "PROBLEM_COLUMNS", "writing", "disk_error"]
+__all__ = ["Code", "Problem", "WorkbenchError", "WorkspaceInvalid", "DiskError", "ReportMissing", "NoNetwork",
+           "RunFailed", "WorkspaceExists", "StoreError", "StoreDamaged", "error_names", "format_problems",
+           "problem_rows", "PROBLEM_COLUMNS", "writing", "disk_error"]
 
 MAX_LISTED = 200
 
 
 class Code(enum.Enum):
-    """Stable reason codes, each with an Italian template and a hint."""
+    """Stable reason codes, one per rule, each with an Italian template and a hint.
+
+    >>> Code.SELF_TIE is Code.DUPLICATE_TIE, Code["SELF_TIE"].name
+    (False, 'SELF_TIE')
+    """
 
     CONFIG_MISSING = ("Manca il file distretto.toml nella cartella.",
                       "Crea distretto.toml (vedi data/README.md): serve almeno nome e anno.")
@@ -98,11 +103,25 @@ class Code(enum.Enum):
                        "Il workbench accetta solo dati aggregati: elimina la colonna.")
     PERSONAL_VALUE = ("Il valore «{value}» sembra un codice fiscale.",
                       "Il workbench accetta solo dati aggregati: togli i dati personali.")
-    RULE = ("{detail}", "{hint}")
+    # Rules across rows and tables: the sentence is written by the rule (``detail``, ``hint``).
+    MORE_PROBLEMS = ("{detail}", "{hint}")
+    FOLDER_MISSING = ("{detail}", "{hint}")
+    POPULATION_MISSING = ("{detail}", "{hint}")
+    CASES_OVER_POPULATION = ("{detail}", "{hint}")
+    SERVICE_WITHOUT_PLACE = ("{detail}", "{hint}")
+    SERVICE_TWO_PLACES = ("{detail}", "{hint}")
+    TERRITORY_UNKNOWN = ("{detail}", "{hint}")
+    SHARE_WITHOUT_COMUNE = ("{detail}", "{hint}")
+    SHARES_NOT_100 = ("{detail}", "{hint}")
+    SHARED_TOTALS_DIFFER = ("{detail}", "{hint}")
+    SELF_TIE = ("{detail}", "{hint}")
+    DUPLICATE_TIE = ("{detail}", "{hint}")
 
-    def __init__(self, template: str, hint: str):
-        self.template = template
-        self.hint_template = hint
+    def __new__(cls, template: str, hint: str):
+        member = object.__new__(cls)
+        member._value_ = len(cls.__members__) + 1  # codes sharing a template stay distinct members
+        member.template, member.hint_template = template, hint
+        return member
 
 
 @dataclass(frozen=True)
@@ -218,6 +237,52 @@ DISK_ERRORS = {
 
 class DiskError(WorkbenchError):
     """A write failed for a reason of the disk (full, read-only, no permission); the text says what to do."""
+
+
+class ReportMissing(WorkbenchError):
+    """A dashboard's precomputed report is not there: the papermill run has not been done."""
+
+
+class NoNetwork(WorkbenchError):
+    """The workspace has no actors or ties to analyse, or not the wave asked for."""
+
+
+class WorkspaceExists(WorkbenchError):
+    """The target folder holds a workspace the user has edited (or files ``nuovo`` did not write)."""
+
+
+class StoreError(WorkbenchError):
+    """A contribution that cannot be saved in a store; the text is shown to whoever typed it."""
+
+
+class StoreDamaged(StoreError):
+    """A store's file is damaged or is not a store of this kind: it is left untouched."""
+
+
+class RunFailed(WorkbenchError):
+    """A notebook failed: which one, which cell, and the error in Italian."""
+
+    def __init__(self, notebook: str, cell: int | None, error: str, saved: Path | None = None):
+        self.notebook, self.cell, self.error, self.saved = notebook, cell, error, saved
+        where = f"nella cella {cell}" if cell is not None else ""
+        text = f"Il notebook «{notebook}» si è fermato {where}: {error}"
+        if saved:
+            text += f"\nIl notebook con l'errore è salvato in {saved}."
+        super().__init__(text)
+
+
+def error_names() -> frozenset[str]:
+    """Names of the workbench's error classes (loaded so far): their text is Italian already.
+
+    >>> {"WorkspaceInvalid", "RunFailed", "StoreDamaged"} <= error_names(), "ValueError" in error_names()
+    (True, False)
+    """
+    found, todo = set(), [WorkbenchError]
+    while todo:
+        cls = todo.pop()
+        found.add(cls.__name__)
+        todo += cls.__subclasses__()
+    return frozenset(found)
 
 
 def disk_error(exc: OSError, where, what: str = "i file") -> DiskError | None:

@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import atexit
 import json
-import os
 import threading
 from contextlib import contextmanager
 from pathlib import Path

@@ -16,6 +16,7 @@ import pandas as pd
 
 from . import fmt
 from .contract import AREAS, INTENSITY, TIE_TYPES
+from .errors import NoNetwork
 
 __all__ = ["merge_ties", "pair_ties", "build_graph", "centralization", "ei_index", "brokerage", "ROLES",
            "communities", "betweenness", "cohesion_profile", "sector_pairs", "bridges", "area_coverage",
@@ -28,10 +29,6 @@ ROLES = ("coordinatore", "itinerante", "rappresentante", "guardiano", "intermedi
 EXACT_BETWEENNESS_MAX = 500
 BETWEENNESS_SAMPLE = 100
 SEED = 42
-
-
-class NoNetwork(ValueError):
-    """The workspace has no actors or ties to analyse (Italian message)."""
 
 
 # --- ties -------------------------------------------------------------------------------------------

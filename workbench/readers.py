@@ -64,7 +64,7 @@ def _stray(file: str, cells: list[tuple[int, int, str]], more: int = 0) -> list[
                 for r, c, v in cells[:MAX_LISTED_CELLS]]
     more += max(len(cells) - MAX_LISTED_CELLS, 0)
     if more:
-        problems.append(Problem(Code.RULE, file=file, detail=f"altre {more} celle sono fuori dalla tabella",
+        problems.append(Problem(Code.MORE_PROBLEMS, file=file, detail=f"altre {more} celle sono fuori dalla tabella",
                                 hint="Cancella le celle fuori dalla tabella e ripeti la verifica."))
     return problems
 
@@ -330,7 +330,7 @@ def _cached_values(path: Path, table, name: str) -> list[Problem]:
                         column=header[col - 1] or None if col <= len(header) else None,
                         detail=f"{column_letter(col)}{n}") for n, col in sorted(missing)[:MAX_LISTED_CELLS]]
     if len(missing) > MAX_LISTED_CELLS:
-        problems.append(Problem(Code.RULE, file=name, detail=f"altre {len(missing) - MAX_LISTED_CELLS} formule "
+        problems.append(Problem(Code.MORE_PROBLEMS, file=name, detail=f"altre {len(missing) - MAX_LISTED_CELLS} formule "
                                 "non calcolate", hint="Apri il file con Excel e salvalo di nuovo."))
     return problems
 

@@ -32,7 +32,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from . import __version__
-from .errors import WorkbenchError, disk_error, writing
+from .errors import RunFailed, disk_error, writing
 from .manifest import DONE, UNAVAILABLE, write_manifest
 from .paths import NOTEBOOKS
 from .nbtools import SNAPSHOT_ENV, validate_for_kernel
@@ -76,18 +76,6 @@ STEPS = (
     Step("03_rete.ipynb", ("rete.ipynb",), "La rete locale del welfare", needs=("attori", "legami")),
     Step("04_laboratorio.ipynb", ("laboratorio.ipynb", "facilitatore.ipynb"), "Laboratorio: note, voti e valutazioni"),
 )
-
-class RunFailed(WorkbenchError):
-    """A notebook failed: which one, which cell, and the error in Italian."""
-
-    def __init__(self, notebook: str, cell: int | None, error: str, saved: Path | None = None):
-        self.notebook, self.cell, self.error, self.saved = notebook, cell, error, saved
-        where = f"nella cella {cell}" if cell is not None else ""
-        text = f"Il notebook «{notebook}» si è fermato {where}: {error}"
-        if saved:
-            text += f"\nIl notebook con l'errore è salvato in {saved}."
-        super().__init__(text)
-
 
 _EXTERNAL = re.compile(r'<(script|link)\b[^>]*\b(src|href)="(https?:)?//[^"]*"[^>]*>(\s*</script>)?', re.I)
 

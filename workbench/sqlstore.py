@@ -19,20 +19,12 @@ import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
-from .errors import WorkbenchError
+from .errors import StoreDamaged, StoreError
 
 __all__ = ["SQLiteStore", "StoreError", "StoreDamaged", "new_id", "now", "BUSY_MS"]
 
 BUSY_MS = 15000
 SQLITE_HEADER = b"SQLite format 3\x00"
-
-
-class StoreError(WorkbenchError):
-    """A contribution that cannot be saved; the text (Italian) is shown to whoever typed it."""
-
-
-class StoreDamaged(StoreError):
-    """The store's file is damaged or is not a store of this kind: it is left untouched."""
 
 
 def new_id() -> str:

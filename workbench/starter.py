@@ -21,7 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from .contract import TABLES
-from .errors import WorkbenchError
+from .errors import WorkbenchError, WorkspaceExists
 from .paths import REFERENCE
 from .territory import describe, find_comune, province_comuni, registry
 
@@ -50,10 +50,6 @@ REFERENCE_META = [
     ("quota_pensionati", "Contribuenti con reddito da pensione", "%", "0", SRC_MEF, "contesto", "proporzione"),
 ]
 META_COLUMNS = ["indicatore", "etichetta", "unita", "polarita", "fonte", "tema", "tipo"]
-
-
-class WorkspaceExists(WorkbenchError):
-    """The target folder holds a workspace the user has edited (or files ``nuovo`` did not write)."""
 
 
 @lru_cache(maxsize=4)

@@ -100,7 +100,7 @@ def survey_to_legami(export: pd.DataFrame, attori: pd.DataFrame, onda: int, colu
         if who is not None:
             answered.add(who)
         if not bad and who == partner:
-            problems.append(Problem(Code.RULE, file=file, row=row, column=cols["partner"], value=str(partner),
+            problems.append(Problem(Code.SELF_TIE, file=file, row=row, column=cols["partner"], value=str(partner),
                                     detail=f"Legame di «{who}» con se stesso.", hint="Togli la risposta."))
             bad = True
         level, wrong = _score(rec[cols["intensita"]], 1, 4, _LEVELS)

@@ -177,7 +177,7 @@ def check_workspace(path: str | Path) -> tuple[Workspace | None, list[Problem]]:
     """Load and validate a workspace; returns (workspace or None, all problems found)."""
     path = Path(path)
     if not path.is_dir():
-        return None, [Problem(Code.RULE, file=str(path), detail="la cartella del distretto non esiste",
+        return None, [Problem(Code.FOLDER_MISSING, file=str(path), detail="la cartella del distretto non esiste",
                               hint="Indica la cartella che contiene distretto.toml e le tabelle.")]
     config, problems = _read_config(path)
     tables, files, table_problems = _load_tables(path)
