@@ -248,7 +248,7 @@ def _rule_problems(code, frame, mask, file: str, column: str, detail, hint: str)
 
     hits = frame[mask]
     return capped([Problem(code, file=file, row=int(row["_riga"]), column=column,
-                           value=None if row[column] is None else str(row[column]),
+                           value=None if row[column] is None or row[column] != row[column] else str(row[column]),
                            detail=detail(row) if callable(detail) else detail, hint=hint)
                    for _, row in hits.head(MAX_PER_RULE).iterrows()], file, column, len(hits))
 
@@ -266,6 +266,15 @@ def _check_amounts(frame, tables, file) -> list:
     return problems
 
 
+def _service(name) -> str:
+    """A service as named in a message; a row may have lost its name (reported by its own rule).
+
+    >>> _service("SAD"), _service(None)
+    ('«SAD»', 'senza nome')
+    """
+    return "senza nome" if name is None or name != name else f"«{name}»"
+
+
 def _check_territory(frame, tables, file) -> list:
     """Every row says where the service is delivered: a comune (istat) or a territory, not both, not neither."""
     from .errors import Code
@@ -273,7 +282,7 @@ def _check_territory(frame, tables, file) -> list:
     has_code, has_area = frame["istat"].notna(), frame["territorio"].notna()
     problems = _rule_problems(
         Code.SERVICE_WITHOUT_PLACE, frame, ~has_code & ~has_area, file, "istat",
-        lambda r: (f"Utenti e spesa senza comune: il servizio «{r['servizio']}» non indica né il comune (istat) "
+        lambda r: (f"Utenti e spesa senza comune: il servizio {_service(r['servizio'])} non indica né il comune (istat) "
                    "né il territorio servito (ambito o sub-ambito)."),
         "Scrivi il codice ISTAT del comune servito, oppure in «territorio» «ambito» o il nome del sub-ambito.")
     problems += _rule_problems(
@@ -313,7 +322,7 @@ def _check_shares(frame, tables, file) -> list:
             parts = " + ".join(f"{q:g}" for q in group["quota"])
             problems.append(Problem(
                 Code.SHARES_NOT_100, file=file, row=int(first["_riga"]), column="quota", value=f"{total:g}",
-                detail=(f"Le quote del servizio condiviso «{service}» ({area}, {year}) sommano a "
+                detail=(f"Le quote del servizio condiviso {_service(service)} ({area}, {year}) sommano a "
                         f"{parts} = {total:g}%, non a 100%."),
                 hint="Correggi le quote dei comuni che condividono il servizio perché sommino a 100."))
         for column in ("spesa_euro", "utenti", "compartecipazione_utenti_euro", "quota_ssn_euro"):
@@ -321,7 +330,7 @@ def _check_shares(frame, tables, file) -> list:
                 problems.append(Problem(
                     Code.SHARED_TOTALS_DIFFER, file=file, row=int(first["_riga"]), column=column,
                     value=str(first[column]),
-                    detail=(f"Nelle righe del servizio condiviso «{service}» ({area}, {year}) «{column}» "
+                    detail=(f"Nelle righe del servizio condiviso {_service(service)} ({area}, {year}) «{column}» "
                             "ha valori diversi."),
                     hint=(f"Per un servizio condiviso ripeti in ogni riga «{column}» complessivo del servizio: "
                           "la quota di ciascun comune è in «quota».")))
