@@ -146,10 +146,15 @@ def read_csv(path: Path) -> RawTable:
         return RawTable(name, pd.DataFrame(), problems=[Problem(Code.FILE_EMPTY, file=name)])
     header = (text[:65536].lstrip() or text.lstrip()).split("\n", 1)[0].splitlines()[0]
     sep = max((";", ",", "\t"), key=header.count)
-    utf8 = data.removeprefix(codecs.BOM_UTF8) if encoding == "utf-8-sig" else text.encode("utf-8")
-    fast = _read_csv_arrow(text, utf8, sep)
-    if fast is not None:
-        return _finish(name, fast, sep == ";", [], stripped=True)
+    if len(text) >= ARROW_MIN_CHARS:
+        utf8 = data if encoding == "utf-8-sig" else text.encode("utf-8")
+        start = len(codecs.BOM_UTF8) if utf8.startswith(codecs.BOM_UTF8) else 0
+        head, data = text[:65536], None
+        del text  # the fast path reads the bytes: the decoded copy of a large file is freed first
+        fast = _read_csv_arrow(head, utf8, start, sep)
+        if fast is not None:
+            return _finish(name, fast, sep == ";", [], stripped=True)
+        text = utf8[start:].decode("utf-8")
     try:
         frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, header=None,
                             skip_blank_lines=False, quoting=csv.QUOTE_MINIMAL, engine="c")
@@ -171,34 +176,44 @@ def read_csv(path: Path) -> RawTable:
 ARROW_MIN_CHARS = 1_000_000
 
 
-def _read_csv_arrow(text: str, utf8: bytes, sep: str) -> pd.DataFrame | None:
+def _read_csv_arrow(head: str, utf8: bytes, start: int, sep: str) -> pd.DataFrame | None:
     """Fast path for large regular files (pyarrow, multithreaded); ``None`` = use the pandas reader.
 
-    Cells come back stripped of surrounding spaces, like the other readers'. Taken only when the file has no blank lines (their Excel row numbers must be kept) and every
-    row has as many fields as the header; anything else goes to the pandas reader and its messages.
+    ``utf8`` holds the file from byte ``start`` (after a BOM), ``head`` its first characters. Cells
+    come back stripped of surrounding spaces, like the other readers'; the strings stay in Arrow
+    memory (pandas' ``str`` dtype), not as Python objects. Taken only when the file has no blank lines
+    (their Excel row numbers must be kept) and every row has as many fields as the header; anything
+    else goes to the pandas reader and its messages.
     """
-    if len(text) < ARROW_MIN_CHARS or b"\n\n" in utf8 or b"\n\r\n" in utf8 or utf8.startswith((b"\n", b"\r")):
+    if utf8.find(b"\n\n", start) >= 0 or utf8.find(b"\n\r\n", start) >= 0 or utf8.startswith((b"\n", b"\r"), start):
         return None
     import pyarrow as pa
     import pyarrow.compute as pc
     import pyarrow.csv as pacsv
 
-    header = next(csv.reader(io.StringIO(text[:65536]), delimiter=sep))
+    header = next(csv.reader(io.StringIO(head), delimiter=sep))
     names = [f"f{i}" for i in range(len(header))]
     try:
         options = pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
                                        strings_can_be_null=False, quoted_strings_can_be_null=False)
-        table = pacsv.read_csv(io.BytesIO(utf8), read_options=pacsv.ReadOptions(column_names=names, skip_rows=1),
+        quoted = utf8.find(b'"', start) >= 0
+        table = pacsv.read_csv(pa.BufferReader(pa.py_buffer(utf8).slice(start)),
+                               read_options=pacsv.ReadOptions(column_names=names, skip_rows=1),
                                # without quotes no value can hold a newline, and the file is parsed in parallel
-                               parse_options=pacsv.ParseOptions(delimiter=sep, newlines_in_values=b'"' in utf8),
+                               parse_options=pacsv.ParseOptions(delimiter=sep, newlines_in_values=quoted),
                                convert_options=options)
     except (pa.ArrowInvalid, OSError, StopIteration):
         return None
     if table.num_columns != len(header) or any(not pa.types.is_string(t) for t in table.schema.types):
         return None
+
+    def trimmed(column):  # a copy only for the columns that have cells to trim
+        padded = pc.any(pc.match_substring_regex(column, r"^\s|\s$")).as_py()
+        return pc.utf8_trim_whitespace(column) if padded else column
+
     with ThreadPoolExecutor(2) as pool:
-        columns = list(pool.map(lambda column: pc.utf8_trim_whitespace(column), table.columns))
-    frame = pa.table(columns, names=names).to_pandas()
+        table = pa.table(list(pool.map(trimmed, table.columns)), names=names)
+    frame = table.to_pandas()
     frame.columns = header
     return frame
 
