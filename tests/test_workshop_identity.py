@@ -94,3 +94,29 @@ def test_store_of_the_previous_version_is_upgraded_not_refused(tmp_path):
     columns = {r[1] for r in upgraded.db.execute("PRAGMA table_info(voti)")}
     assert "versione" in columns
     upgraded.close()
+
+
+def test_export_credits_both_versions_of_a_note_edited_after_votes(tmp_path):
+    import mistune
+
+    from workbench.workshop_export import export_workshop
+
+    path = tmp_path / "laboratorio-prova.sqlite"
+    store = Store(path, name="Prova")
+    anna = new_token()
+    note = store.add_note("Anna", "tecnico", "proposta", "Sportello <unico>", token=anna)
+    for who in ("Bea", "Carlo"):
+        store.vote(who, "tecnico", note)
+    store.edit_note(note, "Anna", "Sportello unico serale", token=anna)
+    store.vote("Dario", "tecnico", note)
+    store.add_note("Eva", "cittadino", "criticità", "Mai modificata")
+    store.close()
+    out = tmp_path / "export"
+    export_workshop(path, out, log=lambda *_: None)
+    page = next(out.glob("laboratorio-prova.html")).read_text(encoding="utf-8")
+    section = page[page.index("Note modificate dopo i voti"):page.index("Note per tema")]
+    assert "Versione 1 di Anna (prima della modifica): «Sportello &lt;unico&gt;» — 2 punti ricevuti" in section
+    assert "Versione 2 di Anna (testo attuale): «Sportello unico serale» — 1 punto ricevuto" in section
+    assert "Mai modificata" not in section
+    md = mistune.html(next(out.glob("laboratorio-prova.md")).read_text(encoding="utf-8"))
+    assert "Versione 1 di Anna (prima della modifica): «Sportello &lt;unico&gt;» — 2 punti ricevuti" in md

@@ -20,7 +20,7 @@ from .workshop import (MAX_TEXT, MOVES, NOTE_TYPES, ROLES, TARGETS, Store, Works
 
 __all__ = ["load_setup", "open_store", "participant_page", "facilitator_page", "target_label", "NoteForm",
            "ParticipantPage", "token_script",
-           "notes_sections", "edit_label", "ranking_rows", "rubric_rows", "documents_html", "STYLE", "SETUP_FILE"]
+           "notes_sections", "edit_label", "count_label", "per_type_label", "ranking_rows", "rubric_rows", "documents_html", "STYLE", "SETUP_FILE"]
 
 SETUP_FILE = "laboratorio.json"
 REFRESH_MS = 20000
@@ -57,6 +57,27 @@ STYLE = """<style>
 </style>"""
 
 TYPE_TITLES = {"criticità": "Criticità", "punto di forza": "Punti di forza", "proposta": "Proposte"}
+#: Each note type as (singular, plural), for counts.
+TYPE_COUNTS = {"criticità": ("criticità", "criticità"), "punto di forza": ("punto di forza", "punti di forza"),
+               "proposta": ("proposta", "proposte")}
+
+
+def count_label(n: int, singular: str, plural: str) -> str:
+    """«1 punto», «2 punti».
+
+    >>> count_label(1, "punto", "punti"), count_label(0, "voto", "voti")
+    ('1 punto', '0 voti')
+    """
+    return f"{n} {singular if n == 1 else plural}"
+
+
+def per_type_label(per_type: dict[str, int]) -> str:
+    """The notes by type in one line.
+
+    >>> per_type_label({"criticità": 1, "punto di forza": 2, "proposta": 1})
+    '1 criticità, 2 punti di forza, 1 proposta'
+    """
+    return ", ".join(count_label(v, *TYPE_COUNTS[k]) for k, v in per_type.items())
 
 
 class SetupMissing(WorkshopError):
@@ -121,7 +142,7 @@ def edit_label(note: dict) -> str:
     if note.get("versione", 1) <= 1:
         return ""
     before = note.get("punti_prima") or 0
-    return f"modificata dopo {before} {'voto' if before == 1 else 'voti'}" if before else "modificata"
+    return f"modificata dopo {count_label(before, 'voto', 'voti')}" if before else "modificata"
 
 
 def notes_sections(notes: list[dict], setup: dict, by_target: bool = False, mine: dict | None = None) -> str:
@@ -632,7 +653,7 @@ def facilitator_page(folder: str | Path | dict = ".", name: str = SETUP_FILE):
             counts, ranking, notes, rubric = store.counts(), store.ranking(), store.notes(), store.rubric()
         except sqlite3.Error:
             return _status(False, "Archivio occupato, riprovo al prossimo aggiornamento.")
-        per_type = ", ".join(f"{v} {k}" for k, v in counts["per_tipo"].items())
+        per_type = per_type_label(counts["per_tipo"])
         blocks = [f"<p><b>{counts['partecipanti']}</b> partecipanti · <b>{counts['note']}</b> note ({per_type}) · "
                   f"<b>{counts['punti']}</b> punti assegnati · <b>{counts['valutazioni']}</b> punteggi</p>",
                   "<h2>Priorità votate</h2>", table_html(ranking_rows(ranking), "Classifica per punti")]
