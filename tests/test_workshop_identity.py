@@ -38,6 +38,8 @@ def test_same_nickname_is_two_participants(store):
     assert store.vote("maria", "cittadino", note, token=other)
     assert store.my_votes("Maria", token=maria) == {note: 2} and store.my_votes("Maria", token=other) == {note: 1}
     assert store.counts()["partecipanti"] == 2
+    store.join(new_token(), "Ugo", "altro")  # joined, nothing written yet: in the room all the same
+    assert store.counts()["partecipanti"] == 3
 
 
 def test_token_is_kept_as_a_digest_and_restores_the_participant(store):

@@ -528,11 +528,11 @@ class Store(SQLiteStore):
 
     # -- summary --------------------------------------------------------------------------------
     def counts(self) -> dict:
-        """Headline numbers: participants, notes by type, active dots, ratings."""
+        """Headline numbers: participants (who joined or contributed), notes by type, active dots, ratings."""
         notes = self.notes()
         people = {r[0] for r in self.db.execute(
             "SELECT partecipante FROM note UNION SELECT partecipante FROM voti "
-            "UNION SELECT partecipante FROM valutazioni")}
+            "UNION SELECT partecipante FROM valutazioni UNION SELECT id FROM partecipanti")}
         return {"partecipanti": len(people), "note": len(notes),
                 "per_tipo": {t: sum(n["tipo"] == t for n in notes) for t in NOTE_TYPES},
                 "punti": sum(n["punti"] for n in notes),
