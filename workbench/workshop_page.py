@@ -52,8 +52,12 @@ STYLE = """<style>
 .wb-room .widget-dropdown select,.wb-room .widget-text input{min-width:0}
 .wb-room .widget-tab>.lm-TabBar{overflow-x:auto}
 .wb-wide{overflow-x:auto;max-width:100%}
-@media (max-width:600px){.wb-room .widget-label{width:100% !important}
- .wb-room .widget-dropdown,.wb-room .widget-text,.wb-room .widget-toggle-buttons{flex-wrap:wrap}}
+.wb-room .lm-TabBar-tab{flex:1 1 auto !important;min-width:0 !important;padding:0 6px}
+.wb-room .widget-dropdown select{min-height:28px}
+@media (max-width:600px){.wb-room .widget-inline-hbox>.widget-label{width:100% !important;text-align:left;
+  margin-bottom:2px}
+ .wb-room .widget-dropdown,.wb-room .widget-text,.wb-room .widget-toggle-buttons{flex-wrap:wrap;height:auto}
+ .wb-room .lm-TabBar-tab{padding:0 3px;font-size:12px}}
 </style>"""
 
 TYPE_TITLES = {"criticità": "Criticità", "punto di forza": "Punti di forza", "proposta": "Proposte"}
@@ -202,8 +206,17 @@ def rubric_chart_rows(rubric: list[dict]) -> list[dict]:
 
 
 def table_html(rows: list[dict], caption: str = "") -> str:
-    """An escaped HTML table (see ``views.table_html``)."""
-    return views.table_html(rows, caption, empty="Ancora nessun dato.")
+    """An escaped HTML table (see ``views.table_html``) that scrolls sideways on a narrow screen."""
+    return wide(views.table_html(rows, caption, empty="Ancora nessun dato."))
+
+
+def wide(content: str) -> str:
+    """``content`` (a table, a chart) in a container that scrolls sideways instead of widening the page.
+
+    >>> wide("<table></table>")
+    "<div class='wb-wide'><table></table></div>"
+    """
+    return f"<div class='wb-wide'>{content}</div>"
 
 
 def _link(link: str) -> str:
@@ -658,16 +671,16 @@ def facilitator_page(folder: str | Path | dict = ".", name: str = SETUP_FILE):
                   f"<b>{counts['punti']}</b> punti assegnati · <b>{counts['valutazioni']}</b> punteggi</p>",
                   "<h2>Priorità votate</h2>", table_html(ranking_rows(ranking), "Classifica per punti")]
         if ranking and setup.get("specs"):
-            blocks.append(chart_html(with_data(setup["specs"]["priorita"], priorita=[
+            blocks.append(wide(chart_html(with_data(setup["specs"]["priorita"], priorita=[
                 {"posizione": r["posizione"], "etichetta": f"{r['posizione']}. {r['testo'][:60]}", "punti": r["punti"],
-                 "tipo": r["tipo"]} for r in ranking[:15]])))
+                 "tipo": r["tipo"]} for r in ranking[:15]]))))
         blocks += ["<h2>Griglia del welfare responsabile</h2>",
                    "<p class='wb-note'>Media dei punteggi (1–5) per ruolo; tra parentesi quante valutazioni. "
                    "Il divario è la media degli amministratori meno quella dei tecnici: positivo = gli "
                    "amministratori vedono il servizio più capacitante dei tecnici.</p>",
                    table_html(rubric_rows(rubric))]
         if rubric and setup.get("specs"):
-            blocks.append(chart_html(with_data(setup["specs"]["rubrica"], rubrica=rubric_chart_rows(rubric))))
+            blocks.append(wide(chart_html(with_data(setup["specs"]["rubrica"], rubrica=rubric_chart_rows(rubric)))))
         blocks += ["<h2>Note per tipo e per riferimento</h2>", notes_sections(notes, setup, by_target=True)]
         updated.value = f"<span class='wb-meta'>aggiornato alle {dt.datetime.now():%H:%M:%S}</span>"
         return "<div class='wb-lab' style='max-width:1100px'>" + "".join(blocks) + "</div>"
@@ -676,7 +689,7 @@ def facilitator_page(folder: str | Path | dict = ".", name: str = SETUP_FILE):
     redaction, reload = _redaction_box(store, refresh)
     again.on_click(refresh)
     again.on_click(reload)
-    display(_ticker(refresh), redaction)
+    display(_ticker(refresh), redaction.add_class("wb-room"))
     return None
 
 
