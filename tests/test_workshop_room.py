@@ -121,7 +121,7 @@ def test_second_maria_cannot_edit_the_first_ones_notes_and_has_her_own_dots(stor
         page.vote()
     assert store.votes_left("Maria", token=first.me["token"]) == 0
     assert store.votes_left("Maria", token=second.me["token"]) == 1
-    assert "Ti restano <b>1</b> punti su 2" in second.left.value
+    assert "Ti resta <b>1</b> punto su 2" in second.left.value
 
 
 def test_a_refreshed_page_is_the_same_participant(store):

@@ -353,6 +353,7 @@ class NoteForm:
         self.text = w.Textarea(placeholder=f"Il tuo contributo (al massimo {MAX_TEXT} caratteri)",
                                layout=_layout(height="90px"))
         self.counter, self.summary = w.HTML(), w.HTML()
+        self._resetting = False
         self.target.observe(self._on_target, names="value")
         for field in (self.kind, self.value, self.chart, self.family, self.text):
             field.observe(self._update, names="value")
@@ -368,6 +369,8 @@ class NoteForm:
         self._update()
 
     def _update(self, change=None):
+        if self._resetting:
+            return
         self.value.layout.display = "none" if self.target.value == "ambito" else None
         self.family.layout.display = None if self.kind.value == "proposta" else "none"
         n = len(self.text.value.strip())
@@ -393,8 +396,11 @@ class NoteForm:
 
     def reset(self) -> None:
         """After saving: empty text, the whole ambito, no chart, no family (the type is kept)."""
-        self.text.value, self.chart.value, self.family.value = "", "", ""
-        self.target.value = "ambito"
+        self._resetting = True  # one summary for the whole reset, not one per field
+        try:
+            self.text.value, self.chart.value, self.family.value, self.target.value = "", "", "", "ambito"
+        finally:
+            self._resetting = False
         self._on_target()
 
 
@@ -603,8 +609,9 @@ class ParticipantPage:
         _set_options(self.pick, [(f"[{n['tipo']}] {n['punti']} ● · {n['testo'][:90]}", n["id"]) for n in notes])
         if self.me["nome"]:
             left = max(self.dots - sum(votes.values()), 0)
-            self.left.value = (f"<p>Ti restano <b>{left}</b> punti su {self.dots}. Scegli una nota e premi «Dai un "
-                               "punto» (più punti sulla stessa nota sono ammessi).</p>")
+            rest = "Ti resta <b>1</b> punto" if left == 1 else f"Ti restano <b>{left}</b> punti"
+            self.left.value = (f"<p>{rest} su {self.dots}. Scegli una nota e premi «Dai un punto» (più punti sulla "
+                               "stessa nota sono ammessi).</p>")
             key = participant_key(self.me["token"])
             if _set_options(self.mine, [(n["testo"][:80], n["id"]) for n in notes if n["partecipante"] == key],
                             first=True):
