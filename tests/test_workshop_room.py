@@ -138,3 +138,34 @@ def test_a_refreshed_page_is_the_same_participant(store):
     stranger = ParticipantPage(SETUP, store)
     stranger.token.value = new_token()  # a token the store has never seen: nothing happens
     assert stranger.me["nome"] == "" and stranger.tabs.layout.display == "none"
+
+
+def test_notes_attach_to_comuni_sub_ambiti_and_ambito_without_optional_tables(demo_copy, tmp_path):
+    from workbench.workshop_export import prepare_workshop
+    from workbench.workspace import load_workspace
+
+    for table in ("servizi", "attori", "legami", "ruoli"):
+        (demo_copy / f"{table}.csv").unlink()
+    comuni = demo_copy / "comuni.csv"
+    lines = comuni.read_text(encoding="utf-8").splitlines()
+    lines[1:] = [line.replace(",,", ",Nord,", 1) if i % 2 else line.replace(",,", ",Sud,", 1)
+                 for i, line in enumerate(lines[1:])]
+    comuni.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    setup = prepare_workshop(load_workspace(demo_copy), "Solo obbligatorie", "2025-03-12",
+                             output=tmp_path / "report" / "cremasco" / "cruscotti")
+    assert setup["riferimenti"]["sub_ambito"] == ["Nord", "Sud"] and setup["riferimenti"]["attore"] == []
+    store = Store(setup["archivio_assoluto"])
+    page = ParticipantPage(setup, store)
+    page.role.value, page.nick.value = "amministratore", "Sindaca"
+    page.enter()
+    assert [o[1] for o in page.form.target.options] == ["ambito", "comune", "sub_ambito", "area"]
+    for target, value in (("comune", "Crema"), ("sub_ambito", "Sud"), ("ambito", "")):
+        page.form.kind.value, page.form.target.value = "criticità", target
+        if value:
+            page.form.value.value = value
+        page.form.text.value = f"Criticità su {target}"
+        assert page.save_note(), page.note_status.value
+    assert sorted((n["riferimento"], n["valore"]) for n in store.notes()) == [
+        ("ambito", ""), ("comune", "Crema"), ("sub_ambito", "Sud")]
+    assert page.subject.options[1:] == tuple((o, o) for o in setup["oggetti"])  # nothing chosen for them
+    store.close()
