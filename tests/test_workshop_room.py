@@ -169,3 +169,34 @@ def test_notes_attach_to_comuni_sub_ambiti_and_ambito_without_optional_tables(de
         ("ambito", ""), ("comune", "Crema"), ("sub_ambito", "Sud")]
     assert page.subject.options[1:] == tuple((o, o) for o in setup["oggetti"])  # nothing chosen for them
     store.close()
+
+
+def test_room_pages_are_preheated_on_the_room_network_only(demo_reports, monkeypatch):
+    from workbench import serve
+
+    commands = []
+    monkeypatch.setattr(serve, "run_until_stopped", lambda command, env: commands.append(command) or 0)
+    serve.serve_dashboards(demo_reports, lan=True)
+    serve.serve_dashboards(demo_reports, lan=False)
+    serve.serve_dashboards(demo_reports, lan=True, room=0)
+    room, local, none = commands
+    assert f"--WorkbenchVoila.room_pool={serve.ROOM_POOL}" in room
+    assert "--VoilaKernelManager.preheat_denylist=['facilitatore.ipynb']" in room  # never the facilitator's
+    assert not any("room_pool" in a for a in local + none)
+    assert "--VoilaKernelManager.preheat_denylist=['laboratorio.ipynb', 'facilitatore.ipynb']" in local
+
+
+def test_room_pool_is_refilled_only_up_to_the_spares():
+    from types import SimpleNamespace
+
+    from workbench.serve import ROOM_PAGE, ROOM_SPARES
+    from workbench.voila_app import WorkbenchVoila
+
+    calls = []
+    manager = SimpleNamespace(kernel_pools_config={"default": {"pool_size": 1}, ROOM_PAGE: {"pool_size": 40}})
+    manager.fill_if_needed = lambda **kw: calls.append((kw["notebook_name"], dict(manager.kernel_pools_config)))
+    WorkbenchVoila._spare_room_pages(SimpleNamespace(kernel_manager=manager))
+    manager.fill_if_needed(delay=None, notebook_name="disagio.ipynb")
+    assert manager.kernel_pools_config[ROOM_PAGE]["pool_size"] == 40  # other dashboards: untouched
+    manager.fill_if_needed(delay=None, notebook_name=ROOM_PAGE)  # a participant took a page
+    assert calls[-1] == (ROOM_PAGE, {"default": {"pool_size": 1}, ROOM_PAGE: {"pool_size": ROOM_SPARES}})

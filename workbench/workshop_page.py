@@ -24,6 +24,7 @@ __all__ = ["load_setup", "open_store", "participant_page", "facilitator_page", "
 
 SETUP_FILE = "laboratorio.json"
 REFRESH_MS = 20000
+TICKER_WAIT_S = 4 * 3600
 ALL_AMBITO = TARGETS["ambito"]
 
 STYLE = """<style>
@@ -274,7 +275,9 @@ def _ticker(callback):
     """A hidden front-end timer (ipywidgets Play) that calls ``callback`` every REFRESH_MS.
 
     The browser starts a Play timer only when ``playing`` turns from False to True while the
-    widget is on screen, so a short-lived thread flips it until the first tick arrives.
+    widget is on screen, so a thread flips it until the first tick arrives. A page preheated for the
+    room waits for its participant up to :data:`TICKER_WAIT_S` (its flips also keep the idle-kernel
+    culler from ending it before the room arrives).
     """
     import threading
     import time
@@ -286,7 +289,7 @@ def _ticker(callback):
     play.observe(lambda _: callback(), names="value")
 
     def start():
-        for _ in range(60):
+        for _ in range(TICKER_WAIT_S // 2):
             time.sleep(2)
             if play.value:
                 return
