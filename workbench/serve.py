@@ -26,7 +26,8 @@ from .paths import CACHE, NOTEBOOKS, TEMPLATES
 from .render import STATIC_ENV, install_bundle
 
 __all__ = ["voila_command", "voila_env", "serve_dashboards", "open_lab", "dashboard_root", "served_districts",
-           "dashboard_paths", "allowed_hosts", "run_until_stopped", "notebook_title", "Card", "District", "RESERVED"]
+           "dashboard_paths", "allowed_hosts", "run_until_stopped", "notebook_title", "Card", "District", "RESERVED", "ROOM_PAGE",
+           "ROOM_POOL"]
 
 VOILA_TEMPLATE = "workbench"
 TEMPLATE_DIR = TEMPLATES / "jupyter" / "voila" / "templates" / VOILA_TEMPLATE
@@ -34,7 +35,14 @@ CULL_IDLE_SECONDS = 900
 #: Dashboards reserved to whoever leads the room: rendered only with the facilitator's key (``?chiave=``)
 #: and never shown as a card of the landing page. A reading adds its own reserved pages here.
 RESERVED = ("facilitatore.ipynb",)
-NOT_PREHEATED = ("laboratorio.ipynb", *RESERVED)
+#: The participant page of the workshop room.
+ROOM_PAGE = "laboratorio.ipynb"
+NOT_PREHEATED = (ROOM_PAGE, *RESERVED)
+#: On ``--rete`` (the room), participant pages kept started and executed before the room arrives: 40 tabs
+#: starting 40 kernels at once need over 30 s on two cores, a kernel taken from the pool answers at once.
+ROOM_POOL = 40
+#: Once the room has arrived, only this many participant pages are kept ready (late arrivals, reloads).
+ROOM_SPARES = 4
 TOKEN_ENV = "WORKBENCH_TOKEN"  # secrets go to the child by environment, not on its (public) command line
 FACILITATOR_ENV = "WORKBENCH_CHIAVE_FACILITATORE"
 LOCAL_HOSTS = ("127.0.0.1", "localhost")
@@ -213,28 +221,38 @@ def voila_env(token: str | None = None, facilitator_key: str | None = None) -> d
     return env
 
 
-def preheat_options(pool: int) -> list[str]:
-    """Keep ``pool`` kernels per dashboard started and executed ahead of the next visitor.
+def preheat_options(pool: int, room: int = 0) -> list[str]:
+    """Keep ``pool`` kernels per dashboard, and ``room`` participant pages, started and executed ahead of
+    the next visitor.
 
-    Workshop pages are excluded: each participant's page keeps their own state.
+    A preheated participant page is one nobody has entered yet (identity and notes come with «Entra»);
+    the facilitator's pages are never preheated.
+
+    >>> preheat_options(0)
+    []
+    >>> preheat_options(1, room=40)[-2:]
+    ["--VoilaKernelManager.preheat_denylist=['facilitatore.ipynb']", '--WorkbenchVoila.room_pool=40']
     """
-    if pool <= 0:
+    if pool <= 0 and room <= 0:
         return []
-    return ["--preheat_kernel=True", f"--pool_size={pool}",
-            f"--VoilaKernelManager.preheat_denylist={list(NOT_PREHEATED)}"]
+    denied = list(RESERVED) if room > 0 else list(NOT_PREHEATED)
+    return ["--preheat_kernel=True", f"--pool_size={max(pool, 0)}", f"--VoilaKernelManager.preheat_denylist={denied}",
+            *([f"--WorkbenchVoila.room_pool={room}"] if room > 0 else [])]
 
 
-def voila_command(root: Path, port: int, lan: bool = False, preheat: int = 0, open_browser: bool = False) -> list[str]:
+def voila_command(root: Path, port: int, lan: bool = False, preheat: int = 0, open_browser: bool = False,
+                  room: int = 0) -> list[str]:
     """The server's command line: offline template, no code, no tracebacks, idle kernels culled.
 
-    The token and the facilitator's key are passed by :func:`voila_env`.
+    ``room`` participant pages are preheated (see :func:`preheat_options`). The token and the
+    facilitator's key are passed by :func:`voila_env`.
     """
     ip = "0.0.0.0" if lan else "127.0.0.1"
     return [sys.executable, "-m", "workbench.voila_app", str(root), f"--port={port}", f"--Voila.ip={ip}",
             f"--Voila.open_browser={open_browser}", f"--template={VOILA_TEMPLATE}", "--strip_sources=True",
             "--show_tracebacks=False", "--VoilaExporter.language_code=it",
             f"--MappingKernelManager.cull_idle_timeout={CULL_IDLE_SECONDS}",
-            "--MappingKernelManager.cull_interval=60", *preheat_options(preheat)]
+            "--MappingKernelManager.cull_interval=60", *preheat_options(preheat, room)]
 
 
 class _Stop(Exception):
@@ -270,17 +288,19 @@ def run_until_stopped(command: list[str], env: dict) -> int:
 
 
 def serve_dashboards(reports: str | Path, port: int = 8866, lan: bool = False, open_browser: bool = False,
-                     preheat: int = 1) -> int:
+                     preheat: int = 1, room: int | None = None) -> int:
     """Serve the dashboards until Ctrl+C or SIGTERM; the server prints the address once it listens.
 
     Kernels are preheated only when one district is served (with many, a pool per dashboard would
-    start hundreds of kernels).
+    start hundreds of kernels); on the room's network (``lan``) also ``room`` participant pages
+    (default :data:`ROOM_POOL`, 0 = none).
     """
     root = dashboard_root(Path(reports))
     single = root.name == "cruscotti"
     token = secrets.token_urlsafe(16) if lan else None
     print(f"Avvio dei cruscotti di {root.parent if single else root}…", flush=True)
-    return run_until_stopped(voila_command(root, port, lan, preheat if single else 0, open_browser),
+    room = (ROOM_POOL if room is None else room) if lan and single else 0
+    return run_until_stopped(voila_command(root, port, lan, preheat if single else 0, open_browser, room),
                              voila_env(token, secrets.token_urlsafe(16)))
 
 

@@ -44,8 +44,8 @@ def now() -> str:
 def schema_columns(schema: str) -> dict[str, set[str]]:
     """Tables and columns that a ``CREATE TABLE`` script defines.
 
-    >>> schema_columns("CREATE TABLE t (a TEXT, b INTEGER);")
-    {'t': {'a', 'b'}}
+    >>> schema_columns("CREATE TABLE t (a TEXT, b INTEGER);") == {"t": {"a", "b"}}
+    True
     """
     db = sqlite3.connect(":memory:")
     try:
@@ -95,6 +95,11 @@ class SQLiteStore:
     SCHEMA = ""
     KIND = "l'archivio"
     BACKUPS: tuple[str, ...] = ("{stem}-copia-*.sqlite",)
+    #: Tables of :attr:`SCHEMA` added after the store's first version, and columns added to older tables
+    #: (``{table: {column: definition}}``): a file written before them is upgraded when opened for writing,
+    #: and read through an upgraded in-memory copy when opened read-only (the file is not touched).
+    ADDED_TABLES: tuple[str, ...] = ()
+    ADDED_COLUMNS: dict[str, dict[str, str]] = {}
 
     def __init__(self, path: str | Path, readonly: bool = False):
         self.path = Path(path)
@@ -110,19 +115,35 @@ class SQLiteStore:
                                       check_same_thread=False)
         self.db.execute(f"PRAGMA busy_timeout={BUSY_MS}")
         try:
-            self.retry(self._check_tables)
+            upgrade = self.retry(self._check_tables)
         except BaseException:
             self.db.close()
             raise
+        if readonly and upgrade:
+            self._read_upgraded_copy(upgrade)
         if not readonly:
             self.retry(lambda: self.db.execute("PRAGMA journal_mode=WAL"))
             self.db.execute("PRAGMA synchronous=FULL")
             self.db.execute("PRAGMA foreign_keys=ON")
             with self.transaction() as db:
-                for statement in filter(str.strip, self.SCHEMA.split(";")):
-                    db.execute(statement)
+                self._create(db, upgrade)
                 self.created(db)
         self.db.row_factory = sqlite3.Row
+
+    def _create(self, db: sqlite3.Connection, upgrade: list[tuple[str, str]]) -> None:
+        """Add the missing :attr:`ADDED_COLUMNS` (``upgrade``), then create what :attr:`SCHEMA` lacks."""
+        for table, column in (u for u in upgrade if u[1]):
+            db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {self.ADDED_COLUMNS[table][column]}")
+        for statement in filter(str.strip, self.SCHEMA.split(";")):
+            db.execute(statement)
+
+    def _read_upgraded_copy(self, upgrade: list[tuple[str, str]]) -> None:
+        """Read-only open of a file of an earlier version: read an upgraded copy in memory instead."""
+        copy = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+        self.db.backup(copy)
+        self.db.close()
+        self.db = copy
+        self._create(copy, upgrade)
 
     def created(self, db: sqlite3.Connection) -> None:
         """Write what a new store needs (runs in the opening transaction; ``INSERT OR IGNORE``)."""
@@ -154,8 +175,12 @@ class SQLiteStore:
             raise self.damaged("l'inizio del file non è quello di un database SQLite (è stato sovrascritto, "
                                "o è un altro tipo di file)")
 
-    def _check_tables(self) -> None:
-        """Refuse a damaged store, or one of another kind or version, before anything is written to it."""
+    def _check_tables(self) -> list[tuple[str, str]]:
+        """Refuse a damaged store, or one of another kind or version, before anything is written to it.
+
+        Returns what a file of an earlier version lacks: (table, column) of :attr:`ADDED_COLUMNS`, and
+        (table, "") of :attr:`ADDED_TABLES`.
+        """
         try:
             check = self.db.execute("PRAGMA quick_check").fetchone()[0]
             tables = {r[0]: {c[1] for c in self.db.execute(f"PRAGMA table_info('{r[0]}')")}
@@ -165,16 +190,19 @@ class SQLiteStore:
         if check != "ok":
             raise self.damaged(f"la verifica di SQLite ha trovato errori nelle pagine del file ({check[:80]})")
         if not tables:
-            return  # a new store
+            return []  # a new store
         expected = schema_columns(self.SCHEMA)
         if not set(tables) & set(expected):
             raise self.damaged(f"non è {self.KIND} (contiene le tabelle " + ", ".join(sorted(tables)) + ")")
-        missing = [f"{t}.{c}" for t, columns in expected.items() for c in sorted(columns - tables.get(t, set()))
+        lacking = [(t, c) for t, columns in expected.items() for c in sorted(columns - tables.get(t, set()))
                    if t in tables]
-        missing += [t for t in expected if t not in tables]
+        upgrade = [(t, c) for t, c in lacking if c in self.ADDED_COLUMNS.get(t, {})]
+        missing = [f"{t}.{c}" for t, c in lacking if (t, c) not in upgrade]
+        missing += [t for t in expected if t not in tables and t not in self.ADDED_TABLES]
         if missing:
             raise self.damaged("è stato scritto da una versione diversa del workbench (mancano "
                                + ", ".join(missing[:6]) + ("…" if len(missing) > 6 else "") + ")")
+        return upgrade + [(t, "") for t in self.ADDED_TABLES if t not in tables]
 
     # -- writing --------------------------------------------------------------------------------
     def retry(self, action, attempts: int = 20):

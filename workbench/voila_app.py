@@ -33,7 +33,7 @@ import tornado.web
 from jupyter_core.utils import run_sync
 from jupyter_server import DEFAULT_TEMPLATE_PATH_LIST
 from jupyter_server.base.handlers import Template404
-from traitlets import default
+from traitlets import Int, default
 from voila.app import Voila
 from voila.execute import VoilaExecutor
 from voila.handler import BaseVoilaHandler
@@ -41,8 +41,8 @@ from voila.tornado.contentshandler import VoilaContentsHandler
 from voila.tornado.handler import TornadoVoilaHandler
 from voila.tornado.treehandler import TornadoVoilaTreeHandler
 
-from .serve import (FACILITATOR_ENV, TEMPLATE_DIR, TOKEN_ENV, allowed_hosts, dashboard_paths,
-                    notebook_title, served_districts)
+from .serve import (FACILITATOR_ENV, ROOM_PAGE, ROOM_SPARES, TEMPLATE_DIR, TOKEN_ENV, allowed_hosts,
+                    dashboard_paths, notebook_title, served_districts)
 
 IGNORED_ARGUMENTS = ("theme", "template")  # overrides are off; dropped so preheated kernels are still used
 CELL_ERROR = ("Questa parte del cruscotto non si è potuta mostrare. Chi ha preparato il report trova il "
@@ -113,6 +113,9 @@ class WrongHostHandler(tornado.web.RequestHandler):
 class WorkbenchVoila(Voila):
     """Voila for ``workbench mostra`` (see the module's docstring)."""
 
+    room_pool = Int(0, config=True, help="Participant pages of the workshop room preheated before the room "
+                                         "arrives (see workbench.serve.ROOM_POOL).")
+
     @default("token")
     def _token_from_env(self):
         return os.environ.get(TOKEN_ENV) or None
@@ -132,13 +135,34 @@ class WorkbenchVoila(Voila):
         return self.ip in ("", "0.0.0.0")
 
     def init_settings(self) -> dict:
+        if self.room_pool > 0:  # read by the kernel manager that Voila creates below
+            self.config.VoilaKernelManager.kernel_pools_config = {
+                "default": {"pool_size": self.voila_configuration.default_pool_size},
+                ROOM_PAGE: {"pool_size": self.room_pool}}
         settings = super().init_settings()
         pages = jinja2.Environment(loader=jinja2.FileSystemLoader([str(TEMPLATE_DIR), *DEFAULT_TEMPLATE_PATH_LIST]),
                                    extensions=["jinja2.ext.i18n"], autoescape=True)
         pages.install_null_translations(newstyle=False)
         settings.update(jinja2_env=pages, workbench_root=Path(self.root_dir),
                         facilitator_key=os.environ.get(FACILITATOR_ENV, ""))
+        self._spare_room_pages()
         return settings
+
+    def _spare_room_pages(self) -> None:
+        """Once a participant takes a page from the room's pool, the pool is refilled only up to
+        :data:`ROOM_SPARES`: replacing all 40 while the room is typing would slow every page."""
+        manager = self.kernel_manager
+        fill = getattr(manager, "fill_if_needed", None)
+        if fill is None or ROOM_PAGE not in manager.kernel_pools_config:
+            return
+
+        def refill(delay=None, notebook_name=None, **kwargs):
+            pools = manager.kernel_pools_config
+            if notebook_name == ROOM_PAGE and pools[ROOM_PAGE].get("pool_size", 0) > ROOM_SPARES:
+                manager.kernel_pools_config = {**pools, ROOM_PAGE: {**pools[ROOM_PAGE], "pool_size": ROOM_SPARES}}
+            return fill(delay=delay, notebook_name=notebook_name, **kwargs)
+
+        manager.fill_if_needed = refill
 
     def init_handlers(self) -> list:
         """Voila's handlers without its listing and contents API, rendering through :class:`DashboardHandler`,

@@ -17,6 +17,7 @@ page imports this module and must stay small in memory.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from pathlib import Path
@@ -26,7 +27,8 @@ from .sqlstore import SQLiteStore, StoreDamaged, StoreError, new_id
 from .sqlstore import now as _now
 
 __all__ = ["Store", "WorkshopError", "StoreDamaged", "PersonalDataWarning", "REDACTED", "NOTE_TYPES", "ROLES", "TARGETS", "MOVES",
-           "DEFAULT_FAMILIES", "MAX_TEXT", "MAX_NAME", "new_id", "note_warning", "slug", "store_name"]
+           "DEFAULT_FAMILIES", "MAX_TEXT", "MAX_NAME", "new_id", "new_token", "participant_key", "note_warning", "slug",
+           "store_name"]
 
 #: Note types (stored value = label shown).
 NOTE_TYPES = ("criticità", "punto di forza", "proposta")
@@ -69,13 +71,18 @@ CREATE TABLE IF NOT EXISTS storia (
     chi TEXT NOT NULL, quando TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS voti (
     id TEXT PRIMARY KEY, nota TEXT NOT NULL REFERENCES note(id), partecipante TEXT NOT NULL,
-    ruolo TEXT NOT NULL, creato TEXT NOT NULL, ritirato TEXT);
+    ruolo TEXT NOT NULL, creato TEXT NOT NULL, ritirato TEXT, versione INTEGER NOT NULL DEFAULT 1);
+CREATE TABLE IF NOT EXISTS partecipanti (
+    id TEXT PRIMARY KEY, nome TEXT NOT NULL, chiave_nome TEXT NOT NULL, ruolo TEXT NOT NULL,
+    entrato TEXT NOT NULL, visto TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS valutazioni (
     id TEXT PRIMARY KEY, partecipante TEXT NOT NULL, ruolo TEXT NOT NULL, oggetto TEXT NOT NULL,
     mossa TEXT NOT NULL, punteggio INTEGER NOT NULL CHECK (punteggio BETWEEN 1 AND 5), creata TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS voti_nota ON voti(nota);
 CREATE INDEX IF NOT EXISTS valutazioni_chi ON valutazioni(partecipante, oggetto, mossa);
+CREATE INDEX IF NOT EXISTS partecipanti_nome ON partecipanti(chiave_nome);
 """
+TOKEN = re.compile(r"[A-Za-z0-9_-]{16,100}")
 
 
 class WorkshopError(StoreError):
@@ -118,12 +125,35 @@ def _clean(text, limit: int, what: str) -> str:
     return _no_codice_fiscale(value, f"Il campo «{what}»")
 
 
-def _person(name: str) -> tuple[str, str]:
-    """(normalised key, shown name) of a participant's nickname."""
+def new_token() -> str:
+    """A participant's secret token, issued when they join and kept by their browser.
+
+    >>> len(new_token()) >= 22 and TOKEN.fullmatch(new_token()) is not None
+    True
+    """
+    import secrets
+
+    return secrets.token_urlsafe(18)
+
+
+def participant_key(token: str) -> str:
+    """The key that stands for a participant in the store: a digest of their token (never the token).
+
+    >>> participant_key("a" * 24)
+    't:09f61f8d9cd65e6a0c258087'
+    """
+    if not TOKEN.fullmatch(str(token or "")):
+        raise WorkshopError("Identificativo del partecipante non valido: ricarica la pagina ed entra di nuovo.")
+    return "t:" + hashlib.sha256(token.encode()).hexdigest()[:24]
+
+
+def _person(name: str, token: str | None = None) -> tuple[str, str]:
+    """(key, shown name) of a participant: the key comes from the token when there is one, from the
+    nickname otherwise (callers without identities, such as scripts and the facilitator)."""
     shown = _clean(name, MAX_NAME, "nome o soprannome")
     if not shown:
         raise WorkshopError("Scrivi il tuo nome o un soprannome prima di partecipare.")
-    return shown.casefold(), shown
+    return (participant_key(token) if token else shown.casefold()), shown
 
 
 def _role(role: str) -> str:
@@ -166,6 +196,12 @@ class Store(SQLiteStore):
     dots : dot votes per participant (``None`` = keep the stored value, 5 for a new store)
     readonly : open for reading only (exports)
 
+    Notes
+    -----
+    A participant is their ``token`` (issued by :meth:`join`, kept by their browser): two people with the
+    same nickname are two participants, each editing only their own notes and with their own dots. Calls
+    without a token identify the participant by the nickname (scripts, tests, the facilitator).
+
     Examples
     --------
     >>> import tempfile, pathlib
@@ -174,11 +210,19 @@ class Store(SQLiteStore):
     >>> s.vote("Anna", "tecnico", n); s.votes_left("Anna")
     True
     1
+    >>> maria1, maria2 = new_token(), new_token()
+    >>> s.join(maria1, "Maria", "tecnico"), s.join(maria2, "maria", "cittadino")[:40]
+    ('', 'Il nome «maria» è già usato da un altro ')
+    >>> s.vote("Maria", "tecnico", n, token=maria1); s.votes_left("maria", token=maria2)
+    True
+    2
     """
 
     SCHEMA = SCHEMA
     KIND = "l'archivio del laboratorio"
     BACKUPS = ("esportazione-{stem}/{stem}-copia-*.sqlite", "{stem}-copia-*.sqlite")  # written by the export
+    ADDED_TABLES = ("partecipanti",)
+    ADDED_COLUMNS = {"voti": {"versione": "INTEGER NOT NULL DEFAULT 1"}}
 
     def __init__(self, path: str | Path, name: str = "", date: str = "", district: str = "",
                  dots: int | None = None, readonly: bool = False):
@@ -201,6 +245,30 @@ class Store(SQLiteStore):
         info["punti"] = int(info.get("punti") or DEFAULT_DOTS)
         return info
 
+    # -- participants ---------------------------------------------------------------------------
+    def join(self, token: str, name: str, role: str) -> str:
+        """Record (or update) the participant of ``token``; the Italian warning when another participant
+        already uses the same nickname (whatever the case), "" otherwise."""
+        key, shown = _person(name, token)
+        role, now = _role(role), _now()
+        with self.transaction() as db:
+            db.execute("INSERT INTO partecipanti VALUES (?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET nome=excluded.nome, "
+                       "chiave_nome=excluded.chiave_nome, ruolo=excluded.ruolo, visto=excluded.visto",
+                       (key, shown, shown.casefold(), role, now, now))
+            taken = db.execute("SELECT COUNT(*) FROM partecipanti WHERE chiave_nome = ? AND id != ?",
+                               (shown.casefold(), key)).fetchone()[0]
+        if not taken:
+            return ""
+        return (f"Il nome «{shown}» è già usato da un altro partecipante: le sue note restano sue e tu hai i tuoi "
+                "punti, ma nella sala vi confonderanno. Aggiungi un'iniziale o un soprannome (es. "
+                f"«{shown} B.») e premi di nuovo «Entra».")
+
+    def participant(self, token: str) -> dict | None:
+        """Nickname and role last used with ``token`` (None for a token the store has not seen)."""
+        row = self.db.execute("SELECT nome, ruolo FROM partecipanti WHERE id = ?",
+                              (participant_key(token),)).fetchone()
+        return dict(row) if row else None
+
     def _screen(self, text: str, op: str, confirmed: bool) -> None:
         """Warn once per write (``op``) about personal data; the same write sent again is saved."""
         warning = note_warning(text)
@@ -210,12 +278,13 @@ class Store(SQLiteStore):
 
     # -- notes ----------------------------------------------------------------------------------
     def add_note(self, name: str, role: str, kind: str, text: str, target: str = "ambito", value: str = "",
-                 chart: str = "", family: str = "", op: str | None = None, confirmed: bool = False) -> str:
+                 chart: str = "", family: str = "", op: str | None = None, confirmed: bool = False,
+                 token: str | None = None) -> str:
         """Save a note; returns its id. ``op`` (client uuid) makes a retried call a no-op.
 
         Raises :class:`PersonalDataWarning` the first time a write whose text seems to hold personal data
         is sent (``confirmed=True``, or the same ``op`` sent again, saves it)."""
-        key, shown = _person(name)
+        key, shown = _person(name, token)
         role, text = _role(role), _text(text)
         if kind not in NOTE_TYPES:
             raise WorkshopError(f"Tipo di nota non valido: scegli tra {', '.join(NOTE_TYPES)}.")
@@ -247,11 +316,13 @@ class Store(SQLiteStore):
         return row
 
     def edit_note(self, note: str, name: str, text: str, kind: str | None = None, family: str | None = None,
-                  op: str | None = None, confirmed: bool = False) -> bool:
+                  op: str | None = None, confirmed: bool = False, token: str | None = None) -> bool:
         """Change a note's text (and type/family); the previous version stays in the history.
 
-        Returns False when ``op`` was already applied (a retried call). Personal data: as :meth:`add_note`."""
-        key, shown = _person(name)
+        Only its author (the token that wrote it) may. Dots keep the version they were given to, so a note
+        edited after being voted says so and the export credits each version. Returns False when ``op`` was
+        already applied (a retried call). Personal data: as :meth:`add_note`."""
+        key, shown = _person(name, token)
         text = _text(text)
         if kind is not None and kind not in NOTE_TYPES:
             raise WorkshopError(f"Tipo di nota non valido: scegli tra {', '.join(NOTE_TYPES)}.")
@@ -271,9 +342,9 @@ class Store(SQLiteStore):
                        (op, note, version, "modificata", kind, text, family, shown, now))
         return True
 
-    def delete_note(self, note: str, name: str, op: str | None = None) -> bool:
-        """Hide a note from the room and the ranking; its text and votes stay in the store."""
-        key, shown = _person(name)
+    def delete_note(self, note: str, name: str, op: str | None = None, token: str | None = None) -> bool:
+        """Hide a note from the room and the ranking (its author only); its text and votes stay in the store."""
+        key, shown = _person(name, token)
         op = op or new_id()
         with self.transaction() as db:
             if db.execute("SELECT 1 FROM storia WHERE id = ?", (op,)).fetchone():
@@ -307,12 +378,35 @@ class Store(SQLiteStore):
         return True
 
     def notes(self, include_deleted: bool = False) -> list[dict]:
-        """Notes with their active dot count, most voted first, then oldest first."""
+        """Notes with their active dot count, most voted first, then oldest first.
+
+        ``punti_prima`` counts the active dots given to earlier versions of a note (edited after the vote)."""
         rows = self.db.execute(
-            "SELECT n.*, (SELECT COUNT(*) FROM voti v WHERE v.nota = n.id AND v.ritirato IS NULL) AS punti "
-            "FROM note n " + ("" if include_deleted else "WHERE n.eliminata = 0 ") +
+            "SELECT n.*, (SELECT COUNT(*) FROM voti v WHERE v.nota = n.id AND v.ritirato IS NULL) AS punti, "
+            "(SELECT COUNT(*) FROM voti v WHERE v.nota = n.id AND v.ritirato IS NULL AND v.versione < n.versione) "
+            "AS punti_prima FROM note n " + ("" if include_deleted else "WHERE n.eliminata = 0 ") +
             "ORDER BY punti DESC, n.creata, n.rowid").fetchall()
         return [dict(r) for r in rows]
+
+    def versions(self, note: str) -> list[dict]:
+        """The texts a note has had (created, edited, redacted), oldest first, each with who wrote it and
+        the active dots it received while it was the current text.
+
+        >>> import tempfile, pathlib
+        >>> s, anna = Store(pathlib.Path(tempfile.mkdtemp()) / "lab.sqlite"), new_token()
+        >>> n = s.add_note("Anna", "tecnico", "proposta", "Bus", token=anna)
+        >>> s.vote("Bea", "tecnico", n); s.edit_note(n, "Anna", "Bus serale", token=anna)
+        True
+        True
+        >>> [(v["versione"], v["testo"], v["chi"], v["punti"]) for v in s.versions(n)]
+        [(1, 'Bus', 'Anna', 1), (2, 'Bus serale', 'Anna', 0)]
+        """
+        dots = {r[0]: r[1] for r in self.db.execute(
+            "SELECT versione, COUNT(*) FROM voti WHERE nota = ? AND ritirato IS NULL GROUP BY versione", (note,))}
+        return [{"versione": r["versione"], "testo": r["testo"], "chi": r["chi"], "quando": r["quando"],
+                 "azione": r["azione"], "punti": dots.get(r["versione"], 0)}
+                for r in self.db.execute("SELECT * FROM storia WHERE nota = ? AND azione != 'eliminata' "
+                                         "ORDER BY versione", (note,))]
 
     def history(self, note: str | None = None) -> list[dict]:
         """Every version of every note (or of one note), oldest first."""
@@ -320,26 +414,27 @@ class Store(SQLiteStore):
         return [dict(r) for r in self.db.execute(sql, (note,) if note else ())]
 
     # -- dot votes ------------------------------------------------------------------------------
-    def votes_left(self, name: str) -> int:
-        key, _ = _person(name)
+    def votes_left(self, name: str, token: str | None = None) -> int:
+        """Dots the participant can still give."""
+        key, _ = _person(name, token)
         used = self.db.execute("SELECT COUNT(*) FROM voti WHERE partecipante = ? AND ritirato IS NULL",
                                (key,)).fetchone()[0]
         return max(self.info()["punti"] - used, 0)
 
-    def my_votes(self, name: str) -> dict[str, int]:
+    def my_votes(self, name: str, token: str | None = None) -> dict[str, int]:
         """Active dots of one participant by note."""
-        key, _ = _person(name)
+        key, _ = _person(name, token)
         return {r[0]: r[1] for r in self.db.execute(
             "SELECT nota, COUNT(*) FROM voti WHERE partecipante = ? AND ritirato IS NULL GROUP BY nota", (key,))}
 
-    def vote(self, name: str, role: str, note: str, op: str | None = None) -> bool:
-        """Put one dot on a note. Returns False if ``op`` was already applied."""
-        key, _ = _person(name)
+    def vote(self, name: str, role: str, note: str, op: str | None = None, token: str | None = None) -> bool:
+        """Put one dot on a note (on its current version). Returns False if ``op`` was already applied."""
+        key, _ = _person(name, token)
         role, op = _role(role), op or new_id()
         with self.transaction() as db:
             if db.execute("SELECT 1 FROM voti WHERE id = ?", (op,)).fetchone():
                 return False
-            found = db.execute("SELECT eliminata FROM note WHERE id = ?", (note,)).fetchone()
+            found = db.execute("SELECT eliminata, versione FROM note WHERE id = ?", (note,)).fetchone()
             if found is None or found[0]:
                 raise WorkshopError("Questa nota non esiste più: aggiorna la pagina.")
             dots = int(db.execute("SELECT valore FROM info WHERE chiave='punti'").fetchone()[0])
@@ -348,13 +443,13 @@ class Store(SQLiteStore):
             if used >= dots:
                 raise WorkshopError(f"Hai già usato tutti i tuoi {dots} punti: togline uno da un'altra "
                                     "nota per spostarlo.")
-            db.execute("INSERT INTO voti (id, nota, partecipante, ruolo, creato) VALUES (?,?,?,?,?)",
-                       (op, note, key, role, _now()))
+            db.execute("INSERT INTO voti (id, nota, partecipante, ruolo, creato, versione) VALUES (?,?,?,?,?,?)",
+                       (op, note, key, role, _now(), found[1]))
         return True
 
-    def unvote(self, name: str, note: str) -> bool:
+    def unvote(self, name: str, note: str, token: str | None = None) -> bool:
         """Withdraw one of one's dots from a note (the vote is marked withdrawn, not deleted)."""
-        key, _ = _person(name)
+        key, _ = _person(name, token)
         with self.transaction() as db:
             row = db.execute("SELECT id FROM voti WHERE partecipante = ? AND nota = ? AND ritirato IS NULL "
                              "ORDER BY creato DESC, rowid DESC LIMIT 1", (key, note)).fetchone()
@@ -372,12 +467,13 @@ class Store(SQLiteStore):
                 for i, n in enumerate(ranked, 1)]
 
     # -- rubric ---------------------------------------------------------------------------------
-    def rate(self, name: str, role: str, subject: str, scores: dict[str, int], op: str | None = None) -> int:
+    def rate(self, name: str, role: str, subject: str, scores: dict[str, int], op: str | None = None,
+             token: str | None = None) -> int:
         """Rate a service or project on the seven moves (1–5 each; missing moves are skipped).
 
         A new rating of the same subject replaces the previous one in the results; the old
         rows stay in the store. Returns how many scores were saved (0 for a retried call)."""
-        key, _ = _person(name)
+        key, _ = _person(name, token)
         role = _role(role)
         subject = _clean(subject, MAX_LABEL, "servizio o progetto")
         if not subject:
@@ -432,11 +528,11 @@ class Store(SQLiteStore):
 
     # -- summary --------------------------------------------------------------------------------
     def counts(self) -> dict:
-        """Headline numbers: participants, notes by type, active dots, ratings."""
+        """Headline numbers: participants (who joined or contributed), notes by type, active dots, ratings."""
         notes = self.notes()
         people = {r[0] for r in self.db.execute(
             "SELECT partecipante FROM note UNION SELECT partecipante FROM voti "
-            "UNION SELECT partecipante FROM valutazioni")}
+            "UNION SELECT partecipante FROM valutazioni UNION SELECT id FROM partecipanti")}
         return {"partecipanti": len(people), "note": len(notes),
                 "per_tipo": {t: sum(n["tipo"] == t for n in notes) for t in NOTE_TYPES},
                 "punti": sum(n["punti"] for n in notes),

@@ -24,10 +24,11 @@ from .contract import AREAS
 from .errors import WorkbenchError, writing
 from .escape import markdown as _md, spreadsheet_writer, write_csv
 from .workshop import DEFAULT_FAMILIES, NOTE_TYPES, ROLES, Store, slug, store_name
-from .workshop_page import (SETUP_FILE, STYLE, documents_html, load_setup, notes_sections, ranking_rows,
-                            rubric_chart_rows, rubric_rows, table_html, target_label)
+from .workshop_page import (SETUP_FILE, STYLE, count_label, documents_html, load_setup, notes_sections,
+                            per_type_label, ranking_rows, rubric_chart_rows, rubric_rows, table_html, target_label)
 
-__all__ = ["prepare_workshop", "describe_setup", "chart_specs", "export_workshop", "find_store", "WORKSHOPS_DIR"]
+__all__ = ["prepare_workshop", "describe_setup", "chart_specs", "export_workshop", "find_store", "credit_versions",
+           "WORKSHOPS_DIR"]
 
 #: Folder of the workshop stores inside the reports folder (not replaced by `workbench esegui`).
 WORKSHOPS_DIR = "laboratori"
@@ -228,11 +229,47 @@ def _families(notes: list[dict]) -> list[dict]:
              "Punti": sum(n["punti"] for n in proposals if (n["famiglia"] or "senza famiglia") == f)} for f in names]
 
 
+def credit_versions(store: Store, ranking: list[dict]) -> list[dict]:
+    """The ranked notes edited after being voted, each with its versions, author and dots (``versioni``)."""
+    return [{**r, "versioni": store.versions(r["id"])} for r in ranking if r.get("punti_prima")]
+
+
+def _version_line(v: dict, last: bool) -> str:
+    """One version of an edited note, plain text: who wrote it, which dots it received."""
+    when = "testo attuale" if last else "prima della modifica"
+    return (f"Versione {v['versione']} di {v['chi']} ({when}): «{v['testo']}» — "
+            f"{count_label(v['punti'], 'punto ricevuto', 'punti ricevuti')} su questo testo")
+
+
+def _edited_html(edited: list[dict]) -> list[str]:
+    if not edited:
+        return []
+    out = ["<h3>Note modificate dopo i voti</h3>", "<p class='wb-note'>I punti restano alla nota; qui si vede "
+           "quale testo li ha ricevuti.</p>"]
+    for r in edited:
+        lines = "".join(f"<li>{html.escape(_version_line(v, i == len(r['versioni']) - 1))}</li>"
+                        for i, v in enumerate(r["versioni"]))
+        out.append(f"<div class='wb-card'><b>{r['posizione']}.</b> {html.escape(r['testo'])}<ol>{lines}</ol></div>")
+    return out
+
+
+def _edited_markdown(edited: list[dict]) -> list[str]:
+    if not edited:
+        return []
+    out = ["### Note modificate dopo i voti", "", "I punti restano alla nota; qui si vede quale testo li ha ricevuti.",
+           ""]
+    for r in edited:
+        out += [f"**{r['posizione']}. {_md(r['testo'])}**", ""]
+        out += [f"{i + 1}. {_md(_version_line(v, i == len(r['versioni']) - 1))}" for i, v in enumerate(r["versioni"])]
+        out.append("")
+    return out
+
+
 def _html_document(info, counts, ranking, notes, rubric, views_, docs, setup, specs, backup_name) -> str:
     from .render import chart_html, vega_loader, with_data
 
     title = f"{info['nome']}" + (f" — {info['data']}" if info.get("data") else "")
-    per_type = ", ".join(f"{v} {k}" for k, v in counts["per_tipo"].items())
+    per_type = per_type_label(counts["per_tipo"])
     parts = [f"<!DOCTYPE html><html lang='it'><head><meta charset='utf-8'><title>{html.escape(title)}</title>",
              STYLE, vega_loader(), "</head><body><div class='wb-lab' style='max-width:1000px;margin:auto'>",
              f"<h1>{html.escape(title)}</h1>",
@@ -245,6 +282,7 @@ def _html_document(info, counts, ranking, notes, rubric, views_, docs, setup, sp
         parts.append(chart_html(with_data(specs["priorita"], priorita=[
             {"posizione": r["posizione"], "etichetta": f"{r['posizione']}. {r['testo'][:60]}", "punti": r["punti"],
              "tipo": r["tipo"]} for r in ranking[:20]])))
+    parts += _edited_html([r for r in ranking if r.get("versioni")])
     parts += ["<h2>2. Note per tema</h2>", notes_sections(notes, setup or {}, by_target=True),
               "<h3>Proposte per famiglia di progetto</h3>", table_html(_families(notes)),
               "<h2>3. Griglia del welfare responsabile</h2>",
@@ -268,12 +306,13 @@ def _html_document(info, counts, ranking, notes, rubric, views_, docs, setup, sp
 
 def _markdown_document(info, counts, ranking, notes, rubric, views_, docs, setup, backup_name) -> str:
     title = f"{info['nome']}" + (f" — {info['data']}" if info.get("data") else "")
-    per_type = ", ".join(f"{v} {k}" for k, v in counts["per_tipo"].items())
+    per_type = per_type_label(counts["per_tipo"])
     out = [f"# {_md(title)}", "", f"{_md(info.get('distretto') or '')} — documento del laboratorio generato il "
            f"{dt.date.today():%d/%m/%Y}.", "",
            f"**{counts['partecipanti']}** partecipanti · **{counts['note']}** note ({per_type}) · "
            f"**{counts['punti']}** punti assegnati · **{counts['valutazioni']}** punteggi della griglia.", "",
-           "## 1. Priorità in ordine di voto", "", _md_table(ranking_rows(ranking)), "## 2. Note per tema", ""]
+           "## 1. Priorità in ordine di voto", "", _md_table(ranking_rows(ranking)),
+           *_edited_markdown([r for r in ranking if r.get("versioni")]), "## 2. Note per tema", ""]
     for kind in NOTE_TYPES:
         group = [n for n in notes if n["tipo"] == kind]
         out += [f"### {kind.capitalize()} ({len(group)})", ""]
@@ -283,7 +322,7 @@ def _markdown_document(info, counts, ranking, notes, rubric, views_, docs, setup
         for label, items in sorted(by_target.items()):
             out += [f"**{_md(label)}**", ""]
             out += [f"- {_md(n['testo'])} — _{_md(n['autore'])}, {_md(n['ruolo'])}_"
-                    + (f" ({n['punti']} punti)" if n["punti"] else "")
+                    + (f" ({count_label(n['punti'], 'punto', 'punti')})" if n["punti"] else "")
                     + (f" [famiglia: {_md(n['famiglia'])}]" if n["famiglia"] else "") for n in items]
             out.append("")
     out += ["### Proposte per famiglia di progetto", "", _md_table(_families(notes)),
@@ -356,6 +395,8 @@ def _export(store: Store, setup, folder, target: Path, base: str, files: dict) -
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     backup = store.backup(target / f"{base}-copia-{stamp}.sqlite")
     counts, ranking = store.counts(), store.ranking()
+    edited = {r["id"]: r for r in credit_versions(store, ranking)}
+    ranking = [edited.get(r["id"], r) for r in ranking]
     notes, rubric = store.notes(), store.rubric()
     views_ = _data_views(notes, setup, folder)
     docs = setup["documenti"] if setup else []

@@ -15,13 +15,16 @@ from pathlib import Path
 
 from . import views
 from .sqlstore import StoreError
-from .workshop import MAX_TEXT, MOVES, NOTE_TYPES, ROLES, TARGETS, Store, WorkshopError, new_id
+from .workshop import (MAX_TEXT, MOVES, NOTE_TYPES, ROLES, TARGETS, Store, WorkshopError, new_id, participant_key,
+                       slug)
 
-__all__ = ["load_setup", "open_store", "participant_page", "facilitator_page", "target_label",
-           "notes_sections", "ranking_rows", "rubric_rows", "documents_html", "STYLE", "SETUP_FILE"]
+__all__ = ["load_setup", "open_store", "participant_page", "facilitator_page", "target_label", "NoteForm",
+           "ParticipantPage", "token_script",
+           "notes_sections", "edit_label", "count_label", "per_type_label", "ranking_rows", "rubric_rows", "documents_html", "STYLE", "SETUP_FILE"]
 
 SETUP_FILE = "laboratorio.json"
 REFRESH_MS = 20000
+TICKER_WAIT_S = 4 * 3600
 ALL_AMBITO = TARGETS["ambito"]
 
 STYLE = """<style>
@@ -41,9 +44,45 @@ STYLE = """<style>
 .wb-note{color:#444;font-size:13px}
 .wb-gap{font-weight:600}
 .wb-error{background:#fdecea;border-left:4px solid #c62828;padding:8px 12px;max-width:900px}
+.wb-summary{background:#eef4fa;border-radius:4px;padding:4px 8px;margin:4px 0;font-size:13px}
+.wb-room,.wb-room .widget-box,.wb-room .widget-tab{max-width:100%;min-width:0;box-sizing:border-box}
+.wb-room .wb-row{flex-wrap:wrap;gap:4px}.wb-room .wb-row .widget-html{min-width:0;max-width:100%}
+.wb-room .widget-toggle-buttons .widget-toggle-button{min-width:0}
+.wb-room .widget-toggle-buttons>div{display:flex;flex-wrap:wrap}
+.wb-room .wb-move{margin:2px 0 6px}.wb-room .wb-scale{width:auto;max-width:100%}
+.wb-room .widget-dropdown select,.wb-room .widget-text input{min-width:0}
+.wb-room .widget-tab>.lm-TabBar{overflow-x:auto}
+.wb-wide{overflow-x:auto;max-width:100%}
+.wb-room .lm-TabBar-tab{flex:1 1 auto !important;min-width:0 !important;padding:0 6px}
+.wb-room .widget-dropdown select{min-height:28px}
+@media (max-width:600px){.wb-room .widget-inline-hbox>.widget-label{width:100% !important;text-align:left;
+  margin-bottom:2px}
+ .wb-room .widget-dropdown,.wb-room .widget-text,.wb-room .widget-toggle-buttons{flex-wrap:wrap;height:auto}
+ .wb-room .lm-TabBar-tab{padding:0 3px;font-size:12px}}
 </style>"""
 
 TYPE_TITLES = {"criticità": "Criticità", "punto di forza": "Punti di forza", "proposta": "Proposte"}
+#: Each note type as (singular, plural), for counts.
+TYPE_COUNTS = {"criticità": ("criticità", "criticità"), "punto di forza": ("punto di forza", "punti di forza"),
+               "proposta": ("proposta", "proposte")}
+
+
+def count_label(n: int, singular: str, plural: str) -> str:
+    """«1 punto», «2 punti».
+
+    >>> count_label(1, "punto", "punti"), count_label(0, "voto", "voti")
+    ('1 punto', '0 voti')
+    """
+    return f"{n} {singular if n == 1 else plural}"
+
+
+def per_type_label(per_type: dict[str, int]) -> str:
+    """The notes by type in one line.
+
+    >>> per_type_label({"criticità": 1, "punto di forza": 2, "proposta": 1})
+    '1 criticità, 2 punti di forza, 1 proposta'
+    """
+    return ", ".join(count_label(v, *TYPE_COUNTS[k]) for k, v in per_type.items())
 
 
 class SetupMissing(WorkshopError):
@@ -89,12 +128,26 @@ def _card(note: dict, setup: dict, mine: int = 0) -> str:
     if note.get("famiglia"):
         meta.append("famiglia: " + _e(note["famiglia"]))
     meta.append(f"{_e(note['autore'])} ({_e(note['ruolo'])})")
-    if note.get("versione", 1) > 1:
-        meta.append("modificata")
+    edited = edit_label(note)
+    if edited:
+        meta.append(edited)
     dots = f"{note['punti']} ●" + (f" (tuoi {mine})" if mine else "")
     cls = "t-" + note["tipo"].replace(" ", "-").replace("à", "a")
     return (f"<div class='wb-card {cls}'><span class='wb-dots'>{dots}</span>{_e(note['testo'])}"
             f"<div class='wb-meta'>{' · '.join(meta)}</div></div>")
+
+
+def edit_label(note: dict) -> str:
+    """How a card says that a note changed: «modificata», or «modificata dopo N voti» when dots were given
+    to an earlier version (empty for a note never changed).
+
+    >>> edit_label({"versione": 2, "punti_prima": 3}), edit_label({"versione": 2, "punti_prima": 1})
+    ('modificata dopo 3 voti', 'modificata dopo 1 voto')
+    """
+    if note.get("versione", 1) <= 1:
+        return ""
+    before = note.get("punti_prima") or 0
+    return f"modificata dopo {count_label(before, 'voto', 'voti')}" if before else "modificata"
 
 
 def notes_sections(notes: list[dict], setup: dict, by_target: bool = False, mine: dict | None = None) -> str:
@@ -154,8 +207,17 @@ def rubric_chart_rows(rubric: list[dict]) -> list[dict]:
 
 
 def table_html(rows: list[dict], caption: str = "") -> str:
-    """An escaped HTML table (see ``views.table_html``)."""
-    return views.table_html(rows, caption, empty="Ancora nessun dato.")
+    """An escaped HTML table (see ``views.table_html``) that scrolls sideways on a narrow screen."""
+    return wide(views.table_html(rows, caption, empty="Ancora nessun dato."))
+
+
+def wide(content: str) -> str:
+    """``content`` (a table, a chart) in a container that scrolls sideways instead of widening the page.
+
+    >>> wide("<table></table>")
+    "<div class='wb-wide'><table></table></div>"
+    """
+    return f"<div class='wb-wide'>{content}</div>"
 
 
 def _link(link: str) -> str:
@@ -213,7 +275,9 @@ def _ticker(callback):
     """A hidden front-end timer (ipywidgets Play) that calls ``callback`` every REFRESH_MS.
 
     The browser starts a Play timer only when ``playing`` turns from False to True while the
-    widget is on screen, so a short-lived thread flips it until the first tick arrives.
+    widget is on screen, so a thread flips it until the first tick arrives. A page preheated for the
+    room waits for its participant up to :data:`TICKER_WAIT_S` (its flips also keep the idle-kernel
+    culler from ending it before the room arrives).
     """
     import threading
     import time
@@ -225,7 +289,7 @@ def _ticker(callback):
     play.observe(lambda _: callback(), names="value")
 
     def start():
-        for _ in range(60):
+        for _ in range(TICKER_WAIT_S // 2):
             time.sleep(2)
             if play.value:
                 return
@@ -250,6 +314,324 @@ def _open(folder: str | Path | dict, name: str):
         return None
 
 
+def _layout(**extra):
+    """A fresh full-width Layout: each widget gets its own (one shared object hid every field at once)."""
+    import ipywidgets as w
+
+    return w.Layout(width="100%", max_width="640px", **extra)
+
+
+LABEL = {"description_width": "110px"}
+CHOOSE = "— scegli —"
+
+
+def _choose(items) -> list:
+    """Dropdown options that start with «— scegli —» (value ""), so nothing is chosen silently."""
+    return [(CHOOSE, "")] + [item if isinstance(item, tuple) else (item, item) for item in items]
+
+
+class NoteForm:
+    """The note form: type, what it refers to, chart, project family, text, and a live summary line.
+
+    Every field has its own layout; «Quale» shows only when the note refers to something other than the
+    whole ambito, «Famiglia» only for proposals. The summary says exactly what will be saved, and
+    :meth:`reset` clears the text and every attachment after saving.
+    """
+
+    def __init__(self, setup: dict):
+        import ipywidgets as w
+
+        self.setup, self.choices = setup, setup["riferimenti"]
+        self.kind = w.ToggleButtons(options=[(t.capitalize(), t) for t in NOTE_TYPES], value="proposta",
+                                    description="Tipo", style={**LABEL, "button_width": "auto"},
+                                    layout=_layout())
+        self.target = w.Dropdown(options=[(TARGETS[k], k) for k in TARGETS if k == "ambito" or self.choices.get(k)],
+                                 value="ambito", description="Riferita a", style=LABEL, layout=_layout())
+        self.value = w.Dropdown(options=_choose([]), value="", description="Quale", style=LABEL, layout=_layout())
+        self.chart = w.Dropdown(options=[("Nessun grafico", "")] + [(g["etichetta"], g["id"])
+                                                                    for g in setup["grafici"]],
+                                value="", description="Grafico", style=LABEL, layout=_layout())
+        self.family = w.Dropdown(options=[("Nessuna famiglia", "")] + [(f, f) for f in setup["famiglie"]], value="",
+                                 description="Famiglia", style=LABEL, layout=_layout())
+        self.text = w.Textarea(placeholder=f"Il tuo contributo (al massimo {MAX_TEXT} caratteri)",
+                               layout=_layout(height="90px"))
+        self.counter, self.summary = w.HTML(), w.HTML()
+        self._resetting = False
+        self.target.observe(self._on_target, names="value")
+        for field in (self.kind, self.value, self.chart, self.family, self.text):
+            field.observe(self._update, names="value")
+        self._on_target()
+
+    @property
+    def fields(self) -> list:
+        return [self.kind, self.target, self.value, self.chart, self.family, self.text, self.counter, self.summary]
+
+    def _on_target(self, change=None):
+        self.value.options = _choose(self.choices.get(self.target.value) or [])
+        self.value.value = ""
+        self._update()
+
+    def _update(self, change=None):
+        if self._resetting:
+            return
+        self.value.layout.display = "none" if self.target.value == "ambito" else None
+        self.family.layout.display = None if self.kind.value == "proposta" else "none"
+        n = len(self.text.value.strip())
+        self.counter.value = (f"<span class='{'wb-ko' if n > MAX_TEXT else 'wb-meta'}'>{n}/{MAX_TEXT} caratteri"
+                              "</span>")
+        self.summary.value = f"<p class='wb-summary'>Sarà salvata così: {_e(self.summary_text())}</p>"
+
+    def attachment(self) -> dict:
+        """What the note will be saved with (the arguments of :meth:`Store.add_note` but the person)."""
+        target = self.target.value
+        return {"kind": self.kind.value, "target": target, "value": "" if target == "ambito" else self.value.value,
+                "chart": self.chart.value, "family": self.family.value if self.kind.value == "proposta" else ""}
+
+    def summary_text(self) -> str:
+        """The live summary line, plain text (escape before showing)."""
+        a = self.attachment()
+        where = ALL_AMBITO if a["target"] == "ambito" else f"{TARGETS[a['target']]}: {a['value'] or 'da scegliere'}"
+        parts = [a["kind"].capitalize(), f"riferita a {where}",
+                 f"grafico: {_chart_label(self.setup, a['chart']) if a['chart'] else 'nessuno'}"]
+        if a["kind"] == "proposta":
+            parts.append(f"famiglia: {a['family'] or 'nessuna'}")
+        return " · ".join(parts)
+
+    def reset(self) -> None:
+        """After saving: empty text, the whole ambito, no chart, no family (the type is kept)."""
+        self._resetting = True  # one summary for the whole reset, not one per field
+        try:
+            self.text.value, self.chart.value, self.family.value, self.target.value = "", "", "", "ambito"
+        finally:
+            self._resetting = False
+        self._on_target()
+
+
+#: Reads the participant's token from this browser's storage into the hidden token field, and keeps
+#: the token issued on joining there: a page of our own, no library, nothing leaves the machine.
+TOKEN_SCRIPT = """<script>(function(){var key=%s,n=0;
+function go(){var i=document.querySelector('.wb-token input');if(!i){if(n++<600){setTimeout(go,100);}return;}
+var s=null;try{s=window.localStorage.getItem(key);}catch(e){}
+if(s&&!i.value){i.value=s;i.dispatchEvent(new Event('input',{bubbles:true}));}
+setInterval(function(){if(i.value&&i.value!==s){try{window.localStorage.setItem(key,i.value);s=i.value;}catch(e){}}},300);}
+go();})();</script>"""
+
+
+def token_script(workshop_slug: str) -> str:
+    """The script of :data:`TOKEN_SCRIPT` for one workshop (one token per workshop and browser).
+
+    >>> "wb-laboratorio:lab-2025" in token_script("lab-2025")
+    True
+    """
+    return TOKEN_SCRIPT % json.dumps("wb-laboratorio:" + workshop_slug).replace("<", "\\u003c")
+
+
+class ParticipantPage:
+    """The participant page's state and tabs (one instance per Voila tab, i.e. per kernel)."""
+
+    def __init__(self, setup: dict, store: Store):
+        import ipywidgets as w
+
+        self.setup, self.store, self.dots = setup, store, setup["punti"]
+        self.me = {"nome": "", "ruolo": "", "token": ""}
+        self.pending: dict = {}
+        self.role = w.Dropdown(options=_choose([(r.capitalize(), r) for r in ROLES]), value="",
+                               description="Ruolo", style=LABEL, layout=_layout())
+        self.nick = w.Text(placeholder="nome o soprannome", description="Nome", style=LABEL, layout=_layout())
+        self.token = w.Text(layout=w.Layout(display="none")).add_class("wb-token")
+        self.who = w.HTML()
+        enter = w.Button(description="Entra", button_style="primary", icon="sign-in")
+        enter.on_click(self.enter)
+        self.token.observe(self._on_token, names="value")
+        self.identity = w.VBox([self.role, self.nick, w.HBox([enter, self.who]).add_class("wb-row"), self.token])
+        self.tabs = w.Tab(children=[self._note_tab(), self._vote_tab(), self._rubric_tab(), self._room_tab(),
+                                    w.HTML(STYLE + "<div class='wb-lab'>" + documents_html(
+                                        setup["documenti"], setup.get("documenti_dimostrativi", False)) + "</div>")])
+        self.tabs.titles = ("Nota", "Voto", "Valutazione", "La sala", "Letture")
+        self.tabs.layout.display = "none"
+
+    @property
+    def kwargs(self) -> dict:
+        """The participant's identity for the store's calls."""
+        return {"token": self.me["token"] or None}
+
+    # -- identity -------------------------------------------------------------------------------
+    def _on_token(self, change=None):
+        """A token came back from this browser: a returning participant enters again at once."""
+        token = self.token.value
+        if not token or token == self.me["token"]:
+            return
+        try:
+            known = self.store.participant(token)
+        except (StoreError, sqlite3.Error):
+            return
+        if known:
+            self.role.value, self.nick.value = known["ruolo"], known["nome"]
+            self.enter(None, token, "Bentornato! ")
+
+    def enter(self, _=None, token: str = "", greeting: str = "") -> None:
+        """Join (a token is issued to this browser the first time) and open the tabs."""
+        from .workshop import new_token
+
+        try:
+            if not self.role.value:
+                raise WorkshopError("Scegli il tuo ruolo.")
+            token = token or self.me["token"] or (self.token.value if self.token.value else new_token())
+            warning = self.store.join(token, self.nick.value, self.role.value)
+        except (StoreError, sqlite3.Error) as exc:
+            self.who.value = _status(False, str(exc) if isinstance(exc, StoreError) else "Archivio occupato: riprova.")
+            return
+        self.me.update(nome=" ".join(self.nick.value.split()), ruolo=self.role.value, token=token)
+        self.token.value = token
+        self.who.value = (f"<span class='wb-ok'>{_e(greeting)}Partecipi come {_e(self.me['nome'])} "
+                          f"({_e(self.me['ruolo'])})</span>") + (f"<p class='wb-ko'>{_e(warning)}</p>" if warning else "")
+        self.tabs.layout.display = None
+        self.refresh()
+
+    # -- note -----------------------------------------------------------------------------------
+    def _note_tab(self):
+        import ipywidgets as w
+
+        self.form = NoteForm(self.setup)
+        save = w.Button(description="Salva la nota", button_style="success", icon="check")
+        self.note_status = w.HTML()
+        save.on_click(self.save_note)
+        self.mine = w.Dropdown(options=[], description="Le mie note", style=LABEL, layout=_layout())
+        self.mine_text = w.Textarea(layout=_layout(height="70px"))
+        edit = w.Button(description="Salva modifica", icon="pencil")
+        delete = w.Button(description="Elimina", button_style="danger", icon="trash")
+        self.edit_status = w.HTML()
+        self.mine.observe(self._on_mine, names="value")
+        edit.on_click(self.edit_note)
+        delete.on_click(self.delete_note)
+        return w.VBox([*self.form.fields, w.HBox([save, self.note_status]).add_class("wb-row"),
+                       w.HTML("<h3>Modifica o elimina una tua nota</h3>"), self.mine, self.mine_text,
+                       w.HBox([edit, delete, self.edit_status]).add_class("wb-row")])
+
+    def save_note(self, _=None) -> bool:
+        a, text = self.form.attachment(), self.form.text.value
+        payload = ("nota", self.me["token"], self.me["ruolo"], text, *a.values())
+        saved = _save(lambda op: self.store.add_note(self.me["nome"], self.me["ruolo"], a["kind"], text, a["target"],
+                                                     a["value"], a["chart"], a["family"], op=op, **self.kwargs),
+                      self.note_status, "Nota salvata: la vedono tutti nella sala.", self.pending, payload)
+        if saved:
+            self.form.reset()
+            self.refresh()
+        return saved
+
+    def _on_mine(self, change=None):
+        note = next((n for n in self.store.notes() if n["id"] == self.mine.value), None)
+        self.mine_text.value = note["testo"] if note else ""
+
+    def edit_note(self, _=None):
+        note, text = self.mine.value, self.mine_text.value
+        if note and _save(lambda op: self.store.edit_note(note, self.me["nome"], text, op=op, **self.kwargs),
+                          self.edit_status, "Modifica salvata (la versione precedente resta nello storico).",
+                          self.pending, ("modifica", note, text)):
+            self.refresh()
+
+    def delete_note(self, _=None):
+        note = self.mine.value
+        if note and _save(lambda op: self.store.delete_note(note, self.me["nome"], op=op, **self.kwargs),
+                          self.edit_status, "Nota tolta dalla sala (resta nello storico del laboratorio).",
+                          self.pending, ("elimina", note)):
+            self.refresh()
+
+    # -- dot votes ------------------------------------------------------------------------------
+    def _vote_tab(self):
+        import ipywidgets as w
+
+        self.left, self.vote_status = w.HTML(), w.HTML()
+        self.pick = w.Select(options=[], rows=10, layout=_layout())
+        plus = w.Button(description="Dai un punto", button_style="primary", icon="plus")
+        minus = w.Button(description="Togli un punto", icon="minus")
+        plus.on_click(self.vote)
+        minus.on_click(self.unvote)
+        return w.VBox([self.left, self.pick, w.HBox([plus, minus]).add_class("wb-row"), self.vote_status])
+
+    def vote(self, _=None):
+        note = self.pick.value
+        if note and _save(lambda op: self.store.vote(self.me["nome"], self.me["ruolo"], note, op=op, **self.kwargs),
+                          self.vote_status, "Punto assegnato.", self.pending, ("voto", note, new_id())):
+            self.refresh()
+
+    def unvote(self, _=None):
+        if not self.pick.value:
+            return
+        if self.store.unvote(self.me["nome"], self.pick.value, **self.kwargs):
+            self.vote_status.value = _status(True, "Punto tolto: puoi darlo a un'altra nota.")
+        else:
+            self.vote_status.value = _status(False, "Non avevi punti su questa nota.")
+        self.refresh()
+
+    # -- rubric ---------------------------------------------------------------------------------
+    def _rubric_tab(self):
+        import ipywidgets as w
+
+        self.subject = w.Dropdown(options=_choose(self.setup["oggetti"]), value="", description="Valuta",
+                                  style=LABEL, layout=_layout())
+        self.scores = {m: w.ToggleButtons(options=[("–", 0)] + [(str(i), i) for i in range(1, 6)], value=0,
+                                          style={"button_width": "40px"}).add_class("wb-scale") for m in MOVES}
+        rate = w.Button(description="Salva la valutazione", button_style="success", icon="check")
+        self.rate_status = w.HTML()
+        rate.on_click(self.rate)
+        rows = [w.VBox([w.HTML(f"<b>{_e(MOVES[m])}</b>"), self.scores[m]]).add_class("wb-move") for m in MOVES]
+        note = ("<p class='wb-note'>Da 1 (per nulla) a 5 (pienamente): quanto il servizio o il progetto realizza "
+                "ciascuna mossa del welfare responsabile. «–» = non so."
+                + (" I servizi elencati sono dati dimostrativi." if self.setup.get("servizi_dimostrativi") else "")
+                + "</p>")
+        return w.VBox([w.HTML(note), self.subject, *rows, w.HBox([rate, self.rate_status]).add_class("wb-row")])
+
+    def rate(self, _=None):
+        subject, values = self.subject.value, {m: s.value for m, s in self.scores.items()}
+        if _save(lambda op: self.store.rate(self.me["nome"], self.me["ruolo"], subject, values, op=op, **self.kwargs),
+                 self.rate_status, f"Valutazione di «{subject}» salvata.", self.pending,
+                 ("valuta", subject, tuple(values.items()))):
+            for s in self.scores.values():
+                s.value = 0
+            self.subject.value = ""
+
+    # -- the room -------------------------------------------------------------------------------
+    def _room_tab(self):
+        import ipywidgets as w
+
+        self.room, self.updated = w.HTML(), w.HTML()
+        again = w.Button(description="Aggiorna", icon="refresh")
+        again.on_click(self.refresh)
+        return w.VBox([w.HBox([again, self.updated]).add_class("wb-row"), self.room])
+
+    def refresh(self, *_):
+        try:
+            notes = self.store.notes()
+            votes = self.store.my_votes(self.me["nome"], **self.kwargs) if self.me["nome"] else {}
+        except (StoreError, sqlite3.Error):
+            self.updated.value = _status(False, "Archivio occupato, riprovo al prossimo aggiornamento.")
+            return
+        self.room.value = STYLE + "<div class='wb-lab'>" + notes_sections(notes, self.setup, mine=votes) + "</div>"
+        self.updated.value = f"<span class='wb-meta'>aggiornato alle {dt.datetime.now():%H:%M:%S}</span>"
+        _set_options(self.pick, [(f"[{n['tipo']}] {n['punti']} ● · {n['testo'][:90]}", n["id"]) for n in notes])
+        if self.me["nome"]:
+            left = max(self.dots - sum(votes.values()), 0)
+            rest = "Ti resta <b>1</b> punto" if left == 1 else f"Ti restano <b>{left}</b> punti"
+            self.left.value = (f"<p>{rest} su {self.dots}. Scegli una nota e premi «Dai un punto» (più punti sulla "
+                               "stessa nota sono ammessi).</p>")
+            key = participant_key(self.me["token"])
+            if _set_options(self.mine, [(n["testo"][:80], n["id"]) for n in notes if n["partecipante"] == key],
+                            first=True):
+                self._on_mine()
+
+
+def _set_options(select, options: list, first: bool = False) -> bool:
+    """Replace a selector's options when they changed, keeping the choice (or taking the first one)."""
+    if options == list(select.options):
+        return False
+    keep = select.value
+    select.options = options
+    ids = [o[1] for o in options]
+    select.value = keep if keep in ids else (ids[0] if first and ids else None)
+    return True
+
+
 def participant_page(folder: str | Path | dict = ".", name: str = SETUP_FILE):
     """The page each participant opens: identity, notes, dot votes, rubric, the room's notes, readings."""
     import ipywidgets as w
@@ -265,207 +647,11 @@ def participant_page(folder: str | Path | dict = ".", name: str = SETUP_FILE):
                  f"<p class='wb-note'>{_e(setup['distretto']['nome'])}. Scrivi criticità, punti di forza e "
                  f"proposte; distribuisci i tuoi {dots} punti sulle priorità; valuta servizi e progetti con la "
                  "griglia del welfare responsabile.</p></div>"))
-    wide = w.Layout(width="100%", max_width="640px")
-    label = {"description_width": "120px"}
-    me = {"nome": "", "ruolo": ""}
-    pending: dict = {}
-
-    # -- identity -------------------------------------------------------------------------------
-    role = w.Dropdown(options=[("— scegli —", "")] + [(r.capitalize(), r) for r in ROLES], value="",
-                      description="Ruolo", style=label, layout=wide)
-    nick = w.Text(placeholder="nome o soprannome", description="Nome", style=label, layout=wide)
-    enter = w.Button(description="Entra", button_style="primary", icon="sign-in")
-    who = w.HTML()
-    identity = w.VBox([role, nick, w.HBox([enter, who])])
-
-    # -- note -----------------------------------------------------------------------------------
-    kind = w.ToggleButtons(options=[(t.capitalize(), t) for t in NOTE_TYPES], value="proposta",
-                           description="Tipo", style=label)
-    choices = setup["riferimenti"]
-    target = w.Dropdown(options=[(TARGETS[k], k) for k in TARGETS if k == "ambito" or choices.get(k)],
-                        value="ambito", description="Riferita a", style=label, layout=wide)
-    value = w.Dropdown(options=[], description="Quale", style=label, layout=wide, disabled=True)
-    chart = w.Dropdown(options=[("Nessun grafico", "")] + [(g["etichetta"], g["id"]) for g in setup["grafici"]],
-                       value="", description="Grafico", style=label, layout=wide)
-    family = w.Dropdown(options=[("—", "")] + [(f, f) for f in setup["famiglie"]], value="",
-                        description="Famiglia", style=label, layout=wide)
-    text = w.Textarea(placeholder=f"Il tuo contributo (al massimo {MAX_TEXT} caratteri)",
-                      layout=w.Layout(width="100%", max_width="640px", height="90px"))
-    counter = w.HTML()
-    save = w.Button(description="Salva la nota", button_style="success", icon="check")
-    note_status = w.HTML()
-
-    def on_target(change=None):
-        items = choices.get(target.value) or []
-        value.options = items
-        value.disabled = target.value == "ambito"
-        if items:
-            value.value = items[0]
-
-    def on_kind(change=None):
-        family.layout.display = None if kind.value == "proposta" else "none"
-
-    def on_text(change=None):
-        n = len(text.value.strip())
-        counter.value = (f"<span class='{'wb-ko' if n > MAX_TEXT else 'wb-meta'}'>{n}/{MAX_TEXT} caratteri"
-                         "</span>")
-
-    target.observe(on_target, names="value")
-    kind.observe(on_kind, names="value")
-    text.observe(on_text, names="value")
-    on_kind()
-    on_text()
-
-    def on_save(_):
-        ref = target.value
-        payload = ("nota", me["nome"], me["ruolo"], kind.value, text.value, ref, value.value or "", chart.value,
-                   family.value)
-        if _save(lambda op: store.add_note(me["nome"], me["ruolo"], kind.value, text.value, ref,
-                                           value.value or "" if ref != "ambito" else "", chart.value,
-                                           family.value, op=op),
-                 note_status, "Nota salvata: la vedono tutti nella sala.", pending, payload):
-            text.value = ""
-            refresh()
-
-    save.on_click(on_save)
-
-    # -- my notes: edit / delete ----------------------------------------------------------------
-    mine = w.Dropdown(options=[], description="Le mie note", style=label, layout=wide)
-    mine_text = w.Textarea(layout=w.Layout(width="100%", max_width="640px", height="70px"))
-    edit = w.Button(description="Salva modifica", icon="pencil")
-    delete = w.Button(description="Elimina", button_style="danger", icon="trash")
-    edit_status = w.HTML()
-
-    def on_mine(change=None):
-        note = next((n for n in store.notes() if n["id"] == mine.value), None)
-        mine_text.value = note["testo"] if note else ""
-
-    mine.observe(on_mine, names="value")
-
-    def on_edit(_):
-        if mine.value and _save(lambda op: store.edit_note(mine.value, me["nome"], mine_text.value, op=op),
-                                edit_status, "Modifica salvata (la versione precedente resta nello storico).",
-                                pending, ("modifica", mine.value, mine_text.value)):
-            refresh()
-
-    def on_delete(_):
-        if mine.value and _save(lambda op: store.delete_note(mine.value, me["nome"], op=op), edit_status,
-                                "Nota tolta dalla sala (resta nello storico del laboratorio).", pending,
-                                ("elimina", mine.value)):
-            refresh()
-
-    edit.on_click(on_edit)
-    delete.on_click(on_delete)
-    note_tab = w.VBox([kind, target, value, chart, family, text, counter, w.HBox([save, note_status]),
-                       w.HTML("<h3>Modifica o elimina una tua nota</h3>"), mine, mine_text,
-                       w.HBox([edit, delete, edit_status])])
-
-    # -- dot votes ------------------------------------------------------------------------------
-    left = w.HTML()
-    pick = w.Select(options=[], rows=10, layout=w.Layout(width="100%", max_width="640px"))
-    plus = w.Button(description="Dai un punto", button_style="primary", icon="plus")
-    minus = w.Button(description="Togli un punto", icon="minus")
-    vote_status = w.HTML()
-
-    def on_plus(_):
-        if pick.value and _save(lambda op: store.vote(me["nome"], me["ruolo"], pick.value, op=op), vote_status,
-                                "Punto assegnato.", pending, ("voto", pick.value, new_id())):
-            refresh()
-
-    def on_minus(_):
-        if not pick.value:
-            return
-        if store.unvote(me["nome"], pick.value):
-            vote_status.value = _status(True, "Punto tolto: puoi darlo a un'altra nota.")
-        else:
-            vote_status.value = _status(False, "Non avevi punti su questa nota.")
-        refresh()
-
-    plus.on_click(on_plus)
-    minus.on_click(on_minus)
-    vote_tab = w.VBox([left, pick, w.HBox([plus, minus]), vote_status])
-
-    # -- rubric ---------------------------------------------------------------------------------
-    subject = w.Dropdown(options=setup["oggetti"], description="Valuta", style=label, layout=wide)
-    scores = {m: w.ToggleButtons(options=[("–", 0)] + [(str(i), i) for i in range(1, 6)], value=0,
-                                 style={"button_width": "38px"}) for m in MOVES}
-    rate = w.Button(description="Salva la valutazione", button_style="success", icon="check")
-    rate_status = w.HTML()
-
-    def on_rate(_):
-        values = {m: s.value for m, s in scores.items()}
-        if _save(lambda op: store.rate(me["nome"], me["ruolo"], subject.value, values, op=op), rate_status,
-                 f"Valutazione di «{subject.value}» salvata.", pending, ("valuta", subject.value, tuple(values.items()))):
-            for s in scores.values():
-                s.value = 0
-
-    rate.on_click(on_rate)
-    rows = [w.HBox([w.HTML(f"<b>{_e(MOVES[m])}</b>", layout=w.Layout(width="260px")), scores[m]]) for m in MOVES]
-    rate_tab = w.VBox([w.HTML("<p class='wb-note'>Da 1 (per nulla) a 5 (pienamente): quanto il servizio o il "
-                              "progetto realizza ciascuna mossa del welfare responsabile. «–» = non so."
-                              + (" I servizi elencati sono dati dimostrativi." if setup.get("servizi_dimostrativi")
-                                 else "") + "</p>"),
-                       subject, *rows, w.HBox([rate, rate_status])])
-
-    # -- the room -------------------------------------------------------------------------------
-    room = w.HTML()
-    updated = w.HTML()
-    again = w.Button(description="Aggiorna", icon="refresh")
-    room_tab = w.VBox([w.HBox([again, updated]), room])
-    docs_tab = w.HTML(STYLE + "<div class='wb-lab'>" + documents_html(setup["documenti"], setup.get(
-        "documenti_dimostrativi", False)) + "</div>")
-
-    def refresh(*_):
-        try:
-            notes = store.notes()
-            votes = store.my_votes(me["nome"]) if me["nome"] else {}
-        except sqlite3.Error:
-            updated.value = _status(False, "Archivio occupato, riprovo al prossimo aggiornamento.")
-            return
-        room.value = STYLE + "<div class='wb-lab'>" + notes_sections(notes, setup, mine=votes) + "</div>"
-        updated.value = f"<span class='wb-meta'>aggiornato alle {dt.datetime.now():%H:%M:%S}</span>"
-        options = [(f"[{n['tipo']}] {n['punti']} ● · {n['testo'][:90]}", n["id"]) for n in notes]
-        if options != list(pick.options):
-            keep = pick.value
-            pick.options = options
-            pick.value = keep if keep in {o[1] for o in options} else None
-        if me["nome"]:
-            left.value = (f"<p>Ti restano <b>{max(dots - sum(votes.values()), 0)}</b> punti su {dots}. Scegli una "
-                          "nota e premi «Dai un punto» (più punti sulla stessa nota sono ammessi).</p>")
-            own = [(n["testo"][:80], n["id"]) for n in notes if n["partecipante"] == me["nome"].casefold()]
-            if own != list(mine.options):
-                keep = mine.value
-                mine.options = own
-                mine.value = keep if keep in {o[1] for o in own} else (own[0][1] if own else None)
-                on_mine()
-
-    again.on_click(refresh)
-    tabs = w.Tab(children=[note_tab, vote_tab, rate_tab, room_tab, docs_tab])
-    tabs.titles = ("Nota", "Voto", "Valutazione", "La sala", "Letture")
-    tabs.layout.display = "none"
-
-    def on_enter(_):
-        try:
-            key = nick.value.strip()
-            if not role.value:
-                raise WorkshopError("Scegli il tuo ruolo.")
-            if not key:
-                raise WorkshopError("Scrivi il tuo nome o un soprannome.")
-            if len(key) > 40:
-                raise WorkshopError("Il nome è troppo lungo (al massimo 40 caratteri).")
-        except StoreError as exc:
-            who.value = _status(False, str(exc))
-            return
-        me.update(nome=key, ruolo=role.value)
-        who.value = f"<span class='wb-ok'>Partecipi come {_e(key)} ({_e(role.value)})</span>"
-        tabs.layout.display = None
-        refresh()
-
-    enter.on_click(on_enter)
-    box = w.VBox([identity, tabs, _ticker(refresh)])
-    display(box)
-    refresh()
-    return box
+    page = ParticipantPage(setup, store)
+    box = w.VBox([page.identity, page.tabs, _ticker(page.refresh)]).add_class("wb-room")
+    display(box, HTML(token_script(lab.get("slug") or slug(lab["nome"]))))
+    page.refresh()
+    return page
 
 
 def facilitator_page(folder: str | Path | dict = ".", name: str = SETUP_FILE):
@@ -490,21 +676,21 @@ def facilitator_page(folder: str | Path | dict = ".", name: str = SETUP_FILE):
             counts, ranking, notes, rubric = store.counts(), store.ranking(), store.notes(), store.rubric()
         except sqlite3.Error:
             return _status(False, "Archivio occupato, riprovo al prossimo aggiornamento.")
-        per_type = ", ".join(f"{v} {k}" for k, v in counts["per_tipo"].items())
+        per_type = per_type_label(counts["per_tipo"])
         blocks = [f"<p><b>{counts['partecipanti']}</b> partecipanti · <b>{counts['note']}</b> note ({per_type}) · "
                   f"<b>{counts['punti']}</b> punti assegnati · <b>{counts['valutazioni']}</b> punteggi</p>",
                   "<h2>Priorità votate</h2>", table_html(ranking_rows(ranking), "Classifica per punti")]
         if ranking and setup.get("specs"):
-            blocks.append(chart_html(with_data(setup["specs"]["priorita"], priorita=[
+            blocks.append(wide(chart_html(with_data(setup["specs"]["priorita"], priorita=[
                 {"posizione": r["posizione"], "etichetta": f"{r['posizione']}. {r['testo'][:60]}", "punti": r["punti"],
-                 "tipo": r["tipo"]} for r in ranking[:15]])))
+                 "tipo": r["tipo"]} for r in ranking[:15]]))))
         blocks += ["<h2>Griglia del welfare responsabile</h2>",
                    "<p class='wb-note'>Media dei punteggi (1–5) per ruolo; tra parentesi quante valutazioni. "
                    "Il divario è la media degli amministratori meno quella dei tecnici: positivo = gli "
                    "amministratori vedono il servizio più capacitante dei tecnici.</p>",
                    table_html(rubric_rows(rubric))]
         if rubric and setup.get("specs"):
-            blocks.append(chart_html(with_data(setup["specs"]["rubrica"], rubrica=rubric_chart_rows(rubric))))
+            blocks.append(wide(chart_html(with_data(setup["specs"]["rubrica"], rubrica=rubric_chart_rows(rubric)))))
         blocks += ["<h2>Note per tipo e per riferimento</h2>", notes_sections(notes, setup, by_target=True)]
         updated.value = f"<span class='wb-meta'>aggiornato alle {dt.datetime.now():%H:%M:%S}</span>"
         return "<div class='wb-lab' style='max-width:1100px'>" + "".join(blocks) + "</div>"
@@ -513,7 +699,7 @@ def facilitator_page(folder: str | Path | dict = ".", name: str = SETUP_FILE):
     redaction, reload = _redaction_box(store, refresh)
     again.on_click(refresh)
     again.on_click(reload)
-    display(_ticker(refresh), redaction)
+    display(_ticker(refresh), redaction.add_class("wb-room"))
     return None
 
 
@@ -521,10 +707,9 @@ def _redaction_box(store: Store, refresh):
     """The facilitator's control to black out a note with personal data (the history records it)."""
     import ipywidgets as w
 
-    wide = w.Layout(width="100%", max_width="640px")
-    pick = w.Dropdown(options=[], description="Nota", layout=wide)
+    pick = w.Dropdown(options=[], description="Nota", layout=_layout())
     text = w.Textarea(placeholder="Testo corretto, senza dati personali (vuoto = nota oscurata per intero)",
-                      layout=w.Layout(width="100%", max_width="640px", height="60px"))
+                      layout=_layout(height="60px"))
     button = w.Button(description="Oscura la nota", button_style="warning", icon="eye-slash")
     status, pending = w.HTML(), {}
 

@@ -1,0 +1,242 @@
+"""The workshop room at once: 40 participant tabs against one `workbench mostra --rete` server on the demo report.
+
+Prints (goals in brackets): the time until the last tab is usable (≤ 30 s), the p50/p95 of the «Nota salvata»
+confirmation (p95 ≤ 1 s) and of «Punto assegnato», the kernels' total memory (psutil, RSS and PSS), the notes
+and dots lost (0), and the distress dashboard's time-to-render while the 40 tabs are open next to its idle
+figure (≤ 1.5×). The server is started as `workbench mostra REPORT --rete` starts it (token, facilitator key,
+one preheated kernel per dashboard, the room's pool of participant pages); the script waits until the pool is
+warm, as a facilitator starts the server before the room arrives, and prints that warm-up time too.
+
+The 40 tabs are 40 separate browser contexts (each its own storage, so its own participant) of one headless
+Chromium on this machine: the browser's work shares the cores with the server, as it would not in a real
+room where each participant has a device.
+
+    .venv/bin/python benchmarks/bench_room.py                 # 40 tabs, builds the demo report
+    .venv/bin/python benchmarks/bench_room.py --tabs 10 --report reports/cremasco
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import secrets
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psutil
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+
+from conftest import CHROMIUM, LOCAL, free_port, wait_http  # noqa: E402
+
+MIB = 1024 * 1024
+DASHBOARD_READY = "document.querySelectorAll('.vega-embed svg').length >= 2"
+NOTE_SAVED = "() => document.querySelector('.widget-textarea textarea').value === ''"
+
+
+def build_report(target: Path) -> Path:
+    from workbench.paths import DEMO
+    from workbench.runner import run_district
+
+    return run_district(DEMO / "cremasco", target, {"nome_laboratorio": "Prova della sala"}, progress=False,
+                        log=lambda *_: None)
+
+
+def kernels(server: psutil.Process) -> list[psutil.Process]:
+    return [p for p in server.children(recursive=True) if any("ipykernel" in part for part in p.cmdline())]
+
+
+def memory(procs: list[psutil.Process]) -> tuple[float, float]:
+    """Total RSS and PSS of the kernels, MiB."""
+    rss = pss = 0
+    for p in procs:
+        try:
+            info = p.memory_full_info()
+        except psutil.NoSuchProcess:
+            continue
+        rss, pss = rss + info.rss, pss + getattr(info, "pss", info.rss)
+    return rss / MIB, pss / MIB
+
+
+def wait_warm(server: psutil.Process, expected: int, timeout: float = 900) -> float:
+    """Seconds until ``expected`` kernels run and their CPU time has stopped growing for 9 s (the pool has
+    executed its pages)."""
+    start, last, quiet = time.perf_counter(), None, 0
+    while time.perf_counter() - start < timeout:
+        procs = kernels(server)
+        used = sum(p.cpu_times().user + p.cpu_times().system for p in procs if p.is_running())
+        quiet = quiet + 1 if len(procs) >= expected and last is not None and used - last < 0.3 else 0
+        if quiet == 3:
+            return time.perf_counter() - start - 9
+        last = used
+        time.sleep(3)
+    raise SystemExit(f"La riserva di kernel non si è riempita in {timeout:.0f} s ({len(kernels(server))} kernel).")
+
+
+def percentile(values: list[float], q: float) -> float:
+    """Nearest-rank percentile (q in 0–100)."""
+    ordered = sorted(values)
+    return ordered[max(0, min(len(ordered) - 1, round(q / 100 * len(ordered) + 0.5) - 1))]
+
+
+async def new_page(browser, blocked: list[str]):
+    context = await browser.new_context(viewport={"width": 390, "height": 844}, locale="it-IT")
+
+    async def route(r):
+        if r.request.url.startswith(LOCAL):
+            await r.continue_()
+        else:
+            blocked.append(r.request.url)
+            await r.abort()
+
+    await context.route("**/*", route)
+    return context, await context.new_page()
+
+
+async def dashboard_time(browser, url: str, blocked: list[str]) -> float:
+    context, page = await new_page(browser, blocked)
+    start = time.perf_counter()
+    await page.goto(url)
+    await page.wait_for_function(DASHBOARD_READY, timeout=180_000)
+    elapsed = time.perf_counter() - start
+    await context.close()
+    return elapsed
+
+
+async def dashboard_median(browser, url: str, blocked: list[str], runs: int = 3, pause: float = 8) -> float:
+    """Median time-to-render of a dashboard; the pause lets its preheated kernel be replaced between runs."""
+    times = []
+    for _ in range(runs):
+        times.append(await dashboard_time(browser, url, blocked))
+        await asyncio.sleep(pause)
+    return statistics.median(times)
+
+
+async def participant(browser, url: str, i: int, t0: float, delay: float, blocked: list[str]) -> dict:
+    """One participant: opens the page, enters, saves a note, gives a dot; the times it waited."""
+    await asyncio.sleep(delay)
+    context, page = await new_page(browser, blocked)
+    out = {"context": context, "testo": f"Nota della sala n. {i + 1} ({secrets.token_hex(3)})"}
+    await page.goto(url, timeout=180_000)
+    await page.wait_for_selector("text=Entra", timeout=180_000)
+    await page.locator(".widget-dropdown select").first.select_option(label="Tecnico")
+    await page.locator(".widget-text input").first.fill(f"Partecipante {i + 1}")
+    await page.get_by_role("button", name="Entra").click()
+    await page.wait_for_selector(f"text=Partecipi come Partecipante {i + 1}", timeout=180_000)
+    out["usabile"] = time.perf_counter() - t0
+    out["pagina"] = page
+    return out
+
+
+async def save_and_vote(p: dict) -> None:
+    page = p["pagina"]
+    await page.locator(".widget-textarea textarea").first.fill(p["testo"])
+    start = time.perf_counter()
+    await page.get_by_role("button", name="Salva la nota").click()
+    await page.wait_for_function(NOTE_SAVED, timeout=120_000)
+    await page.wait_for_selector(".wb-ok:has-text('Nota salvata')", timeout=120_000)
+    p["salvata"] = time.perf_counter() - start
+    await page.get_by_role("tab", name="Voto").click()
+    pick = page.locator(".widget-select select")
+    label = await pick.locator("option", has_text=p["testo"]).inner_text()
+    await pick.select_option(label=label)
+    start = time.perf_counter()
+    await page.get_by_role("button", name="Dai un punto").click()
+    await page.wait_for_selector(".wb-ok:has-text('Punto assegnato')", timeout=120_000)
+    p["votata"] = time.perf_counter() - start
+
+
+async def room(base: str, token: str, tabs: int, spread: float, server: psutil.Process) -> dict:
+    from playwright.async_api import async_playwright
+
+    blocked: list[str] = []
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        dashboard = f"{base}voila/render/disagio.ipynb?token={token}"
+        await dashboard_time(browser, dashboard, blocked)  # warms the browser's cache, discarded
+        await asyncio.sleep(8)
+        idle = await dashboard_median(browser, dashboard, blocked)
+        t0 = time.perf_counter()
+        url = f"{base}voila/render/laboratorio.ipynb?token={token}"
+        people = await asyncio.gather(*(participant(browser, url, i, t0, i * spread / tabs, blocked)
+                                        for i in range(tabs)))
+        await asyncio.gather(*(save_and_vote(p) for p in people))
+        rss, pss = memory(kernels(server))
+        loaded = await dashboard_median(browser, dashboard, blocked)
+        for p in people:
+            await p["context"].close()
+        await browser.close()
+    return {"people": people, "idle": idle, "loaded": loaded, "rss": rss, "pss": pss, "blocked": blocked}
+
+
+def lost(report: Path, people: list[dict]) -> tuple[int, int]:
+    """Notes and dots of this run missing from the store."""
+    from workbench.workshop_page import load_setup, open_store
+
+    cruscotti = report / "cruscotti"
+    store = open_store(cruscotti, load_setup(cruscotti), readonly=True)
+    try:
+        notes = {n["testo"]: n for n in store.notes()}
+        missing_notes = sum(p["testo"] not in notes for p in people)
+        missing_dots = sum(notes.get(p["testo"], {}).get("punti", 0) != 1 for p in people)
+    finally:
+        store.close()
+    return missing_notes, missing_dots
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tabs", type=int, default=40)
+    parser.add_argument("--spread", type=float, default=4.0, help="seconds over which the tabs are opened")
+    parser.add_argument("--report", help="district report folder already built (default: build the demo)")
+    parser.add_argument("--riserva", type=int, help="participant pages preheated (default: as `mostra --rete`)")
+    args = parser.parse_args()
+
+    from workbench.serve import ROOM_POOL, voila_command, voila_env
+
+    report = Path(args.report) if args.report else build_report(Path(tempfile.mkdtemp(prefix="bench-room-")))
+    port, token = free_port(), secrets.token_urlsafe(16)
+    room_pool = ROOM_POOL if args.riserva is None else args.riserva
+    server = subprocess.Popen(voila_command(report / "cruscotti", port, lan=True, preheat=1, room=room_pool),
+                              env=voila_env(token, secrets.token_urlsafe(16)),
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}/"
+    try:
+        wait_http(f"{base}?token={token}", timeout=120)
+        dashboards = len([p for p in (report / "cruscotti").glob("*.ipynb")
+                          if p.name not in ("laboratorio.ipynb", "facilitatore.ipynb")])
+        warm = wait_warm(psutil.Process(server.pid), dashboards + room_pool)
+        print(f"Server pronto e riserva di {room_pool} pagine dei partecipanti calda in {warm:.0f} s "
+              f"(prima dell'arrivo della sala)")
+        result = asyncio.run(room(base, token, args.tabs, args.spread, psutil.Process(server.pid)))
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
+    people = result["people"]
+    usable = max(p["usabile"] for p in people)
+    saves, votes = [p["salvata"] for p in people], [p["votata"] for p in people]
+    notes_lost, dots_lost = lost(report, people)
+    ratio = result["loaded"] / result["idle"]
+    print(f"Schede aperte: {len(people)} in {args.spread:.0f} s; l'ultima utilizzabile dopo {usable:.1f} s "
+          f"(obiettivo ≤ 30 s)")
+    print(f"«Nota salvata»: p50 {percentile(saves, 50):.2f} s, p95 {percentile(saves, 95):.2f} s, "
+          f"max {max(saves):.2f} s (obiettivo p95 ≤ 1 s)")
+    print(f"«Punto assegnato»: p50 {percentile(votes, 50):.2f} s, p95 {percentile(votes, 95):.2f} s")
+    print(f"Memoria dei kernel con le {len(people)} schede aperte: RSS {result['rss']:.0f} MiB, "
+          f"PSS {result['pss']:.0f} MiB")
+    print(f"Note perse: {notes_lost}; punti persi: {dots_lost} (obiettivo 0)")
+    print(f"Cruscotto del disagio (mediana di 3): a riposo {result['idle']:.2f} s, con la sala aperta "
+          f"{result['loaded']:.2f} s = {ratio:.2f}× (obiettivo ≤ 1,5×)")
+    print(f"Richieste esterne bloccate: {len(result['blocked'])}")
+    goals = usable <= 30 and percentile(saves, 95) <= 1 and notes_lost == dots_lost == 0 and ratio <= 1.5
+    return 0 if goals else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
