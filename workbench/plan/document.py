@@ -24,7 +24,7 @@ from pathlib import Path
 from ..escape import markdown as _md
 from ..workshop import NOTE_TYPES
 from ..workshop_page import TYPE_TITLES, rubric_chart_rows, rubric_rows, target_label
-from .rooms import UNASSIGNED, family_by_role, plan_ranking, read_rooms, role_priorities, room_rows
+from .rooms import UNASSIGNED, family_by_role, plan_ranking, ranking_rows, read_rooms, role_priorities, room_rows
 
 __all__ = ["Block", "plan_content", "write_docx", "write_html", "write_markdown", "chart_png", "export_plan", "TITLE"]
 
@@ -57,12 +57,6 @@ def chart_png(spec: dict, **datasets) -> bytes:
     from ..render import ITALIAN, with_data
 
     return vl_convert.vegalite_to_png(with_data(spec, **datasets), scale=2, format_locale=ITALIAN)
-
-
-def _ranking_rows(ranking: list[dict]) -> list[dict]:
-    return [{"Posizione": r["posizione"], "Punti": r["punti"], "Votanti": r["votanti"], "Stanza": r["stanza"],
-             "Tipo": r["tipo"], "Nota": r["testo"], "Riferita a": target_label(r), "Famiglia": r["famiglia"]}
-            for r in ranking]
 
 
 def _italian_date(text: str) -> str:
@@ -108,7 +102,7 @@ def _priorities(ranking: list[dict], specs: dict) -> list[Block]:
     blocks = [Block("heading", "3. Le priorità in ordine di voto", 1),
               Block("text", "Tutte le note che hanno ricevuto punti, dalla più votata; a parità di punti, "
                             "nell'ordine delle stanze."),
-              Block("table", "Priorità del piano per punti ricevuti", rows=_ranking_rows(ranking))]
+              Block("table", "Priorità del piano per punti ricevuti", rows=ranking_rows(ranking))]
     if ranking:
         data = [{"posizione": r["posizione"], "etichetta": f"{r['posizione']}. {r['testo'][:60]}",
                  "punti": r["punti"], "tipo": r["tipo"]} for r in ranking[:20]]

@@ -8,9 +8,11 @@ Light (sqlite3 and our stores only): the ``piano`` page imports it.
 from __future__ import annotations
 
 from ..workshop import ROLES, Store
+from ..workshop_page import target_label
 from .store import PlanStore
 
-__all__ = ["read_rooms", "plan_ranking", "room_rows", "role_priorities", "family_by_role", "UNASSIGNED"]
+__all__ = ["read_rooms", "plan_ranking", "room_rows", "role_priorities", "family_by_role", "ranking_rows",
+           "UNASSIGNED"]
 
 UNASSIGNED = "senza famiglia"
 
@@ -72,6 +74,18 @@ def plan_ranking(rooms: list[dict]) -> list[dict]:
     rows = [{**r, "stanza": room["stanza"]} for room in rooms if "ranking" in room for r in room["ranking"]]
     rows.sort(key=lambda r: -r["punti"])  # stable: room order, then each room's order, for ties
     return [{**r, "posizione": i} for i, r in enumerate(rows, 1)]
+
+
+def ranking_rows(ranking: list[dict]) -> list[dict]:
+    """Rows of the plan's priority table: position, dots, voters, room, type, note, target, family.
+
+    >>> ranking_rows([{"posizione": 1, "punti": 3, "votanti": 2, "stanza": "A", "tipo": "proposta",
+    ...   "testo": "x", "riferimento": "ambito", "valore": "", "famiglia": ""}])[0]["Riferita a"]
+    "Tutto l'ambito"
+    """
+    return [{"Posizione": r["posizione"], "Punti": r["punti"], "Votanti": r["votanti"], "Stanza": r["stanza"],
+             "Tipo": r["tipo"], "Nota": r["testo"], "Riferita a": target_label(r), "Famiglia": r["famiglia"]}
+            for r in ranking]
 
 
 def room_rows(rooms: list[dict]) -> list[dict]:
