@@ -147,8 +147,9 @@ def test_served_districts_come_from_the_manifests(multi_reports):
     assert set(districts) == {"Ambito Cremasco", "Ambito Secondo <b>di prova</b>"}
     first, second = districts["Ambito Cremasco"], districts["Ambito Secondo <b>di prova</b>"]
     assert {c.path for c in first.cards} == {f"cremasco/cruscotti/{n}.ipynb"
-                                            for n in ("disagio", "indice", "servizi", "rete", "laboratorio")}
-    assert first.reserved == ("cremasco/cruscotti/facilitatore.ipynb",)
+                                            for n in ("disagio", "indice", "servizi", "rete", "laboratorio",
+                                                      "piano", "monitoraggio")}
+    assert first.reserved == ("cremasco/cruscotti/facilitatore.ipynb", "cremasco/cruscotti/azioni.ipynb")
     assert first.date and first.date[0].isdigit() and "20" in first.date  # «1 dicembre 2026»
     off = [c for c in second.cards if c.path is None]
     assert [(c.title, c.reason, c.templates) for c in off] == [
