@@ -302,6 +302,8 @@ def test_proposal_becomes_action_and_the_followup_shows_it(plan_url, browser, si
         title = f"Azione di prova {size[0]}"
         page.locator(".widget-text input").first.fill(title)
         page.locator(".widget-dropdown select").nth(1).select_option(label="Ufficio di Piano dell'ambito")
+        page.locator(".widget-select-multiple select").nth(1).select_option(index=0)  # an indicator to watch
+        page.locator(".widget-select-multiple select").nth(2).select_option(index=0)  # a comune
         page.locator(".widget-text input").nth(1).fill("2027-06-30")
         page.get_by_role("button", name="Crea l'azione").click()
         page.wait_for_selector("text=Azione creata", timeout=30000)
@@ -322,6 +324,7 @@ def test_proposal_becomes_action_and_the_followup_shows_it(plan_url, browser, si
         card.wait_for(timeout=15000)
         assert "in corso" in card.inner_text() and "Prima riunione fatta" in card.inner_text()
         assert "Ufficio di Piano dell'ambito" in card.inner_text()
+        assert card.locator("tbody tr").count() == 1  # one indicator × one comune: its value at the start and now
         assert blocked == []
     finally:
         context.close()

@@ -228,10 +228,14 @@ def actions_page(folder: str | Path = "."):
         start = snapshot(setup["indicatori"], watch.value, places.value)
         payload = ("crea", note, title.value, owner.value, partners.value, family.value, watch.value, places.value,
                    due.value)
-        if _save(lambda op: plan.create_action(title.value, owner.value, family.value, partners.value, watch.value,
-                                               places.value, due.value, workshop=room, note=note, start=start, op=op),
-                 create_status, "Azione creata: compare nel monitoraggio.", pending, payload):
-            refresh()
+        created: dict = {}
+
+        def write(op):
+            created["id"] = plan.create_action(title.value, owner.value, family.value, partners.value, watch.value,
+                                               places.value, due.value, workshop=room, note=note, start=start, op=op)
+
+        if _save(write, create_status, "Azione creata: compare nel monitoraggio.", pending, payload):
+            refresh(select=created["id"])
 
     create.on_click(on_create)
 
@@ -263,7 +267,7 @@ def actions_page(folder: str | Path = "."):
 
     update.on_click(on_update)
 
-    def refresh(*_):
+    def refresh(*_, select: str | None = None):
         rooms = read_rooms(plan)
         notes_by_id.clear()
         notes_by_id.update({n["id"]: n for r in rooms for n in r.get("notes", [])})
@@ -273,7 +277,7 @@ def actions_page(folder: str | Path = "."):
         proposal.value = keep if keep in values else (values[0] if values else None)
         on_proposal()
         actions = plan.actions()
-        keep = action.value
+        keep = select or action.value
         action.options = [(f"{a['titolo'][:80]} ({a['stato']})", a["id"]) for a in actions]
         ids = [a["id"] for a in actions]
         action.value = keep if keep in ids else (ids[-1] if ids else None)
