@@ -7,6 +7,7 @@ import json
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -57,6 +58,13 @@ def test_a_proposal_becomes_one_action_only(plan):
     assert plan.action_for("n1")["titolo"] == "Dalla proposta"
     with pytest.raises(PlanError, match="già diventata"):
         plan.create_action("Di nuovo", "UDP", workshop="w", note="n1")
+
+
+def test_plan_pages_import_stay_light():
+    code = ("import sys, workbench.plan.page; heavy = [m for m in ('pandas', 'altair', 'numpy', 'docx', "
+            "'papermill', 'networkx') if m in sys.modules]; print(heavy)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
 
 
 # -- the demo plan, prepared as `workbench esegui` does -------------------------------------------

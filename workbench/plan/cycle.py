@@ -108,7 +108,7 @@ def cycle_html(setup: dict) -> str:
     """The previous cycle's values and actions next to this cycle's (escaped HTML)."""
     import html
 
-    from ..workshop_page import table_html
+    from .page import table_html
 
     cycle = setup.get("ciclo_precedente")
     if not cycle:

@@ -15,13 +15,15 @@ import sqlite3
 from pathlib import Path
 
 from ..sqlstore import StoreError
-from ..workshop_page import STYLE, _save, rubric_rows, table_html
+from ..workshop_page import STYLE, _save, rubric_rows
+from ..workshop_page import table_html as _table_html
 from .followup import before_after, busy_owners, family_status, owner_rows, snapshot
 from .rooms import family_by_role, plan_ranking, ranking_rows, read_rooms, role_priorities, room_rows
 from .setup import SETUP_FILE
 from .store import STATUSES, PlanStore
 
-__all__ = ["load_plan", "plan_page", "actions_page", "followup_page", "plan_html", "followup_html", "action_rows"]
+__all__ = ["load_plan", "plan_page", "actions_page", "followup_page", "plan_html", "followup_html", "action_rows",
+           "table_html"]
 
 WHOLE_PLAN = "Tutto il piano"
 
@@ -55,6 +57,11 @@ def _header(setup: dict, title: str) -> str:
     demo = (" <span class='wb-ko'>(dati dimostrativi)</span>" if setup["piano"].get("dimostrativo") else "")
     return (STYLE + f"<div class='wb-lab'><h1>{_e(title)}: {_e(setup['piano']['nome'])}</h1>"
             f"<p class='wb-note'>{_e(setup['distretto']['nome'])}{demo}</p></div>")
+
+
+def table_html(rows: list[dict], caption: str = "") -> str:
+    """An escaped table that scrolls sideways on a phone instead of leaving the page."""
+    return f"<div style='overflow-x:auto;max-width:100%'>{_table_html(rows, caption)}</div>"
 
 
 def _names(setup: dict) -> dict[str, str]:
