@@ -60,6 +60,26 @@ def test_a_proposal_becomes_one_action_only(plan):
         plan.create_action("Di nuovo", "UDP", workshop="w", note="n1")
 
 
+def test_cli_creates_a_plan_with_the_district_workshops(tmp_path, capsys):
+    from workbench.cli import main
+
+    labs = tmp_path / "report" / "laboratori" / "cremasco"
+    for name in ("amministratori", "tecnici"):
+        Store(labs / f"laboratorio-{name}.sqlite", name=f"Laboratorio {name}").close()
+    (tmp_path / "report" / "cremasco").mkdir()
+    assert main(["piano", "crea", str(tmp_path / "report" / "cremasco"), "--nome", "Piano 2025-2027"]) == 0
+    path = tmp_path / "report" / "piani" / "cremasco" / "piano-piano-2025-2027.sqlite"
+    assert [w["stanza"] for w in PlanStore(path, readonly=True).workshops()] == [
+        "Laboratorio amministratori", "Laboratorio tecnici"]
+    assert main(["piano", "aggiungi", str(tmp_path / "report" / "cremasco"), str(labs / "laboratorio-tecnici.sqlite"),
+                 "--stanza", "assistenti sociali"]) == 0
+    assert "Laboratorio amministratori, assistenti sociali" in capsys.readouterr().out
+    assert main(["piano", "crea", str(tmp_path / "report" / "cremasco"), "--nome", "Piano 2025-2027"]) == 1
+    assert main(["piano", "crea", str(tmp_path / "manca"), "--nome", "X"]) == 1
+    err = capsys.readouterr().err
+    assert "esiste già" in err and "non esiste" in err and "Traceback" not in err
+
+
 def test_plan_pages_import_stay_light():
     code = ("import sys, workbench.plan.page; heavy = [m for m in ('pandas', 'altair', 'numpy', 'docx', "
             "'papermill', 'networkx') if m in sys.modules]; print(heavy)")

@@ -52,8 +52,9 @@ def cmd_crea(args) -> int:
             print(f"  laboratorio aggiunto: {lab.name}")
     finally:
         plan.close()
-    print(f"Piano «{args.nome}» creato in {target} con {len(labs)} laboratori. Esegui di nuovo `workbench esegui` "
-          "per i cruscotti piano, azioni e monitoraggio.")
+    print(f"Piano «{args.nome}» creato in {target} con {len(labs)} laboratori. Per i cruscotti piano, azioni e "
+          "monitoraggio esegui di nuovo `workbench esegui CARTELLA --out REPORT --forza` (con --forza: i dati del "
+          "distretto non sono cambiati, ma ora c'è un piano).")
     return 0
 
 

@@ -165,6 +165,7 @@ def followup_page(folder: str | Path = "."):
     from IPython.display import HTML, display
 
     from ..dashboard import live_view
+    from .cycle import cycle_html
 
     opened = _open(folder, readonly=True)
     if opened is None:
@@ -172,7 +173,7 @@ def followup_page(folder: str | Path = "."):
     setup, plan = opened
     display(HTML(_header(setup, "Monitoraggio delle azioni")))
     again = w.Button(description="Aggiorna", icon="refresh")
-    redraw = live_view(again, lambda: followup_html(plan.actions(), setup), [])
+    redraw = live_view(again, lambda: followup_html(plan.actions(), setup) + cycle_html(setup), [])
     again.on_click(redraw)
     return None
 
