@@ -232,20 +232,54 @@ def _toc(doc) -> None:
     doc.settings.element.append(update)
 
 
+def column_widths(rows: list[dict], total: float = 16.5) -> list[float]:
+    """Column widths in cm: each column gets room for its longest word, the rest of the page is shared by
+    the length of each column's longest text (capped).
+
+    >>> column_widths([{"N": 1, "Nota": "x" * 80}], total=10)
+    [0.6, 9.4]
+    """
+    texts = {name: [str(name)] + [str(r[name]) for r in rows] for name in rows[0]}
+    floors = [min(0.16 * max(len(word) for t in column for word in t.split() or [""]) + 0.3, 2.4)
+              for column in texts.values()]
+    floors = [f * min(1, 0.6 * total / sum(floors)) for f in floors]  # long texts keep 40% of the page at least
+    weights = [min(max(len(t) for t in column), 50) for column in texts.values()]
+    spare = max(total - sum(floors), 0)
+    return [round(f + spare * w / sum(weights), 2) for f, w in zip(floors, weights)]
+
+
 def _docx_table(doc, block: Block) -> None:
+    from docx.shared import Cm, Pt
+
     if not block.rows:
         doc.add_paragraph("Nessun dato.", style="Caption")
         return
     head = list(block.rows[0])
     table = doc.add_table(rows=1, cols=len(head), style="Table Grid")
-    for cell, name in zip(table.rows[0].cells, head):
-        cell.text = _plain(name)
-        for run in cell.paragraphs[0].runs:
-            run.bold = True
+    table.autofit = False
+    widths = column_widths(block.rows)
+    for column, width in zip(table.columns, widths):
+        column.width = Cm(width)  # the table's grid: LibreOffice reads it, Word the cells' widths
     for row in block.rows:
-        for cell, name in zip(table.add_row().cells, head):
-            cell.text = _plain(row[name])
+        table.add_row()
+    for r, values in enumerate([{h: h for h in head}] + block.rows):
+        for cell, name, width in zip(table.rows[r].cells, head, widths):
+            cell.width = Cm(width)
+            cell.text = _plain(values[name])
+            for run in cell.paragraphs[0].runs:
+                run.font.size, run.bold = Pt(8.5), r == 0
     doc.add_paragraph(_plain(block.text), style="Caption")
+
+
+def _picture(doc, png: bytes) -> None:
+    """A chart 15 cm wide, or 19 cm high when it is tall (a ranking of many comuni)."""
+    from docx.shared import Cm
+
+    width, height = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+    if height / width * 15 > 19:
+        doc.add_picture(io.BytesIO(png), height=Cm(19))
+    else:
+        doc.add_picture(io.BytesIO(png), width=Cm(15))
 
 
 def write_docx(info: dict, blocks: list[Block], target: Path) -> Path:
@@ -254,6 +288,9 @@ def write_docx(info: dict, blocks: list[Block], target: Path) -> Path:
     from docx.shared import Cm
 
     doc = Document()
+    section = doc.sections[0]  # A4 with 2 cm margins (python-docx's template is US Letter)
+    section.page_width, section.page_height = Cm(21), Cm(29.7)
+    section.left_margin = section.right_margin = section.top_margin = section.bottom_margin = Cm(2)
     doc.core_properties.title, doc.core_properties.language = _plain(f"{TITLE} — {info['nome']}"), "it-IT"
     toc = False
     for block in blocks:
@@ -270,7 +307,7 @@ def write_docx(info: dict, blocks: list[Block], target: Path) -> Path:
         elif block.kind == "table":
             _docx_table(doc, block)
         elif block.kind == "image":
-            doc.add_picture(io.BytesIO(block.png), width=Cm(15))
+            _picture(doc, block.png)
             doc.add_paragraph(_plain(f"{block.text}. Fonte: {block.source}."), style="Caption")
     target.parent.mkdir(parents=True, exist_ok=True)
     doc.save(target)
