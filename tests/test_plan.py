@@ -356,3 +356,20 @@ def test_proposal_becomes_action_and_the_followup_shows_it(plan_url, browser, si
         assert blocked == []
     finally:
         context.close()
+
+
+@pytest.mark.browser
+def test_plan_page_shows_one_room_or_the_whole_plan(plan_url, page):
+    url, _ = plan_url
+    page.set_viewport_size({"width": 1366, "height": 768})
+    page.goto(f"{url}voila/render/piano.ipynb")
+    page.wait_for_selector("text=Differenze tra le stanze", timeout=90000)
+    ranking = page.locator("table.wb-table", has_text="Note per punti ricevuti").first
+    rooms = {r.locator("td").nth(3).inner_text() for r in ranking.locator("tbody tr").all()}
+    assert rooms == {"amministratori", "assistenti sociali"}
+    menu = page.locator(".widget-dropdown select").first
+    menu.select_option(label=menu.locator("option", has_text="assistenti sociali").inner_text())
+    page.wait_for_function("!document.body.innerText.includes('Differenze tra le stanze')", timeout=30000)
+    ranking = page.locator("table.wb-table", has_text="Note per punti ricevuti").first
+    assert {r.locator("td").nth(3).inner_text() for r in ranking.locator("tbody tr").all()} == {"assistenti sociali"}
+    assert page.blocked == []

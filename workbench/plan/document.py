@@ -24,7 +24,8 @@ from pathlib import Path
 from ..escape import markdown as _md
 from ..workshop import NOTE_TYPES
 from ..workshop_page import TYPE_TITLES, rubric_chart_rows, rubric_rows, target_label
-from .rooms import UNASSIGNED, family_by_role, plan_ranking, ranking_rows, read_rooms, role_priorities, room_rows
+from .rooms import (UNASSIGNED, family_by_role, italian_date, plan_ranking, ranking_rows, read_rooms, role_priorities,
+                    room_rows)
 
 __all__ = ["Block", "plan_content", "write_docx", "write_html", "write_markdown", "chart_png", "export_plan", "TITLE"]
 
@@ -59,20 +60,8 @@ def chart_png(spec: dict, **datasets) -> bytes:
     return vl_convert.vegalite_to_png(with_data(spec, **datasets), scale=2, format_locale=ITALIAN)
 
 
-def _italian_date(text: str) -> str:
-    """``2021-03-10`` as ``10/03/2021`` (other text unchanged).
-
-    >>> _italian_date("2021-03-10"), _italian_date("marzo")
-    ('10/03/2021', 'marzo')
-    """
-    try:
-        return dt.date.fromisoformat(text).strftime("%d/%m/%Y")
-    except ValueError:
-        return text
-
-
 def _cover(info: dict, rooms: list[dict]) -> list[Block]:
-    dates = [_italian_date(d) for d in sorted(r["data"] for r in rooms if r.get("data"))]
+    dates = [italian_date(d) for d in sorted(r["data"] for r in rooms if r.get("data"))]
     span = (f"dal {dates[0]} al {dates[-1]}" if len(set(dates)) > 1 else f"il {dates[0]}") if dates else "—"
     blocks = [Block("heading", TITLE, 0),
               Block("text", f"{info.get('distretto') or ''} — {info['nome']}"),

@@ -41,11 +41,14 @@ def load_plan(folder: str | Path = ".") -> dict:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def _open(folder, readonly: bool):
-    """(set-up, plan store) or None after showing an Italian message."""
+def _open(folder: str | Path | dict, readonly: bool):
+    """(set-up, plan store) or None after showing an Italian message; ``folder`` may be the set-up itself
+    (notebook 05 in JupyterLab)."""
     from IPython.display import HTML, display
 
     try:
+        if isinstance(folder, dict):
+            return folder, PlanStore(folder["archivio_assoluto"], readonly=readonly)
         setup = load_plan(folder)
         return setup, PlanStore(Path(folder) / setup["archivio"], readonly=readonly)
     except (StoreError, sqlite3.Error, OSError, ValueError) as exc:
@@ -54,7 +57,9 @@ def _open(folder, readonly: bool):
 
 
 def _header(setup: dict, title: str) -> str:
-    demo = (" <span class='wb-ko'>(dati dimostrativi)</span>" if setup["piano"].get("dimostrativo") else "")
+    plan = setup["piano"]
+    demo = (" <span class='wb-ko'>(dati dimostrativi)</span>" if plan.get("dimostrativo") and "dimostrativ"
+            not in plan["nome"] else "")
     return (STYLE + f"<div class='wb-lab'><h1>{_e(title)}: {_e(setup['piano']['nome'])}</h1>"
             f"<p class='wb-note'>{_e(setup['distretto']['nome'])}{demo}</p></div>")
 
@@ -102,7 +107,7 @@ def plan_html(rooms: list[dict], room: str = "") -> str:
     return "<div class='wb-lab' style='max-width:1100px'>" + "".join(blocks) + "</div>"
 
 
-def plan_page(folder: str | Path = "."):
+def plan_page(folder: str | Path | dict = "."):
     """The ``piano`` dashboard: choose one workshop or the whole plan."""
     import ipywidgets as w
     from IPython.display import HTML, display
@@ -159,7 +164,7 @@ def followup_html(actions: list[dict], setup: dict) -> str:
     return "<div class='wb-lab' style='max-width:1100px'>" + "".join(blocks) + "</div>"
 
 
-def followup_page(folder: str | Path = "."):
+def followup_page(folder: str | Path | dict = "."):
     """The ``monitoraggio`` dashboard (read-only)."""
     import ipywidgets as w
     from IPython.display import HTML, display
@@ -188,7 +193,7 @@ def _proposals(rooms: list[dict], plan: PlanStore) -> list[tuple[str, tuple[str,
     return [(f"[{n['stanza']}] {n['punti']} ● · {n['testo'][:90]}", (n["laboratorio"], n["id"])) for n in notes]
 
 
-def actions_page(folder: str | Path = "."):
+def actions_page(folder: str | Path | dict = "."):
     """The ``azioni`` page: a proposal becomes an action; an action's status and progress change."""
     import ipywidgets as w
     from IPython.display import HTML, display
