@@ -46,6 +46,7 @@ def test_refusals_are_italian(plan):
     a = plan.create_action("Azione", "UDP")
     for changes, words in [({"stato": "finita"}, "Stato non valido"), ({"scadenza": "31/12/2026"}, "AAAA-MM-GG"),
                            ({"avanzamento": "Contattare RSSMRA85T10A562S"}, "codice fiscale"),
+                           ({"avanzamento": "Referente: la sig.ra Bianchi, 333 1234567"}, "numero di telefono"),
                            ({"titolo": " "}, "è vuoto"), ({"colore": "rosso"}, "sconosciuto")]:
         with pytest.raises(PlanError, match=words):
             plan.update_action(a, "facilitatore", **changes)

@@ -67,6 +67,10 @@ def previous_cycle(ws, output: str | Path | None = None) -> dict | None:
 
     ``output`` is this run's dashboards folder (its ``disagio.json`` and ``servizi.json``). A previous report
     that cannot be found gives ``{"errore": …}`` (Italian) instead of the tables.
+
+    >>> ws = type("W", (), {"config": {"ciclo_precedente": "../manca"}, "path": Path("/tmp/cremasco")})()
+    >>> previous_cycle(ws)["errore"][:60]
+    'distretto.toml, voce «ciclo_precedente»: in /tmp/manca non c'
     """
     ref = str(ws.config.get(CONFIG_KEY) or "").strip()
     if not ref:
@@ -105,7 +109,11 @@ def _value(value, year, decimals: int = 1) -> str:
 
 
 def cycle_html(setup: dict) -> str:
-    """The previous cycle's values and actions next to this cycle's (escaped HTML)."""
+    """The previous cycle's values and actions next to this cycle's (escaped HTML).
+
+    >>> "ciclo_precedente" in cycle_html({"ciclo_precedente": None})
+    True
+    """
     import html
 
     from .page import table_html

@@ -172,6 +172,13 @@ def plan_content(plan, setup: dict | None = None, folder: Path | None = None) ->
 
     ``setup`` is the plan's ``piano.json`` (actors' names, families); ``folder`` the dashboards folder whose
     ``disagio.json`` holds the data views the notes referred to.
+
+    >>> import tempfile
+    >>> from .store import PlanStore
+    >>> plan = PlanStore(Path(tempfile.mkdtemp()) / "piano.sqlite", name="Piano", district="Ambito")
+    >>> info, blocks = plan_content(plan)
+    >>> [b.text for b in blocks if b.kind == "heading" and b.level == 1][:2]
+    ['1. Il percorso: i laboratori del piano', '2. Le letture dei dati discusse']
     """
     from ..workshop_export import chart_specs
 
@@ -272,7 +279,15 @@ def _picture(doc, png: bytes) -> None:
 
 
 def write_docx(info: dict, blocks: list[Block], target: Path) -> Path:
-    """The document as ``.docx``: Word heading styles, a table of contents, tables, PNG charts with sources."""
+    """The document as ``.docx``: Word heading styles, a table of contents, tables, PNG charts with sources.
+
+    >>> import tempfile, docx
+    >>> blocks = [Block("heading", "Titolo", 0), Block("heading", "1. Sezione", 1),
+    ...           Block("table", "T", rows=[{"a": 1}])]
+    >>> path = write_docx({"nome": "Piano"}, blocks, Path(tempfile.mkdtemp()) / "p.docx")
+    >>> [(p.style.name, p.text) for p in docx.Document(path).paragraphs if p.style.name.startswith("Heading")]
+    [('Heading 1', '1. Sezione')]
+    """
     from docx import Document
     from docx.shared import Cm
 
@@ -312,7 +327,13 @@ def _html_table(block: Block) -> str:
 
 
 def write_html(info: dict, blocks: list[Block], target: Path) -> Path:
-    """The document as one offline HTML page (images inline), every text escaped."""
+    """The document as one offline HTML page (images inline), every text escaped.
+
+    >>> import tempfile
+    >>> path = write_html({"nome": "P"}, [Block("text", "<b>x</b>")], Path(tempfile.mkdtemp()) / "p.html")
+    >>> "<p>&lt;b&gt;x&lt;/b&gt;</p>" in path.read_text(encoding="utf-8")
+    True
+    """
     from ..workshop_page import STYLE
 
     e = html.escape
@@ -338,7 +359,13 @@ def write_html(info: dict, blocks: list[Block], target: Path) -> Path:
 
 
 def write_markdown(info: dict, blocks: list[Block], target: Path) -> Path:
-    """The document as Markdown; the charts are PNG files in ``<name>-immagini/`` beside it."""
+    """The document as Markdown; the charts are PNG files in ``<name>-immagini/`` beside it.
+
+    >>> import tempfile
+    >>> path = write_markdown({"nome": "P"}, [Block("heading", "1. *Sezione*", 1)], Path(tempfile.mkdtemp()) / "p.md")
+    >>> print(path.read_text(encoding="utf-8").splitlines()[0])
+    ## 1. \\*Sezione\\*
+    """
     from ..workshop_export import _md_table
 
     images = target.with_name(f"{target.stem}-immagini")

@@ -33,11 +33,18 @@ def _e(value) -> str:
 
 
 def load_plan(folder: str | Path = ".") -> dict:
-    """The plan's set-up written by notebook 05 (store location, menus, indicator values)."""
+    """The plan's set-up written by notebook 05 (store location, menus, indicator values).
+
+    >>> load_plan("/non/esiste")
+    Traceback (most recent call last):
+    ...
+    workbench.errors.StoreError: Il piano non è ancora stato preparato (/non/esiste/piano.json non esiste): esegui prima `workbench esegui CARTELLA --out REPORT` dopo aver creato il piano con `workbench piano crea`.
+    """
     path = Path(folder) / SETUP_FILE
     if not path.is_file():
         raise StoreError(f"Il piano non è ancora stato preparato ({path} non esiste): esegui prima "
-                         "`workbench esegui CARTELLA --out REPORT` dopo aver creato il piano con `workbench piano crea`.")
+                         "`workbench esegui CARTELLA --out REPORT` dopo aver creato il piano con "
+                         "`workbench piano crea`.")
     return json.loads(path.read_text(encoding="utf-8"))
 
 
@@ -65,7 +72,12 @@ def _header(setup: dict, title: str) -> str:
 
 
 def table_html(rows: list[dict], caption: str = "") -> str:
-    """An escaped table that scrolls sideways on a phone instead of leaving the page."""
+    """An escaped table that scrolls sideways on a phone instead of leaving the page.
+
+    >>> html_ = table_html([{"Nota": "<b>x</b>"}])
+    >>> html_.startswith("<div style='overflow-x:auto"), "&lt;b&gt;x&lt;/b&gt;" in html_
+    (True, True)
+    """
     return f"<div style='overflow-x:auto;max-width:100%'>{_table_html(rows, caption)}</div>"
 
 
@@ -74,7 +86,13 @@ def _names(setup: dict) -> dict[str, str]:
 
 
 def action_rows(actions: list[dict], setup: dict) -> list[dict]:
-    """Rows of the actions table (names of the owner and partners, status, target date, progress)."""
+    """Rows of the actions table (names of the owner and partners, status, target date, progress).
+
+    >>> action_rows([{"titolo": "Sportello", "famiglia": "", "ente": "UDP", "partner": ["X"], "stato": "in corso",
+    ...   "scadenza": "", "avanzamento": "", "modificata": "2025-04-01T10:00:00"}],
+    ...   {"attori": [{"id": "UDP", "nome": "Ufficio di Piano"}]})[0]["Ente responsabile"]
+    'Ufficio di Piano'
+    """
     names = _names(setup)
     return [{"Azione": a["titolo"], "Famiglia": a["famiglia"], "Ente responsabile": names.get(a["ente"], a["ente"]),
              "Partner": ", ".join(names.get(p, p) for p in a["partner"]), "Stato": a["stato"],
@@ -85,7 +103,11 @@ def action_rows(actions: list[dict], setup: dict) -> list[dict]:
 # -- piano -----------------------------------------------------------------------------------------
 
 def plan_html(rooms: list[dict], room: str = "") -> str:
-    """One workshop (``room`` = its id in the plan) or the whole plan with the differences between rooms."""
+    """One workshop (``room`` = its id in the plan) or the whole plan with the differences between rooms.
+
+    >>> "Ancora nessun dato" in plan_html([])
+    True
+    """
     chosen = [r for r in rooms if not room or r["id"] == room]
     blocks = ["<h2>I laboratori del piano</h2>", table_html(room_rows(rooms))]
     blocks += [f"<p class='wb-error'>{_e(r['errore'])}</p>" for r in rooms if "errore" in r]
@@ -138,7 +160,11 @@ def plan_page(folder: str | Path | dict = "."):
 
 def followup_html(actions: list[dict], setup: dict) -> str:
     """The follow-up: actions by family and status, by owner with the role matrix, and for each action its
-    watched indicators before and after."""
+    watched indicators before and after.
+
+    >>> "Ancora nessuna azione" in followup_html([], {"attori": [], "famiglie": ["casa"], "ruoli": None})
+    True
+    """
     names, roles = _names(setup), setup.get("ruoli")
     blocks = ["<h2>Azioni per famiglia di progetto e stato</h2>",
               table_html(family_status(actions, setup["famiglie"])),

@@ -135,7 +135,12 @@ def prepare_plan(ws, output: str | Path | None = None, reports: str | Path | Non
 
 
 def describe_plan(setup: dict) -> str:
-    """Italian Markdown summary of the prepared plan (shown by notebook 05); every name is escaped."""
+    """Italian Markdown summary of the prepared plan (shown by notebook 05); every name is escaped.
+
+    >>> print(describe_plan({"piano": {"nome": "Piano *2025*"}, "distretto": {"nome": "Ambito"}, "archivio": "p",
+    ...     "laboratori": [], "attori": [], "indicatori": {}}).splitlines()[0])
+    **Piano \\*2025\\*** — Ambito
+    """
     from ..escape import markdown as md
 
     plan = setup["piano"]

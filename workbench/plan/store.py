@@ -19,7 +19,7 @@ import json
 import os
 from pathlib import Path
 
-from ..personal import codici_fiscali
+from ..personal import codici_fiscali, personal_data_found
 from ..sqlstore import SQLiteStore, StoreError, new_id
 from ..sqlstore import now as _now
 
@@ -88,6 +88,10 @@ def _text(value, limit: int, what: str, required: bool = False) -> str:
     if codici_fiscali(text):
         raise PlanError(f"Il campo «{what}» contiene un codice fiscale: il piano è un documento pubblico, "
                         "toglilo e salva di nuovo.")
+    found = personal_data_found(text)
+    if found:
+        raise PlanError(f"Il campo «{what}» sembra contenere {' e '.join(found)}: il piano è un documento "
+                        "pubblico, scrivi il ruolo o l'ente invece della persona e salva di nuovo.")
     return text
 
 
