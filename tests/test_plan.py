@@ -165,6 +165,14 @@ def test_docx_headings_priorities_numbers_images(prepared, tmp_path):
     rows = [[c.text for c in r.cells] for r in table.rows[1:]]
     assert [(int(r[1]), r[5]) for r in rows] == _ranking(setup)
     assert [int(r[0]) for r in rows] == list(range(1, len(rows) + 1))
+    # the rubric of the whole plan: administrators of one room against technicians of the other
+    ratings = [r for w in PlanStore(setup["archivio_assoluto"], readonly=True).workshops()
+               for r in Store(w["archivio"], readonly=True).ratings() if r["mossa"] == "persona"]
+    mean = {role: [r["punteggio"] for r in ratings if r["ruolo"] == role] for role in ("amministratore", "tecnico")}
+    gap = sum(mean["amministratore"]) / len(mean["amministratore"]) - sum(mean["tecnico"]) / len(mean["tecnico"])
+    table = next(t for t in doc.tables if t.rows[0].cells[0].text == "Servizio o progetto")
+    row = next(r for r in table.rows if r.cells[1].text == "Attiva la persona")
+    assert row.cells[-1].text == f"{gap:+.1f}".replace(".", ",") and gap != 0
     # images: the data views the notes referred to, the priorities, the rubric of each room
     assert len(doc.inline_shapes) >= 4
     blobs = [r.target_part.blob for r in doc.part.rels.values() if "image" in r.reltype]

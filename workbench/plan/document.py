@@ -24,8 +24,8 @@ from pathlib import Path
 from ..escape import markdown as _md
 from ..workshop import NOTE_TYPES
 from ..workshop_page import TYPE_TITLES, rubric_chart_rows, rubric_rows, target_label
-from .rooms import (UNASSIGNED, family_by_role, italian_date, plan_ranking, ranking_rows, read_rooms, role_priorities,
-                    room_rows)
+from .rooms import (UNASSIGNED, family_by_role, italian_date, plan_ranking, plan_rubric, ranking_rows, read_rooms,
+                    role_priorities, room_rows)
 
 __all__ = ["Block", "plan_content", "write_docx", "write_html", "write_markdown", "chart_png", "export_plan", "TITLE"]
 
@@ -134,7 +134,8 @@ def _rubric(rooms: list[dict], specs: dict) -> list[Block]:
               Block("text", "Media dei punteggi da 1 a 5 per ruolo (tra parentesi il numero di valutazioni). "
                             "Divario = media degli amministratori − media dei tecnici: positivo quando gli "
                             "amministratori vedono il servizio più capacitante dei tecnici.")]
-    for room in rooms:
+    whole = [{"stanza": "tutto il piano (le valutazioni di tutte le stanze insieme)", "rubric": plan_rubric(rooms)}]
+    for room in (whole if len(rooms) > 1 else []) + rooms:
         rubric = room.get("rubric", [])
         blocks += [Block("heading", f"Stanza: {room['stanza']}", 2),
                    Block("table", f"Griglia per ruolo — {room['stanza']}", rows=rubric_rows(rubric))]

@@ -18,7 +18,7 @@ from ..sqlstore import StoreError
 from ..workshop_page import STYLE, _save, rubric_rows
 from ..workshop_page import table_html as _table_html
 from .followup import before_after, busy_owners, family_status, owner_rows, snapshot
-from .rooms import family_by_role, plan_ranking, ranking_rows, read_rooms, role_priorities, room_rows
+from .rooms import family_by_role, plan_ranking, plan_rubric, ranking_rows, read_rooms, role_priorities, room_rows
 from .setup import SETUP_FILE
 from .store import STATUSES, PlanStore
 
@@ -124,6 +124,9 @@ def plan_html(rooms: list[dict], room: str = "") -> str:
         blocks += ["</div>", "<h3>Punti alle famiglie di progetto per ruolo</h3>", table_html(family_by_role(rooms))]
     blocks.append("<h2>Griglia del welfare responsabile</h2><p class='wb-note'>Media per ruolo (tra parentesi le "
                   "valutazioni); divario = amministratori − tecnici.</p>")
+    if not room and len(rooms) > 1:
+        blocks += ["<h3>Tutto il piano (le valutazioni di tutte le stanze insieme)</h3>",
+                   table_html(rubric_rows(plan_rubric(rooms)))]
     for r in chosen:
         blocks += [f"<h3>{_e(r['stanza'])}</h3>", table_html(rubric_rows(r.get("rubric", [])))]
     return "<div class='wb-lab' style='max-width:1100px'>" + "".join(blocks) + "</div>"

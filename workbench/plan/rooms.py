@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from ..workshop import ROLES, Store
+from ..workshop import ROLES, Store, rubric_of
 from ..workshop_page import target_label
 from .store import PlanStore
 
-__all__ = ["read_rooms", "plan_ranking", "room_rows", "role_priorities", "family_by_role", "ranking_rows",
+__all__ = ["read_rooms", "plan_ranking", "room_rows", "role_priorities", "family_by_role", "ranking_rows", "plan_rubric",
            "italian_date", "UNASSIGNED"]
 
 UNASSIGNED = "senza famiglia"
@@ -55,14 +55,26 @@ def read_rooms(plan: PlanStore) -> list[dict]:
             continue
         try:
             notes = store.notes()
+            ratings = store.ratings()
             room.update(info=store.info(), counts=store.counts(), ranking=store.ranking(), notes=notes,
-                        rubric=store.rubric(), per_ruolo=_role_points(store))
+                        ratings=ratings, rubric=rubric_of(ratings), per_ruolo=_role_points(store))
         finally:
             store.close()
         for n in room["notes"]:
             n["stanza"], n["laboratorio"] = room["stanza"], room["id"]
         rooms.append(room)
     return rooms
+
+
+def plan_rubric(rooms: list[dict]) -> list[dict]:
+    """The rubric of every room's ratings pooled: administrators of one room against technicians of another.
+
+    >>> rooms = [{"ratings": [{"oggetto": "SAD", "mossa": "rete", "ruolo": "amministratore", "punteggio": 4}]},
+    ...          {"ratings": [{"oggetto": "SAD", "mossa": "rete", "ruolo": "tecnico", "punteggio": 3}]}]
+    >>> plan_rubric(rooms)[0]["divario"]
+    1.0
+    """
+    return rubric_of([r for room in rooms for r in room.get("ratings", [])])
 
 
 def plan_ranking(rooms: list[dict]) -> list[dict]:
