@@ -397,8 +397,8 @@ def test_landing_page_is_italian_and_lists_an_unavailable_reading_without_a_link
         served = dashboard_paths(served_districts(dashboard_root(multi_reports)))
         hrefs = page.eval_on_selector_all("a[href]", "els => els.map(e => e.getAttribute('href'))")
         dashboards = [urllib.request.unquote(h.removeprefix("/voila/render/")) for h in hrefs if h != "/"]
-        assert len(dashboards) == 9  # 5 + 4, no facilitator page, no unavailable reading
-        assert all(d in served and "facilitatore" not in d for d in dashboards)
+        assert len(dashboards) == 13  # 7 + 6, no facilitator pages, no unavailable reading
+        assert all(d in served and "facilitatore" not in d and "azioni" not in d for d in dashboards)
         assert all((dashboard_root(multi_reports) / d).is_file() for d in dashboards)
         assert blocked == []
         first = page.locator("section", has_text="Ambito Cremasco")
