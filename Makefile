@@ -5,7 +5,7 @@ DEMO ?= data/demo/cremasco
 REPORTS ?= reports
 PORTA ?= 8866
 
-.PHONY: demo test install chromium bench templates clean
+.PHONY: demo test install chromium libreoffice bench templates clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -22,7 +22,10 @@ demo: install  ## run the notebooks on the demo district and serve the dashboard
 chromium:  ## install Debian's chromium for the browser tests (never a downloaded browser)
 	@test -x /usr/bin/chromium || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
 
-test: install chromium  ## install and run all tests, browser tests included
+libreoffice:  ## install Debian's LibreOffice Writer (the slow test converts the plan's .docx to PDF)
+	@command -v soffice >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends libreoffice-writer)
+
+test: install chromium libreoffice  ## install and run all tests, browser tests included
 	$(PY) -m pytest
 
 bench: install chromium  ## print the benchmark figures quoted in the README

@@ -386,6 +386,104 @@ def write_demo_network() -> None:
             declare_synthetic(path, table)
 
 
+# --- the demo plan of the Cremasco: two workshops and a few actions (demonstration data) --------------
+
+WHOLE = "L'ambito nel suo insieme"
+PLAN_WORKSHOPS = [
+    {"slug": "amm", "stanza": "amministratori", "nome": "Laboratorio degli amministratori", "data": "2021-03-10",
+     "punti": 5,
+     "note": [
+         {"chiave": "a1", "autore": "Sindaca di Pandino", "ruolo": "amministratore", "tipo": "proposta",
+          "testo": "Un punto unico di accesso ai servizi per anziani e famiglie in ogni sub-area", "riferimento":
+          "area", "valore": "anziani", "grafico": "disagio:indice_vecchiaia", "famiglia": "modello organizzativo"},
+         {"chiave": "a2", "autore": "Assessore di Crema", "ruolo": "amministratore", "tipo": "proposta",
+          "testo": "Regia d'ambito dei contributi per l'affitto e dell'emergenza abitativa", "riferimento":
+          "comune", "valore": "Crema", "grafico": "disagio:quota_redditi_bassi",
+          "famiglia": "presa in carico integrata"},
+         {"chiave": "a3", "autore": "Sindaco di Soncino", "ruolo": "amministratore", "tipo": "criticità",
+          "testo": "I piccoli comuni non hanno un assistente sociale stabile", "riferimento": "ambito"},
+         {"chiave": "a4", "autore": "Assessora di Castelleone", "ruolo": "amministratore", "tipo": "punto di forza",
+          "testo": "Volontariato del trasporto sociale diffuso in tutto il territorio", "riferimento": "ambito"},
+         {"chiave": "a5", "autore": "Sindaco di Rivolta d'Adda", "ruolo": "amministratore", "tipo": "proposta",
+          "testo": "Sperimentare la portineria di comunità nei quartieri con più anziani soli", "riferimento":
+          "comune", "valore": "Rivolta d'Adda", "grafico": "disagio:quota_75_piu", "famiglia": "progetti sperimentali"},
+     ],
+     "voti": [["Sindaca di Pandino", "amministratore", "a1"], ["Sindaca di Pandino", "amministratore", "a1"],
+              ["Assessore di Crema", "amministratore", "a2"], ["Assessore di Crema", "amministratore", "a2"],
+              ["Assessore di Crema", "amministratore", "a1"], ["Sindaco di Soncino", "amministratore", "a3"],
+              ["Sindaco di Soncino", "amministratore", "a3"], ["Sindaco di Soncino", "amministratore", "a1"],
+              ["Assessora di Castelleone", "amministratore", "a2"], ["Sindaco di Rivolta d'Adda", "amministratore",
+                                                                     "a5"]],
+     "valutazioni": [["Sindaca di Pandino", "amministratore", WHOLE, {"persona": 4, "rete": 4, "responsabilita": 3}],
+                     ["Assessore di Crema", "amministratore", WHOLE, {"persona": 4, "rete": 3, "responsabilita": 4}],
+                     ["Sindaco di Soncino", "amministratore", WHOLE, {"persona": 3, "rete": 4, "responsabilita": 3}]]},
+    {"slug": "as", "stanza": "assistenti sociali", "nome": "Laboratorio delle assistenti sociali",
+     "data": "2021-03-24", "punti": 5,
+     "note": [
+         {"chiave": "t1", "autore": "AS tutela minori", "ruolo": "tecnico", "tipo": "proposta",
+          "testo": "Équipe integrata con consultorio e neuropsichiatria per le famiglie con minori",
+          "riferimento": "area", "valore": "famiglia e minori", "famiglia": "presa in carico integrata"},
+         {"chiave": "t2", "autore": "AS Crema", "ruolo": "tecnico", "tipo": "criticità",
+          "testo": "Troppe domande di contributo per l'affitto a Crema, senza un percorso di autonomia",
+          "riferimento": "comune", "valore": "Crema", "grafico": "disagio:quota_redditi_bassi"},
+         {"chiave": "t3", "autore": "AS inserimenti lavorativi", "ruolo": "tecnico", "tipo": "proposta",
+          "testo": "Tavolo con cooperative e centro per l'impiego per i percorsi di lavoro", "riferimento":
+          "area", "valore": "povertà e disagio adulti", "famiglia": "lavoro di comunità"},
+         {"chiave": "t4", "autore": "AS Pandino", "ruolo": "tecnico", "tipo": "punto di forza",
+          "testo": "Buona collaborazione con i medici di medicina generale sulle dimissioni protette",
+          "riferimento": "comune", "valore": "Pandino"},
+         {"chiave": "t5", "autore": "Educatrice cooperativa", "ruolo": "terzo settore", "tipo": "proposta",
+          "testo": "Custodi sociali nei condomini popolari", "riferimento": "comune", "valore": "Crema",
+          "famiglia": "lavoro di comunità"},
+     ],
+     "voti": [["AS tutela minori", "tecnico", "t1"], ["AS tutela minori", "tecnico", "t1"],
+              ["AS Crema", "tecnico", "t2"], ["AS Crema", "tecnico", "t2"], ["AS Crema", "tecnico", "t3"],
+              ["AS inserimenti lavorativi", "tecnico", "t3"], ["AS inserimenti lavorativi", "tecnico", "t3"],
+              ["AS Pandino", "tecnico", "t1"], ["AS Pandino", "tecnico", "t2"],
+              ["Educatrice cooperativa", "terzo settore", "t5"], ["Educatrice cooperativa", "terzo settore", "t3"]],
+     "valutazioni": [["AS tutela minori", "tecnico", WHOLE, {"persona": 2, "rete": 3, "responsabilita": 2}],
+                     ["AS Crema", "tecnico", WHOLE, {"persona": 3, "rete": 2, "responsabilita": 2}],
+                     ["AS Pandino", "tecnico", WHOLE, {"persona": 3, "rete": 3, "responsabilita": 3}],
+                     ["Educatrice cooperativa", "terzo settore", WHOLE, {"persona": 3, "rete": 4}]]},
+]
+PLAN_ACTIONS = [  # laboratorio = index in PLAN_WORKSHOPS; anno_dati = data year available when the action started
+    {"laboratorio": 0, "nota": "a1", "titolo": "Punto unico di accesso per anziani e famiglie", "ente": "UDP",
+     "partner": ["CAPS", "COM1", "COM2"], "famiglia": "modello organizzativo",
+     "indicatori": ["quota_pensionati", "reddito_medio"], "comuni": ["019035", "019067", "019025"],
+     "scadenza": "2022-12-31", "creata": "2021-04-15T10:00:00", "anno_dati": 2020,
+     "cambi": [{"stato": "in corso", "avanzamento": "Sportelli aperti a Crema e Pandino",
+                "quando": "2021-10-01T09:00:00"}]},
+    {"laboratorio": 0, "nota": "a2", "titolo": "Regia d'ambito dell'emergenza abitativa", "ente": "CAP",
+     "partner": ["UDP", "COOP1"], "famiglia": "presa in carico integrata",
+     "indicatori": ["quota_redditi_bassi"], "comuni": ["019035"], "scadenza": "2023-06-30",
+     "creata": "2021-04-15T10:30:00", "anno_dati": 2020,
+     "cambi": [{"stato": "in corso", "avanzamento": "Regolamento unico approvato dall'Assemblea dei sindaci",
+                "quando": "2021-11-15T09:00:00"},
+               {"stato": "conclusa", "avanzamento": "Fondo unico d'ambito attivo dal 2023",
+                "quando": "2023-02-01T09:00:00"}]},
+    {"laboratorio": 1, "nota": "t1", "titolo": "Équipe integrata per le famiglie con minori", "ente": "TUT",
+     "partner": ["CONS", "NPI"], "famiglia": "presa in carico integrata", "indicatori": ["stranieri_residenti"],
+     "comuni": ["019035", "019097"], "scadenza": "2022-06-30", "creata": "2021-04-20T10:00:00", "anno_dati": 2020},
+    {"laboratorio": 1, "nota": "t3", "titolo": "Tavolo per i percorsi di inserimento lavorativo", "ente": "SIL",
+     "partner": ["COOP5", "CPIA"], "famiglia": "lavoro di comunità", "indicatori": ["quota_redditi_bassi"],
+     "comuni": ["019035", "019084"], "scadenza": "2022-12-31", "creata": "2021-04-20T10:30:00", "anno_dati": 2020,
+     "cambi": [{"stato": "sospesa", "avanzamento": "In attesa del nuovo bando regionale",
+                "quando": "2022-03-01T09:00:00"}]},
+]
+
+
+def write_demo_plan() -> None:
+    """piano/piano_dimostrativo.json of the Cremasco: two workshops and a few actions (demonstration data),
+    installed by `workbench esegui` the first time (workbench.plan.setup.install_demo)."""
+    import json
+
+    target = ROOT / "demo" / "cremasco" / "piano" / "piano_dimostrativo.json"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    seed = {"nome": "Piano di Zona 2021-2023 (dati dimostrativi)", "laboratori": PLAN_WORKSHOPS,
+            "azioni": PLAN_ACTIONS}
+    target.write_text(json.dumps(seed, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+
+
 def main() -> None:
     ambiti = read("ambiti_cremona_e_distretti_bergamo_est.csv")
     ambiti = ambiti[ambiti["livello"] == "ambito_pdz"]
@@ -397,6 +495,7 @@ def main() -> None:
                     sorted(province["sub_ambito"].unique()))
     write_demo_services()
     write_demo_network()
+    write_demo_plan()
     print("Dati dimostrativi scritti in", ROOT / "demo")
 
 

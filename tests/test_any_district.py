@@ -186,7 +186,8 @@ def test_required_tables_only_gets_distress_and_index_reports(minimal_reports):
     manifest = json.loads((district / "manifest.json").read_text(encoding="utf-8"))
     status = {s["notebook"]: s["stato"] for s in manifest["passi"]}
     assert status == {"01_disagio.ipynb": "eseguito", "02_servizi.ipynb": "non disponibile",
-                      "03_rete.ipynb": "non disponibile", "04_laboratorio.ipynb": "eseguito"}
+                      "03_rete.ipynb": "non disponibile", "04_laboratorio.ipynb": "eseguito",
+                      "05_piano.ipynb": "non disponibile"}
     network = next(s for s in manifest["passi"] if s["notebook"] == "03_rete.ipynb")
     assert network["modelli"] == ["attori.xlsx", "legami.xlsx"] and "attori" in network["motivo"]
     assert sorted(p.name for p in (district / "cruscotti").glob("*.ipynb")) == [

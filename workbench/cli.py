@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from .errors import WorkbenchError, disk_error, format_problems
+from .plan.cli import register as register_plan
 
 __all__ = ["main"]
 
@@ -258,6 +259,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="cartella in cui scriverli (predefinita, solo nel codice sorgente: templates/ e "
                    "data/README.md)")
     p.set_defaults(func=cmd_modelli)
+    register_plan(sub)
     return parser
 
 

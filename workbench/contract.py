@@ -231,6 +231,9 @@ CONFIG_KEYS = (
     ConfigKey("famiglie_progetto", list, "Famiglie di progetto per classificare le proposte del laboratorio "
               "(vuoto = presa in carico integrata, lavoro di comunità, modello organizzativo, progetti "
               "sperimentali)", '["presa in carico integrata", "lavoro di comunità"]', default=[]),
+    ConfigKey("ciclo_precedente", str, "Cartella del report del distretto nel ciclo di piano precedente (scritta da "
+              "`workbench esegui`, relativa a questa cartella): accanto a indicatori e servizi si vedono i valori e "
+              "le azioni del ciclo scorso", '"../report-2023/cremasco"', default=""),
 )
 
 

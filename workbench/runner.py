@@ -28,6 +28,7 @@ import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Callable
 from functools import lru_cache
 from pathlib import Path
 
@@ -48,6 +49,7 @@ class Step:
     dashboards: tuple[str, ...]    # in notebooks/cruscotti/, copied to the report
     title: str
     needs: tuple[str, ...] = ()    # optional tables of the contract (the required ones are always there)
+    requires: Callable | None = None  # another condition, (ws, reports) -> why the step cannot run ("" = it can)
 
     def missing(self, ws) -> list[str]:
         """The tables this step needs that the workspace lacks (empty list: the step can run).
@@ -57,12 +59,14 @@ class Step:
         """
         return [name for name in self.needs if name not in ws.tables]
 
-    def record(self, ws) -> dict:
+    def record(self, ws, reports: Path | None = None) -> dict:
         """The step's entry in the manifest: ``stato`` and, when it cannot run, the reason and the templates."""
         entry = {"notebook": self.notebook, "cruscotti": list(self.dashboards), "titolo": self.title}
         missing = self.missing(ws)
         if not missing:
-            return {**entry, "stato": DONE}
+            reason = self.requires(ws, reports) if self.requires else ""
+            return {**entry, "stato": UNAVAILABLE, "motivo": reason, "modelli": []} if reason else \
+                {**entry, "stato": DONE}
         tables = " e ".join(f"«{m}»" for m in missing)
         reason = (f"manca la tabella {tables}: compila il modello Excel e aggiungilo" if len(missing) == 1 else
                   f"mancano le tabelle {tables}: compila i modelli Excel e aggiungili")
@@ -75,7 +79,17 @@ STEPS = (
     Step("02_servizi.ipynb", ("servizi.ipynb",), "I servizi e la spesa sociale", needs=("servizi",)),
     Step("03_rete.ipynb", ("rete.ipynb",), "La rete locale del welfare", needs=("attori", "legami")),
     Step("04_laboratorio.ipynb", ("laboratorio.ipynb", "facilitatore.ipynb"), "Laboratorio: note, voti e valutazioni"),
+    Step("05_piano.ipynb", ("piano.ipynb", "azioni.ipynb", "monitoraggio.ipynb"),
+         "Dal laboratorio al piano: azioni e monitoraggio", requires=lambda ws, reports: _plan_unavailable(ws, reports)),
 )
+
+
+def _plan_unavailable(ws, reports: Path | None) -> str:
+    """Why the plan's step cannot run: the district has no plan yet (see :mod:`workbench.plan.setup`)."""
+    from .plan.setup import plan_unavailable
+
+    return plan_unavailable(ws, reports)
+
 
 _EXTERNAL = re.compile(r'<(script|link)\b[^>]*\b(src|href)="(https?:)?//[^"]*"[^>]*>(\s*</script>)?', re.I)
 
@@ -192,7 +206,7 @@ def run_district(workspace: str | Path, reports: str | Path, parameters: dict | 
             ws = validate_for_kernel(workspace, snapshot)  # while the kernel starts
             (tmp / "cruscotti").mkdir()
             (tmp / "report").mkdir()
-            steps = [step.record(ws) for step in STEPS]
+            steps = [step.record(ws, reports) for step in STEPS]
             for i, (step, entry) in enumerate(zip(STEPS, steps), 1):
                 if entry["stato"] == UNAVAILABLE:
                     log(f"[{i}/{len(STEPS)}] {ws.name}: {step.title} — non disponibile ({entry['motivo']}).")

@@ -26,18 +26,18 @@ from .paths import CACHE, NOTEBOOKS, TEMPLATES
 from .render import STATIC_ENV, install_bundle
 
 __all__ = ["voila_command", "voila_env", "serve_dashboards", "open_lab", "dashboard_root", "served_districts",
-           "dashboard_paths", "allowed_hosts", "run_until_stopped", "notebook_title", "Card", "District", "RESERVED", "ROOM_PAGE",
-           "ROOM_POOL"]
+           "dashboard_paths", "allowed_hosts", "run_until_stopped", "notebook_title", "Card", "District", "RESERVED",
+           "ROOM_PAGE", "ROOM_POOL"]
 
 VOILA_TEMPLATE = "workbench"
 TEMPLATE_DIR = TEMPLATES / "jupyter" / "voila" / "templates" / VOILA_TEMPLATE
 CULL_IDLE_SECONDS = 900
 #: Dashboards reserved to whoever leads the room: rendered only with the facilitator's key (``?chiave=``)
 #: and never shown as a card of the landing page. A reading adds its own reserved pages here.
-RESERVED = ("facilitatore.ipynb",)
+RESERVED = ("facilitatore.ipynb", "azioni.ipynb")
 #: The participant page of the workshop room.
 ROOM_PAGE = "laboratorio.ipynb"
-NOT_PREHEATED = (ROOM_PAGE, *RESERVED)
+NOT_PREHEATED = (ROOM_PAGE, "piano.ipynb", "monitoraggio.ipynb", *RESERVED)  # live stores: never stale
 #: On ``--rete`` (the room), participant pages kept started and executed before the room arrives: 40 tabs
 #: starting 40 kernels at once need over 30 s on two cores, a kernel taken from the pool answers at once.
 ROOM_POOL = 40
@@ -231,11 +231,12 @@ def preheat_options(pool: int, room: int = 0) -> list[str]:
     >>> preheat_options(0)
     []
     >>> preheat_options(1, room=40)[-2:]
-    ["--VoilaKernelManager.preheat_denylist=['facilitatore.ipynb']", '--WorkbenchVoila.room_pool=40']
+    ["--VoilaKernelManager.preheat_denylist=['piano.ipynb', 'monitoraggio.ipynb', 'facilitatore.ipynb', \
+'azioni.ipynb']", '--WorkbenchVoila.room_pool=40']
     """
     if pool <= 0 and room <= 0:
         return []
-    denied = list(RESERVED) if room > 0 else list(NOT_PREHEATED)
+    denied = [page for page in NOT_PREHEATED if room <= 0 or page != ROOM_PAGE]  # the room's page has its pool
     return ["--preheat_kernel=True", f"--pool_size={max(pool, 0)}", f"--VoilaKernelManager.preheat_denylist={denied}",
             *([f"--WorkbenchVoila.room_pool={room}"] if room > 0 else [])]
 

@@ -27,8 +27,8 @@ from .sqlstore import SQLiteStore, StoreDamaged, StoreError, new_id
 from .sqlstore import now as _now
 
 __all__ = ["Store", "WorkshopError", "StoreDamaged", "PersonalDataWarning", "REDACTED", "NOTE_TYPES", "ROLES", "TARGETS", "MOVES",
-           "DEFAULT_FAMILIES", "MAX_TEXT", "MAX_NAME", "new_id", "new_token", "participant_key", "note_warning", "slug",
-           "store_name"]
+           "DEFAULT_FAMILIES", "MAX_TEXT", "MAX_NAME", "new_id", "new_token", "participant_key", "note_warning",
+           "rubric_of", "slug", "store_name"]
 
 #: Note types (stored value = label shown).
 NOTE_TYPES = ("criticità", "punto di forza", "proposta")
@@ -506,25 +506,9 @@ class Store(SQLiteStore):
         return [dict(r) for r in rows]
 
     def rubric(self) -> list[dict]:
-        """Average score by subject, move and role, plus the administrators − technicians gap.
-
-        One row per (subject, move): ``media`` over everyone, ``per_ruolo`` {role: (mean, n)},
-        ``divario`` = mean of amministratori − mean of tecnici (None unless both rated).
-        """
-        acc: dict[tuple, dict[str, list[int]]] = {}
-        for r in self.ratings():
-            acc.setdefault((r["oggetto"], r["mossa"]), {}).setdefault(r["ruolo"], []).append(r["punteggio"])
-        out = []
-        order = list(MOVES)
-        for (subject, move), by_role in sorted(acc.items(), key=lambda kv: (kv[0][0], order.index(kv[0][1]))):
-            scores = [s for v in by_role.values() for s in v]
-            means = {role: (sum(v) / len(v), len(v)) for role, v in by_role.items()}
-            gap = (means["amministratore"][0] - means["tecnico"][0]
-                   if "amministratore" in means and "tecnico" in means else None)
-            out.append({"oggetto": subject, "mossa": move, "etichetta": MOVES[move],
-                        "media": sum(scores) / len(scores), "n": len(scores), "per_ruolo": means,
-                        "divario": gap})
-        return out
+        """Average score by subject, move and role, plus the administrators − technicians gap (see
+        :func:`rubric_of`)."""
+        return rubric_of(self.ratings())
 
     # -- summary --------------------------------------------------------------------------------
     def counts(self) -> dict:
@@ -537,3 +521,31 @@ class Store(SQLiteStore):
                 "per_tipo": {t: sum(n["tipo"] == t for n in notes) for t in NOTE_TYPES},
                 "punti": sum(n["punti"] for n in notes),
                 "valutazioni": len(self.ratings())}
+
+
+def rubric_of(ratings: list[dict]) -> list[dict]:
+    """Average score by subject, move and role, plus the administrators − technicians gap, of ratings
+    (one workshop's, or several pooled: a plan's rooms).
+
+    One row per (subject, move): ``media`` over everyone, ``per_ruolo`` {role: (mean, n)},
+    ``divario`` = mean of amministratori − mean of tecnici (None unless both rated).
+
+    >>> rows = rubric_of([{"oggetto": "SAD", "mossa": "rete", "ruolo": "amministratore", "punteggio": 4},
+    ...                   {"oggetto": "SAD", "mossa": "rete", "ruolo": "tecnico", "punteggio": 2}])
+    >>> rows[0]["media"], rows[0]["divario"]
+    (3.0, 2.0)
+    """
+    acc: dict[tuple, dict[str, list[int]]] = {}
+    for r in ratings:
+        acc.setdefault((r["oggetto"], r["mossa"]), {}).setdefault(r["ruolo"], []).append(r["punteggio"])
+    out = []
+    order = list(MOVES)
+    for (subject, move), by_role in sorted(acc.items(), key=lambda kv: (kv[0][0], order.index(kv[0][1]))):
+        scores = [s for v in by_role.values() for s in v]
+        means = {role: (sum(v) / len(v), len(v)) for role, v in by_role.items()}
+        gap = (means["amministratore"][0] - means["tecnico"][0]
+               if "amministratore" in means and "tecnico" in means else None)
+        out.append({"oggetto": subject, "mossa": move, "etichetta": MOVES[move],
+                    "media": sum(scores) / len(scores), "n": len(scores), "per_ruolo": means,
+                    "divario": gap})
+    return out

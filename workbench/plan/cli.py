@@ -1,0 +1,105 @@
+"""``workbench piano``: create a district's plan, add its workshops, export the document of new hypotheses."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..errors import WorkbenchError
+
+__all__ = ["register", "resolve_plan"]
+
+
+def resolve_plan(path: str | Path) -> Path:
+    """The plan's store from its ``.sqlite`` file or a district's report folder (its most recent plan).
+
+    >>> resolve_plan("/non/esiste")
+    Traceback (most recent call last):
+    ...
+    workbench.errors.WorkbenchError: In /non/esiste non trovo un piano: indica il file .sqlite del piano (in REPORT/piani/DISTRETTO/) o la cartella del report del distretto.
+    """
+    from .store import find_plans
+
+    path = Path(path)
+    if path.is_file() and path.suffix == ".sqlite":
+        return path
+    plans = sorted(find_plans(path.parent, path.name), key=lambda p: p.stat().st_mtime) if path.is_dir() else []
+    if not plans:
+        raise WorkbenchError(f"In {path} non trovo un piano: indica il file .sqlite del piano (in REPORT/piani/"
+                             "DISTRETTO/) o la cartella del report del distretto.")
+    return plans[-1]
+
+
+def cmd_crea(args) -> int:
+    from ..manifest import read_manifest
+    from ..workshop_export import WORKSHOPS_DIR
+    from .store import PlanStore, plan_path
+
+    folder = Path(args.report).resolve()
+    if not folder.is_dir():
+        raise WorkbenchError(f"La cartella {folder} non esiste: indica la cartella del report del distretto "
+                             "(REPORT/DISTRETTO, scritta da `workbench esegui`).")
+    manifest = read_manifest(folder) or {}
+    target = plan_path(folder.parent, folder.name, args.nome)
+    if target.exists():
+        raise WorkbenchError(f"Il piano «{args.nome}» esiste già ({target}): aggiungi i laboratori con "
+                             "`workbench piano aggiungi`.")
+    plan = PlanStore(target, name=args.nome, district=str(manifest.get("distretto", folder.name)), folder=folder.name)
+    try:
+        labs = [Path(p) for p in args.laboratori] if args.laboratori else \
+            sorted((folder.parent / WORKSHOPS_DIR / folder.name).glob("laboratorio-*.sqlite"))
+        for lab in labs:
+            plan.add_workshop(lab)
+            print(f"  laboratorio aggiunto: {lab.name}")
+    finally:
+        plan.close()
+    print(f"Piano «{args.nome}» creato in {target} con {len(labs)} laboratori. Per i cruscotti piano, azioni e "
+          "monitoraggio esegui di nuovo `workbench esegui CARTELLA --out REPORT --forza` (con --forza: i dati del "
+          "distretto non sono cambiati, ma ora c'è un piano).")
+    return 0
+
+
+def cmd_aggiungi(args) -> int:
+    from .store import PlanStore
+
+    plan = PlanStore(resolve_plan(args.piano))
+    try:
+        plan.add_workshop(args.laboratorio, args.stanza or "")
+        rooms = [w["stanza"] for w in plan.workshops()]
+    finally:
+        plan.close()
+    print(f"Laboratori del piano ({len(rooms)}): {', '.join(rooms)}.")
+    return 0
+
+
+def cmd_esporta(args) -> int:
+    from .document import export_plan
+
+    for kind, path in export_plan(resolve_plan(args.piano), args.out).items():
+        print(f"  {kind}: {path}")
+    return 0
+
+
+def register(subparsers) -> None:
+    """Add ``workbench piano crea|aggiungi|esporta`` to the top-level parser's sub-commands."""
+    p = subparsers.add_parser("piano", help="il piano: raccoglie i laboratori di un distretto, le azioni e il "
+                              "documento delle nuove ipotesi (Word, HTML, Markdown)")
+    sub = p.add_subparsers(dest="azione_piano", metavar="AZIONE", required=True)
+
+    c = sub.add_parser("crea", help="crea il piano di un distretto con i suoi laboratori")
+    c.add_argument("report", help="cartella del report del distretto (REPORT/DISTRETTO)")
+    c.add_argument("--nome", required=True, help="nome del piano, es. \"Piano di Zona 2025-2027\"")
+    c.add_argument("--laboratori", nargs="+", metavar="LAB.sqlite", help="archivi dei laboratori (predefiniti: tutti "
+                   "quelli in REPORT/laboratori/DISTRETTO)")
+    c.set_defaults(func=cmd_crea)
+
+    a = sub.add_parser("aggiungi", help="aggiunge un laboratorio al piano (o ne cambia la stanza)")
+    a.add_argument("piano", help="file .sqlite del piano o cartella del report del distretto")
+    a.add_argument("laboratorio", help="file .sqlite del laboratorio")
+    a.add_argument("--stanza", help="nome della stanza, es. \"amministratori\" (predefinito: il nome del laboratorio)")
+    a.set_defaults(func=cmd_aggiungi)
+
+    e = sub.add_parser("esporta", help="scrive il documento delle nuove ipotesi (Word .docx, HTML, Markdown) e una "
+                       "copia dell'archivio del piano")
+    e.add_argument("piano", help="file .sqlite del piano o cartella del report del distretto")
+    e.add_argument("--out", help="cartella di destinazione (predefinita: accanto all'archivio del piano)")
+    e.set_defaults(func=cmd_esporta)
