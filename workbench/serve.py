@@ -33,8 +33,8 @@ TEMPLATE_DIR = TEMPLATES / "jupyter" / "voila" / "templates" / VOILA_TEMPLATE
 CULL_IDLE_SECONDS = 900
 #: Dashboards reserved to whoever leads the room: rendered only with the facilitator's key (``?chiave=``)
 #: and never shown as a card of the landing page. A reading adds its own reserved pages here.
-RESERVED = ("facilitatore.ipynb",)
-NOT_PREHEATED = ("laboratorio.ipynb", *RESERVED)
+RESERVED = ("facilitatore.ipynb", "questionario_facilitatore.ipynb")
+NOT_PREHEATED = ("laboratorio.ipynb", "questionario.ipynb", *RESERVED)  # pages that keep a person's state
 TOKEN_ENV = "WORKBENCH_TOKEN"  # secrets go to the child by environment, not on its (public) command line
 FACILITATOR_ENV = "WORKBENCH_CHIAVE_FACILITATORE"
 LOCAL_HOSTS = ("127.0.0.1", "localhost")
