@@ -206,3 +206,158 @@ def test_pages_import_light():
 
 def test_new_id_is_fresh():
     assert new_id() != new_id()
+
+
+# -- browser: two organisations answer on phones, the facilitator follows and closes ----------------
+
+PHONE, LAPTOP = {"width": 390, "height": 844}, {"width": 1366, "height": 768}
+
+
+@pytest.fixture
+def wave_server(wave):
+    """``workbench questionario servi``-equivalent server on the wave (local, facilitator key as in conftest)."""
+    from tests.conftest import FACILITATOR_KEY, free_port, wait_http
+    from workbench.serve import dashboard_root, voila_command, voila_env
+
+    port = free_port()
+    proc = subprocess.Popen(voila_command(dashboard_root(wave), port), env=voila_env(facilitator_key=FACILITATOR_KEY),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        wait_http(url)
+        yield url, wave, FACILITATOR_KEY
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def _phone(browser, blocked):
+    from tests.conftest import LOCAL
+
+    context = browser.new_context(viewport=PHONE, locale="it-IT", is_mobile=True, has_touch=True)
+
+    def route(r):
+        if r.request.url.startswith(LOCAL):
+            return r.continue_()
+        blocked.append(r.request.url)
+        return r.abort()
+
+    context.route("**/*", route)
+    return context.new_page()
+
+
+def _open_as(page, url: str, code: str) -> None:
+    page.goto(f"{url}voila/render/questionario.ipynb?codice={code}")
+    page.wait_for_selector("text=Rispondi per:", timeout=120000)
+
+
+def _add_partner(page, query: str, name: str):
+    page.locator("input[placeholder^='cerca']").fill(query)
+    option = page.locator(".widget-select select option", has_text=name).first
+    option.wait_for(state="attached", timeout=20000)
+    page.locator(".widget-select select").select_option(label=option.inner_text())
+    page.get_by_role("button", name="Aggiungi come partner").click()
+    box = page.locator(".wb-partner", has_text=name)
+    box.wait_for(timeout=20000)
+    return box
+
+
+def _saved(wave, code: str, partner: str, want: dict, timeout: float = 30) -> dict:
+    """The stored answers about a partner once they contain ``want`` (saved as given, no button pressed)."""
+    import time
+
+    deadline = time.time() + timeout
+    while True:
+        s = AnswerStore(wave / "risposte.sqlite", readonly=True)
+        fields = next((a["campi"] for a in s.answers(code) if a["partner"] == partner), {})
+        s.close()
+        if all(fields.get(k) == v for k, v in want.items()) or time.time() > deadline:
+            return fields
+        time.sleep(0.3)
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_two_organisations_answer_on_phones_and_the_facilitator_closes(wave_server, browser, demo_copy, tmp_path,
+                                                                       monkeypatch):
+    url, wave, key = wave_server
+    codes = _codes(wave)
+    attori = pd.read_csv(demo_copy / "attori.csv", dtype=str, keep_default_na=False).set_index("id")
+    a, b = list(codes)[:2]
+    partner_a, partner_b = list(codes)[5], list(codes)[6]
+    blocked: list[str] = []
+    first, second = _phone(browser, blocked), _phone(browser, blocked)
+    try:
+        wrong = _phone(browser, blocked)
+        wrong.goto(f"{url}voila/render/questionario.ipynb?codice=indovinato")
+        wrong.wait_for_selector("text=Codice non riconosciuto", timeout=120000)
+        assert wrong.locator("text=Rispondi per:").count() == 0
+        wrong.context.close()
+
+        # organisation A answers everything about one partner
+        _open_as(first, url, codes[a][0])
+        assert attori.loc[a, "nome"] in first.locator("text=Rispondi per:").inner_text()
+        box = _add_partner(first, attori.loc[partner_a, "nome"][:12], attori.loc[partner_a, "nome"])
+        box.locator("label", has_text="co-progettazione").locator("input").check()
+        selects = box.locator(".widget-dropdown select")
+        selects.nth(0).select_option(index=3)  # coordinamento
+        for i in range(1, 7):
+            selects.nth(i).select_option(index=4 if i <= 3 else 2)
+        full = _saved(wave, codes[a][0], partner_a, {"tipi": ["co-progettazione"], "intensita": 3, "apertura": 4,
+                                                      "missione": 4, "coinvolgimento": 2})
+        assert full["intensita"] == 3 and full["coinvolgimento"] == 2, full
+        first.get_by_role("button", name="Ho finito").click()
+        first.wait_for_selector("text=Grazie")
+        assert first.evaluate("document.documentElement.scrollWidth") <= PHONE["width"] + 1  # no sideways scroll
+
+        # organisation B leaves halfway ...
+        _open_as(second, url, codes[b][0])
+        box = _add_partner(second, attori.loc[partner_b, "nome"][:12], attori.loc[partner_b, "nome"])
+        box.locator("label", has_text="informazione").locator("input").check()
+        box.locator(".widget-dropdown select").nth(0).select_option(index=2)
+        assert _saved(wave, codes[b][0], partner_b, {"tipi": ["informazione"], "intensita": 2})["intensita"] == 2
+        second.context.close()
+        # ... and resumes with the same link: the answers are there
+        second = _phone(browser, blocked)
+        _open_as(second, url, codes[b][0])
+        box = second.locator(".wb-partner", has_text=attori.loc[partner_b, "nome"])
+        box.wait_for(timeout=20000)
+        assert box.locator("label", has_text="informazione").locator("input").is_checked()
+        assert box.locator(".widget-dropdown select").nth(0).evaluate("s => s.selectedIndex") == 2
+        box.locator(".widget-dropdown select").nth(1).select_option(index=3)
+        assert _saved(wave, codes[b][0], partner_b, {"apertura": 3})["apertura"] == 3
+
+        # the facilitator sees the response rate and closes the wave
+        fac = first.context.browser.new_context(viewport=LAPTOP, locale="it-IT").new_page()
+        fac.goto(f"{url}voila/render/questionario_facilitatore.ipynb?chiave={key}")
+        fac.wait_for_selector("text=Tasso di risposta", timeout=120000)
+        text = fac.locator(".wb-q").filter(has_text="Tasso di risposta").inner_text()
+        n = len(codes)
+        assert f"Hanno finito 1 organizzazioni su {n}, 1 in corso" in text
+        assert f"Non hanno ancora risposto ({n - 2})" in text
+        fac.get_by_role("button", name="Chiudi l'onda").click()
+        fac.wait_for_selector("text=premi di nuovo")
+        fac.get_by_role("button", name="Chiudi l'onda").click()
+        fac.wait_for_selector("text=Onda chiusa", timeout=60000)
+        fac.context.close()
+        assert blocked == []
+    finally:
+        first.context.close()
+        second.context.close()
+
+    legami = pd.read_csv(wave / "legami_onda_2026.csv", dtype=str, keep_default_na=False)
+    assert sorted(map(tuple, legami[["da", "a", "tipo", "intensita"]].values.tolist())) == sorted(
+        [(a, partner_a, "co-progettazione", "3"), (b, partner_b, "informazione", "2")])
+    assert legami.loc[legami["da"] == a, "fiducia"].tolist() == ["4"]
+
+    # notebook 03 runs on the district with the wave's ties (papermill)
+    from workbench import runner
+
+    old = pd.read_csv(demo_copy / "legami.csv", dtype=str, keep_default_na=False)
+    pd.concat([old, legami]).to_csv(demo_copy / "legami.csv", index=False)
+    monkeypatch.setattr(runner, "STEPS", tuple(s for s in runner.STEPS if s.notebook == "03_rete.ipynb"))
+    final = runner.run_district(demo_copy, tmp_path / "reports", progress=False, log=lambda *_: None)
+    import json
+
+    report = json.loads((final / "cruscotti" / "rete.json").read_text(encoding="utf-8"))
+    assert report["onda"] == 2026 and report["cambiamento"]["risposta"]["2026"]["rispondenti"] == 2
