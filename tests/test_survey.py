@@ -361,3 +361,113 @@ def test_two_organisations_answer_on_phones_and_the_facilitator_closes(wave_serv
 
     report = json.loads((final / "cruscotti" / "rete.json").read_text(encoding="utf-8"))
     assert report["onda"] == 2026 and report["cambiamento"]["risposta"]["2026"]["rispondenti"] == 2
+
+
+# -- readings: scores, privacy, change, profiles ----------------------------------------------------
+
+@pytest.fixture(scope="module")
+def demo_trust():
+    from workbench.paths import DEMO
+    from workbench.survey.scores import trust_report
+    from workbench.workspace import load_workspace
+
+    ws = load_workspace(DEMO / "cremasco")
+    return ws, trust_report(ws)
+
+
+def _pairs(ws, wave, raters=None):
+    """Directed pairs of one wave, trust and value averaged over the kinds (recomputed here with pandas)."""
+    legami = ws.table("legami")
+    ties = legami[legami["onda"] == wave]
+    if raters is not None:
+        ties = ties[ties["da"].isin(raters)]
+    return ties.groupby(["da", "a"])[["fiducia", "valore"]].mean().reset_index()
+
+
+def test_scores_received_are_means_over_enough_raters(demo_trust):
+    ws, report = demo_trust
+    threshold = ws.threshold
+    wave = report["onde"][-1]
+    pairs = _pairs(ws, wave)
+    received = pairs.groupby("a")["fiducia"].agg(["mean", "count"])
+    members = report["per_onda"][str(wave)]["membri"]
+    shown = [m for m in members if m["fiducia"] is not None]
+    hidden = [m for m in members if m["fiducia"] is None and m["fiducia_valutazioni"]]
+    assert shown and hidden  # the demo has both
+    for m in shown:
+        assert m["fiducia_valutazioni"] == received.loc[m["id"], "count"] >= threshold
+        assert m["fiducia"] == pytest.approx(received.loc[m["id"], "mean"], abs=0.005)
+    assert all(0 < m["fiducia_valutazioni"] < threshold for m in hidden)
+    # the network average pools only the ratings of the organisations shown
+    pooled = pairs.loc[pairs["a"].isin({m["id"] for m in shown}), "fiducia"]
+    average = report["per_onda"][str(wave)]["medie"]["fiducia"]
+    assert average["media"] == pytest.approx(pooled.mean(), abs=0.005) and average["valutazioni"] == len(pooled)
+    # relative connectivity: distinct partners in either direction over the other actors
+    first = members[0]["id"]
+    partners = set(pairs.loc[pairs["da"] == first, "a"]) | set(pairs.loc[pairs["a"] == first, "da"])
+    assert members[0]["connettivita"] == pytest.approx(len(partners) / (len(members) - 1))
+
+
+def test_change_counts_only_raters_who_answered_both_waves(demo_trust):
+    ws, report = demo_trust
+    change = report["cambiamento"]
+    legami = ws.table("legami")
+    both = set(legami.loc[legami["onda"] == change["prima"], "da"]) & set(legami.loc[legami["onda"] == change["dopo"], "da"])
+    assert change["rispondenti_entrambe"] == len(both) < len(set(legami["da"]))
+    row = next(m for m in change["membri"] if m["fiducia_differenza"] is not None)
+    means = [_pairs(ws, w, both).groupby("a")["fiducia"].mean()[row["id"]] for w in (change["prima"], change["dopo"])]
+    assert row["fiducia_prima"] == pytest.approx(means[0], abs=0.005)
+    assert row["fiducia_differenza"] == pytest.approx(means[1] - means[0], abs=0.011)
+
+
+def test_profile_is_escaped_standalone_and_private(demo_trust):
+    import copy
+    import re
+
+    from workbench.survey.profile import profile_document
+
+    ws, report = demo_trust
+    report = copy.deepcopy(report)
+    wave = str(report["onde"][-1])
+    hidden = next(m for m in report["per_onda"][wave]["membri"] if m["fiducia"] is None and m["fiducia_valutazioni"])
+    hidden["nome"] = "<script>alert(1)</script> Ente"
+    page = profile_document(report, hidden["id"])
+    assert "<script" not in page and "&lt;script&gt;" in page
+    assert not re.search(r'(src|href)="?https?:', page)
+    assert report["nascosto"] in page
+    facts = report["profili"][wave][hidden["id"]]
+    assert page.count("<tr>") >= len(facts["legami"]) + len(facts["ruoli"]) + 3
+    shown = next(m for m in report["per_onda"][wave]["membri"] if m["fiducia"] is not None)
+    from workbench import fmt
+
+    assert f"{fmt.number(shown['fiducia'], 2)} su 4" in profile_document(report, shown["id"])
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("viewport", [PHONE, LAPTOP], ids=["telefono", "portatile"])
+def test_trust_dashboard_shows_waves_change_and_a_profile(voila_url, browser, viewport, demo_trust):
+    from tests.conftest import LOCAL
+
+    _, report = demo_trust
+    context = browser.new_context(viewport=viewport, locale="it-IT")
+    blocked = []
+    context.route("**/*", lambda r: r.continue_() if r.request.url.startswith(LOCAL) else (blocked.append(r.request.url), r.abort()))
+    page = context.new_page()
+    try:
+        page.goto(voila_url)
+        page.get_by_text("Fiducia e valore nella rete").first.click()
+        page.wait_for_selector("text=Fiducia media", timeout=120000)
+        assert "Dati dimostrativi" in page.inner_text("body")
+        wave = str(report["onde"][-1])
+        table = page.locator("table.wb-table").first
+        assert table.locator("tbody tr").count() == len(report["per_onda"][wave]["membri"])
+        assert report["nascosto"] in table.inner_text()
+        assert "Cambiamento dall'onda" in page.inner_text("body")
+        member = next(m for m in report["per_onda"][wave]["membri"] if m["fiducia"] is not None)
+        page.locator(".widget-dropdown select").nth(1).select_option(label=member["nome"])
+        page.wait_for_selector("text=Scarica il profilo")
+        assert page.locator(".wb-profile h1", has_text=member["nome"]).count() == 1
+        assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"] + 1 or viewport is LAPTOP
+        assert blocked == []
+    finally:
+        context.close()

@@ -73,7 +73,7 @@ class Step:
 STEPS = (
     Step("01_disagio.ipynb", ("disagio.ipynb", "indice.ipynb"), "Mappa del disagio sociale e indice composito"),
     Step("02_servizi.ipynb", ("servizi.ipynb",), "I servizi e la spesa sociale", needs=("servizi",)),
-    Step("03_rete.ipynb", ("rete.ipynb",), "La rete locale del welfare", needs=("attori", "legami")),
+    Step("03_rete.ipynb", ("rete.ipynb", "fiducia.ipynb"), "La rete locale del welfare", needs=("attori", "legami")),
     Step("04_laboratorio.ipynb", ("laboratorio.ipynb", "facilitatore.ipynb"), "Laboratorio: note, voti e valutazioni"),
 )
 
