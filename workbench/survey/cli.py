@@ -37,6 +37,12 @@ def cmd_apri(args) -> int:
     from .wave import STORE_FILE, open_wave
 
     folder = open_wave(args.cartella, args.onda, args.out, args.per_organizzazione)
+    if args.esempio:
+        from .wave import load_example
+
+        loaded = load_example(folder, args.esempio)
+        print(f"Risposte di esempio (dati dimostrativi) di {loaded} organizzazioni caricate da {args.esempio}."
+              if loaded else "L'onda è chiusa: le risposte di esempio non sono state caricate.")
     store = AnswerStore(folder / STORE_FILE, readonly=True)
     codes = store.codes()
     store.close()
@@ -101,6 +107,8 @@ def register(subparsers) -> None:
     p.add_argument("--out", required=True, help="cartella che conserva le onde (es. la cartella dei report)")
     p.add_argument("--per-organizzazione", type=int, default=1, metavar="N",
                    help="codici per organizzazione, se rispondono più persone (predefinito 1)")
+    p.add_argument("--esempio", metavar="FILE", help="carica risposte di esempio (dati dimostrativi, es. "
+                   "data/demo/questionari/cremasco-2026.json)")
     p.set_defaults(func=cmd_apri)
 
     p = sub.add_parser("servi", help="apre le pagine del questionario (come `workbench mostra`)")

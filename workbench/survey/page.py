@@ -43,6 +43,7 @@ STYLE = """<style>
 .wb-table th{background:#1f4e79;color:#fff;text-align:left !important;padding:4px 8px}
 .wb-table td{border-bottom:1px solid #ddd;padding:3px 8px;text-align:left !important}
 .wb-error{background:#fdecea;border-left:4px solid #c62828;padding:8px 12px}
+.wb-fit .widget-html-content{min-width:0;max-width:100%}.wb-scroll{overflow-x:auto;max-width:100%}
 </style>"""
 
 
@@ -187,6 +188,7 @@ class _Respondent:
         self.login = w.VBox([_label("Il codice della tua organizzazione"), self.code_box, enter, self.who])
         self.body = w.VBox(layout=w.Layout(width="100%", display="none"))
         self.root = w.VBox([self.login, self.body], layout=w.Layout(width="100%", max_width="640px"))
+        self.root.add_class("wb-fit")
 
     def enter(self, code: str) -> None:
         code = str(code or "").strip()
@@ -212,7 +214,8 @@ class _Respondent:
         self.query = w.Text(placeholder="cerca un'organizzazione partner (nome o settore)",
                             continuous_update=True, layout=w.Layout(width="100%"))
         self.matches = w.Select(options=[], rows=5, layout=w.Layout(width="100%"))
-        add = w.Button(description="Aggiungi come partner", icon="plus", button_style="info")
+        add = w.Button(description="Aggiungi come partner", icon="plus", button_style="info",
+                       layout=w.Layout(width="auto"))
         add.on_click(lambda _: self.add(self.matches.value))
         self.query.observe(lambda _: self.refresh_matches(), names="value")
         self.added = w.HTML()
@@ -224,7 +227,7 @@ class _Respondent:
         for field, boxes in self.general.items():
             for box in boxes:
                 box.observe(lambda _, f=field: self.save_general(f), names="value")
-        done = w.Button(description="Ho finito", button_style="success", icon="check")
+        done = w.Button(description="Ho finito", button_style="success", icon="check", layout=w.Layout(width="auto"))
         self.done_status = w.HTML(_status(True, "Questionario segnato come finito") if general.get("completato")
                                   else "")
         done.on_click(lambda _: _write(lambda op: self.store.complete(self.code, op=op), self.done_status,
@@ -248,7 +251,7 @@ class _Respondent:
         name = w.Text(placeholder="nome dell'organizzazione che manca", layout=w.Layout(width="100%"))
         sector = w.Dropdown(options=SECTORS, value=OTHER_SECTOR, layout=w.Layout(width="100%"))
         shown = w.HTML()
-        propose = w.Button(description="Proponi e aggiungi", icon="plus")
+        propose = w.Button(description="Proponi e aggiungi", icon="plus", layout=w.Layout(width="auto"))
         form = w.VBox([_label("Non la trovi? Proponila (altro): il facilitatore la approva"), name, sector,
                        w.HBox([propose, shown])], layout=w.Layout(width="100%", display="none"))
         toggle = w.Button(description="Altro: organizzazione non in elenco", layout=w.Layout(width="auto"))
@@ -325,7 +328,7 @@ def status_html(state: dict) -> str:
     silent = ", ".join(a["nome"] for a in state["senza_risposta"]) or "nessuna"
     return (STYLE + f"<div class='wb-q'><h2>Tasso di risposta: {_e(rate)}</h2><p>Hanno finito "
             f"{state['finito']} organizzazioni su {state['organizzazioni']}, {state['in corso']} in corso "
-            f"(onda {_e(state['stato'])}).</p>" + views.table_html(rows, "Risposte per settore")
+            f"(onda {_e(state['stato'])}).</p>" + "<div class='wb-scroll'>" + views.table_html(rows, "Risposte per settore") + "</div>"
             + f"<h2>Non hanno ancora risposto ({len(state['senza_risposta'])})</h2><p>{_e(silent)}</p></div>")
 
 
@@ -380,5 +383,6 @@ def facilitator_page(folder: str | Path = "."):
     refresh()
     box = w.VBox([refresh_button, summary, proposals, w.HTML("<div class='wb-q'><h2>Chiusura</h2></div>"),
                   w.HBox([close_button]), closing], layout=w.Layout(width="100%", max_width="900px"))
+    box.add_class("wb-fit")
     display(box)
     return box

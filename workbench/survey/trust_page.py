@@ -62,6 +62,11 @@ def members_rows(report: dict, wave: int | str) -> list[dict]:
              "Connettività relativa": fmt.number(100 * m["connettivita"], 0) + "%"} for m in members]
 
 
+def _scroll(table: str) -> str:
+    """A wide table scrolls inside the page on a phone, instead of widening it."""
+    return f"<div class='wb-scroll'>{table}</div>"
+
+
 def _averages(averages: dict) -> str:
     parts = []
     for column, label in (("fiducia", "Fiducia media"), ("valore", "Valore medio")):
@@ -77,7 +82,7 @@ def wave_html(report: dict, wave: int | str) -> str:
     return (f"<h2>Onda {_e(wave)}</h2>{_averages(data['medie'])}<p class='wb-meta'>Hanno dichiarato legami "
             f"{data['rispondenti']} organizzazioni su {data['attori']}. Le medie della rete contano solo le "
             f"organizzazioni con almeno {report['soglia']} valutazioni.</p>"
-            + table_html(members_rows(report, wave), f"Fiducia, valore e connettività — onda {wave}"))
+            + _scroll(table_html(members_rows(report, wave), f"Fiducia, valore e connettività — onda {wave}")))
 
 
 def change_html(report: dict) -> str:
@@ -97,7 +102,7 @@ def change_html(report: dict) -> str:
     return (f"<h2>Cambiamento dall'onda {before} all'onda {after}</h2><p class='wb-meta'>Calcolato solo sulle "
             f"valutazioni delle {change['rispondenti_entrambe']} organizzazioni che hanno risposto in entrambe le "
             f"onde (chi non ha risposto non conta come legame perso); organizzazioni con almeno {report['soglia']} "
-            f"valutazioni in entrambe.</p>{averages}" + table_html(rows, "Fiducia e valore ricevuti, prima e dopo"))
+            f"valutazioni in entrambe.</p>{averages}" + _scroll(table_html(rows, "Fiducia e valore ricevuti, prima e dopo")))
 
 
 def _header(report: dict) -> str:
@@ -119,21 +124,24 @@ def trust_page(source: str | Path | dict = "."):
     display(HTML(_header(report)))
     latest = report["onde"][-1]
     waves = w.Dropdown(options=report["onde"], value=latest, description="Onda")
-    table = w.HTML(f"<div class='wb-profile'>{wave_html(report, latest)}</div>")
+    full = w.Layout(width="100%")
+    table = w.HTML(f"<div class='wb-profile'>{wave_html(report, latest)}</div>", layout=full)
     waves.observe(lambda c: setattr(table, "value", f"<div class='wb-profile'>{wave_html(report, c['new'])}</div>"),
                   names="value")
     members = sorted(report["per_onda"][str(latest)]["membri"], key=lambda m: m["nome"])
     actor = w.Dropdown(options=[("— scegli un'organizzazione —", "")] + [(m["nome"], m["id"]) for m in members],
                        value="", description="Profilo", layout=w.Layout(width="100%", max_width="520px"))
-    profile = w.HTML()
+    profile = w.HTML(layout=full)
 
     def on_actor(change):
         profile.value = (download_link(report, change["new"]) + profile_body(report, change["new"])
                          if change["new"] else "")
 
     actor.observe(on_actor, names="value")
-    page = w.VBox([waves, table, w.HTML(f"<div class='wb-profile'>{change_html(report)}<h2>Il profilo di "
-                                        "un'organizzazione</h2></div>"), actor, profile])
+    change = w.HTML(f"<div class='wb-profile'>{change_html(report)}<h2>Il profilo di un'organizzazione</h2></div>",
+                    layout=full)
+    page = w.VBox([waves, table, change, actor, profile], layout=full)
+    page.add_class("wb-fit")
     display(page)
     return page
 

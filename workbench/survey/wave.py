@@ -35,7 +35,7 @@ from ..manifest import DONE, MANIFEST, read_manifest, write_manifest
 from ..sqlstore import now
 from .store import CLOSED, ITEMS, KINDS, TRUST, VALUE, AnswerStore
 
-__all__ = ["open_wave", "status", "combine", "close", "wave_folder", "load_setup", "open_store", "SETUP_FILE",
+__all__ = ["open_wave", "load_example", "status", "combine", "close", "wave_folder", "load_setup", "open_store", "SETUP_FILE",
            "STORE_FILE", "PAGES", "TITLE", "proposed_id", "status_text", "serve_wave", "respondent_links"]
 
 SETUP_FILE = "onda.json"
@@ -120,6 +120,34 @@ def open_wave(district_folder: str | Path, wave: int, out: str | Path, per_actor
     write_manifest(folder, {"distretto": f"{ws.name} — questionario {int(wave)}", "eseguito": now(),
                             "passi": [{"notebook": "", "cruscotti": list(PAGES), "titolo": TITLE, "stato": DONE}]})
     return folder
+
+
+def load_example(folder: str | Path, path: str | Path) -> int:
+    """Load example answers (``data/demo/questionari/*.json``, demonstration data) through the store's checks.
+
+    Each write has an id made from the file's content, so loading the same file again changes nothing.
+    Returns the number of organisations loaded (0 when the wave is closed).
+    """
+    example = json.loads(Path(path).read_text(encoding="utf-8"))
+    setup, store = open_store(folder)
+    try:
+        if store.info().get("stato") == CLOSED:
+            return 0
+        codes = store.codes()
+        for org in (o for o in example["organizzazioni"] if o["attore"] in codes):
+            code = codes[org["attore"]][0]
+            for answer in org["partner"]:
+                for field, value in answer.items():
+                    if field != "partner":
+                        store.answer(code, answer["partner"], field, value,
+                                     op=f"esempio-{code}-{answer['partner']}-{field}")
+            for field in ("risorse", "esiti"):
+                store.general(code, field, org[field], op=f"esempio-{code}-{field}")
+            if org["finito"]:
+                store.complete(code, op=f"esempio-{code}-finito")
+        return len(example["organizzazioni"])
+    finally:
+        store.close()
 
 
 def load_setup(pages: str | Path) -> dict:
