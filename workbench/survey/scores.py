@@ -13,7 +13,8 @@ Definitions (stated in the dashboard):
 - **Connettività relativa**: the distinct partners an organisation has (declared by it or by them) over
   the other organisations of the register, as a percentage (PARTNER's normalised degree).
 - **Cambiamento tra onde**: scores computed, in both waves, only on the ratings given by organisations
-  that answered both (a rating missing because its rater did not answer is not a change).
+  that answered both (a rating missing because its rater did not answer is not a change); only the
+  differences are published, for organisations shown in both waves.
 """
 
 from __future__ import annotations
@@ -55,31 +56,53 @@ def connectivity(pairs: pd.DataFrame, actors: list[str]) -> dict[str, float]:
     return {a: len(partners[a]) / others for a in actors}
 
 
+def _secondary(counts: dict[str, int], hidden: set[str], threshold: int) -> set[str]:
+    """More organisations hidden until the ratings of all hidden ones are 0 or at least ``threshold``.
+
+    A pooled network mean published elsewhere (the cohesion profile of notebook 03) minus the shown
+    means would otherwise give the ratings of a lone hidden organisation. The shown organisations with
+    the fewest ratings are hidden first.
+
+    >>> sorted(_secondary({"A": 2, "B": 6, "C": 9}, {"A"}, 5))
+    ['A', 'B']
+    """
+    hidden = set(hidden)
+    shown = sorted((n, a) for a, n in counts.items() if a not in hidden and n)
+    while shown and 0 < sum(counts[a] for a in hidden) < threshold:
+        hidden.add(shown.pop(0)[1])
+    return hidden
+
+
 def member_scores(pairs: pd.DataFrame, attori: pd.DataFrame, threshold: int) -> list[dict]:
     """Trust and value received by each organisation, hidden below ``threshold`` raters.
 
+    Small counts are hidden as :func:`workbench.privacy.primary` says; then, if the hidden ones together
+    have fewer than ``threshold`` ratings, the shown ones with the fewest are hidden too (:func:`_secondary`).
+
     Examples
     --------
-    >>> attori = pd.DataFrame({"id": ["A", "B", "C"], "nome": ["a", "b", "c"], "settore": ["x", "x", "y"]})
-    >>> pairs = pd.DataFrame({"da": ["A", "C", "A"], "a": ["B", "B", "C"], "fiducia": [4.0, 3.0, 2.0],
-    ...                       "valore": [3.0, 3.0, None]})
+    >>> attori = pd.DataFrame({"id": ["A", "B", "C", "D"], "nome": list("abcd"), "settore": ["x", "x", "y", "y"]})
+    >>> pairs = pd.DataFrame({"da": ["A", "C", "A", "B", "C"], "a": ["B", "B", "C", "D", "D"],
+    ...                       "fiducia": [4.0, 3.0, 2.0, 1.0, 2.0], "valore": [3.0, 3.0, None, 4.0, 4.0]})
     >>> rows = member_scores(pairs, attori, 2)
-    >>> [(r["id"], r["fiducia"], r["fiducia_valutazioni"], r["valore"]) for r in rows]
-    [('A', None, 0, None), ('B', 3.5, 2, 3.0), ('C', None, 1, None)]
+    >>> [(r["id"], r["fiducia"], r["fiducia_valutazioni"]) for r in rows]
+    [('A', None, 0), ('B', None, 2), ('C', None, 1), ('D', 1.5, 2)]
+    >>> [r["valore"] for r in rows]
+    [None, 3.0, None, 4.0]
     """
     ids = attori["id"].tolist()
     links = connectivity(pairs, ids)
-    scores = {c: _received(pairs, c) for c in ("fiducia", "valore")}
-    rows = []
-    for rec in attori.to_dict("records"):
-        row = {"id": rec["id"], "nome": rec["nome"], "settore": rec.get("settore", ""),
-               "connettivita": links[rec["id"]]}
-        for column, table in scores.items():
-            n = int(table["count"].get(rec["id"], 0))
-            shown = n > 0 and not primary([n], threshold)[0]
-            row[column] = round(float(table["mean"][rec["id"]]), 2) if shown else None
+    rows = [{"id": r["id"], "nome": r["nome"], "settore": r.get("settore", ""), "connettivita": links[r["id"]]}
+            for r in attori.to_dict("records")]
+    for column in ("fiducia", "valore"):
+        table = _received(pairs, column)
+        counts = {i: int(table["count"].get(i, 0)) for i in ids}
+        small = {i for i, n in counts.items() if primary([n], threshold)[0]}
+        hidden = _secondary(counts, small, threshold)
+        for row in rows:
+            n = counts[row["id"]]
+            row[column] = round(float(table["mean"][row["id"]]), 2) if n and row["id"] not in hidden else None
             row[f"{column}_valutazioni"] = n
-        rows.append(row)
     return rows
 
 
@@ -107,17 +130,20 @@ def _wave(legami: pd.DataFrame, attori: pd.DataFrame, wave: int, threshold: int,
 
 
 def wave_change(legami: pd.DataFrame, attori: pd.DataFrame, before: int, after: int, threshold: int) -> dict:
-    """Trust and value received in two waves, on the ratings of the organisations that answered both."""
+    """Change of trust and value received between two waves, on the ratings of the organisations that answered both.
+
+    Only the differences are published (and the network averages): the means on this subset of raters,
+    next to each wave's means on all raters, would give the ratings of the raters who answered once.
+    """
     both = respondents(legami, before) & respondents(legami, after)
     old, new = (_wave(legami, attori, w, threshold, both) for w in (before, after))
     rows = []
     for a, b in zip(old["membri"], new["membri"]):
         row = {"id": a["id"], "nome": a["nome"], "settore": a["settore"]}
         for column in ("fiducia", "valore"):
-            row[f"{column}_prima"], row[f"{column}_dopo"] = a[column], b[column]
             row[f"{column}_differenza"] = (round(b[column] - a[column], 2)
                                            if a[column] is not None and b[column] is not None else None)
-        row["connettivita_prima"], row["connettivita_dopo"] = a["connettivita"], b["connettivita"]
+        row["connettivita_differenza"] = round(b["connettivita"] - a["connettivita"], 4)
         rows.append(row)
     return {"prima": before, "dopo": after, "rispondenti_entrambe": len(both), "membri": rows,
             "medie": {str(w["onda"]): w["medie"] for w in (old, new)}}

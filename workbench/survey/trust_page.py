@@ -85,24 +85,32 @@ def wave_html(report: dict, wave: int | str) -> str:
             + _scroll(table_html(members_rows(report, wave), f"Fiducia, valore e connettività — onda {wave}")))
 
 
+def _signed(value, decimals: int = 2) -> str:
+    """A difference with its sign.
+
+    >>> _signed(0.25), _signed(-1), _signed(None)
+    ('+0,25', '-1,00', '—')
+    """
+    if value is None:
+        return "—"
+    return ("+" if value > 0 else "") + fmt.number(value, decimals)
+
+
 def change_html(report: dict) -> str:
     """The change between the last two waves, among the organisations that answered both (escaped)."""
     change = report.get("cambiamento")
     if not change:
         return "<p class='wb-meta'>Una sola onda: il cambiamento si vedrà dalla prossima.</p>"
     before, after = change["prima"], change["dopo"]
-    rows = [{"Organizzazione": m["nome"],
-             f"Fiducia {before}": fmt.number(m["fiducia_prima"], 2), f"Fiducia {after}": fmt.number(m["fiducia_dopo"], 2),
-             "Differenza fiducia": ("+" if m["fiducia_differenza"] > 0 else "") + fmt.number(m["fiducia_differenza"], 2),
-             f"Valore {before}": fmt.number(m["valore_prima"], 2), f"Valore {after}": fmt.number(m["valore_dopo"], 2),
-             "Differenza valore": ("" if m["valore_differenza"] is None else
-                                   ("+" if m["valore_differenza"] > 0 else "") + fmt.number(m["valore_differenza"], 2))}
+    rows = [{"Organizzazione": m["nome"], "Settore": m["settore"],
+             "Differenza fiducia": _signed(m["fiducia_differenza"]), "Differenza valore": _signed(m["valore_differenza"]),
+             "Differenza connettività": _signed(100 * m["connettivita_differenza"], 0) + " punti"}
             for m in sorted(change["membri"], key=lambda m: m["nome"]) if m["fiducia_differenza"] is not None]
     averages = "".join(f"<p>Onda {_e(w)}: {_averages(a)[3:-4]}.</p>" for w, a in change["medie"].items())
     return (f"<h2>Cambiamento dall'onda {before} all'onda {after}</h2><p class='wb-meta'>Calcolato solo sulle "
             f"valutazioni delle {change['rispondenti_entrambe']} organizzazioni che hanno risposto in entrambe le "
             f"onde (chi non ha risposto non conta come legame perso); organizzazioni con almeno {report['soglia']} "
-            f"valutazioni in entrambe.</p>{averages}" + _scroll(table_html(rows, "Fiducia e valore ricevuti, prima e dopo")))
+            f"valutazioni in entrambe.</p>{averages}" + _scroll(table_html(rows, f"Differenze dall'onda {before} all'onda {after}")))
 
 
 def _header(report: dict) -> str:
