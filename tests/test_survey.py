@@ -511,3 +511,35 @@ def test_demo_wave_is_rebuilt_identically_and_served_with_its_reserved_page(demo
     (district,) = served_districts(tmp_path)
     assert [c.path for c in district.cards] == [f"{folder.name}/cruscotti/questionario.ipynb"]
     assert district.reserved == (f"{folder.name}/cruscotti/questionario_facilitatore.ipynb",)
+
+
+@pytest.mark.slow
+def test_servi_prints_the_links_and_keeps_the_facilitator_page_reserved(wave):
+    import re
+    import signal
+    import urllib.error
+    import urllib.request
+
+    from tests.conftest import free_port, wait_http
+
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "workbench", "questionario", "servi", str(wave), "--porta", str(port)],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        wait_http(f"http://127.0.0.1:{port}/")
+        lines = []
+        while not any("riservata" in line for line in lines):
+            lines.append(proc.stdout.readline())
+        out = "".join(lines)
+        links = re.findall(r"http://127\.0\.0\.1:\d+/voila/render/questionario\.ipynb\?codice=[\w-]+", out)
+        assert len(links) == sum(len(c) for c in _codes(wave).values())  # one per respondent code
+        assert (wave / "link.csv").read_text(encoding="utf-8-sig").count("codice=") == len(links)
+        facilitator = re.search(r"(http://\S+questionario_facilitatore\.ipynb)\?chiave=(\S+)", out)
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(facilitator.group(1) + "?chiave=sbagliata", timeout=30)
+        assert refused.value.code == 403 and "riservata" in refused.value.read().decode()
+        with urllib.request.urlopen(links[0], timeout=60) as page:
+            assert page.status == 200
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=40)
