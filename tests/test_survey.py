@@ -211,6 +211,7 @@ def test_new_id_is_fresh():
 # -- browser: two organisations answer on phones, the facilitator follows and closes ----------------
 
 PHONE, LAPTOP = {"width": 390, "height": 844}, {"width": 1366, "height": 768}
+NEW_NAME = "<i>Nuova</i> associazione di quartiere"
 
 
 @pytest.fixture
@@ -280,6 +281,8 @@ def _saved(wave, code: str, partner: str, want: dict, timeout: float = 30) -> di
 @pytest.mark.slow
 def test_two_organisations_answer_on_phones_and_the_facilitator_closes(wave_server, browser, demo_copy, tmp_path,
                                                                        monkeypatch):
+    from workbench.survey.wave import proposed_id
+
     url, wave, key = wave_server
     codes = _codes(wave)
     attori = pd.read_csv(demo_copy / "attori.csv", dtype=str, keep_default_na=False).set_index("id")
@@ -316,6 +319,19 @@ def test_two_organisations_answer_on_phones_and_the_facilitator_closes(wave_serv
         box.locator("label", has_text="informazione").locator("input").check()
         box.locator(".widget-dropdown select").nth(0).select_option(index=2)
         assert _saved(wave, codes[b][0], partner_b, {"tipi": ["informazione"], "intensita": 2})["intensita"] == 2
+        # «altro»: an organisation missing from the register, proposed and answered about
+        second.get_by_role("button", name="Altro: organizzazione non in elenco").click()
+        second.locator("input[placeholder^='nome dell']").fill(NEW_NAME)
+        second.get_by_role("button", name="Proponi e aggiungi").click()
+        other = second.locator(".wb-partner", has_text="(proposta)")
+        other.wait_for(timeout=20000)
+        assert other.locator("h2").inner_text() == NEW_NAME + " (proposta)"  # shown as typed, not as HTML
+        other.locator("label", has_text="risorse condivise").locator("input").check()
+        other.locator(".widget-dropdown select").nth(0).select_option(index=1)
+        s = AnswerStore(wave / "risposte.sqlite", readonly=True)
+        (proposal,) = s.proposals()
+        s.close()
+        assert _saved(wave, codes[b][0], f"+{proposal['id']}", {"intensita": 1})["intensita"] == 1
         second.context.close()
         # ... and resumes with the same link: the answers are there
         second = _phone(browser, blocked)
@@ -335,6 +351,11 @@ def test_two_organisations_answer_on_phones_and_the_facilitator_closes(wave_serv
         n = len(codes)
         assert f"Hanno finito 1 organizzazioni su {n}, 1 in corso" in text
         assert f"Non hanno ancora risposto ({n - 2})" in text
+        assert "Organizzazioni proposte da approvare (1)" in fac.inner_text("body")
+        assert fac.locator(".widget-html b", has_text="Nuova").count() == 1  # the name, escaped
+        assert fac.locator("i", has_text="Nuova").count() == 0
+        fac.get_by_role("button", name="Approva").click()
+        fac.wait_for_selector("text=Organizzazioni proposte da approvare (0)")
         fac.get_by_role("button", name="Chiudi l'onda").click()
         fac.wait_for_selector("text=premi di nuovo")
         fac.get_by_role("button", name="Chiudi l'onda").click()
@@ -346,15 +367,19 @@ def test_two_organisations_answer_on_phones_and_the_facilitator_closes(wave_serv
         second.context.close()
 
     legami = pd.read_csv(wave / "legami_onda_2026.csv", dtype=str, keep_default_na=False)
+    new = pd.read_csv(wave / "attori_nuovi_onda_2026.csv", dtype=str, keep_default_na=False)
+    assert new[["id", "nome", "settore"]].values.tolist() == [[proposed_id(proposal["id"]), NEW_NAME, "altro"]]
     assert sorted(map(tuple, legami[["da", "a", "tipo", "intensita"]].values.tolist())) == sorted(
-        [(a, partner_a, "co-progettazione", "3"), (b, partner_b, "informazione", "2")])
+        [(a, partner_a, "co-progettazione", "3"), (b, partner_b, "informazione", "2"),
+         (b, new["id"][0], "risorse condivise", "1")])
     assert legami.loc[legami["da"] == a, "fiducia"].tolist() == ["4"]
 
-    # notebook 03 runs on the district with the wave's ties (papermill)
+    # notebook 03 runs on the district with the wave's ties and the approved actor (papermill)
     from workbench import runner
 
     old = pd.read_csv(demo_copy / "legami.csv", dtype=str, keep_default_na=False)
     pd.concat([old, legami]).to_csv(demo_copy / "legami.csv", index=False)
+    pd.concat([attori.reset_index(), new.assign(livello="operativo")]).to_csv(demo_copy / "attori.csv", index=False)
     monkeypatch.setattr(runner, "STEPS", tuple(s for s in runner.STEPS if s.notebook == "03_rete.ipynb"))
     final = runner.run_district(demo_copy, tmp_path / "reports", progress=False, log=lambda *_: None)
     import json
