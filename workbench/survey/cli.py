@@ -82,7 +82,8 @@ def cmd_chiudi(args) -> int:
     print(f"Organizzazioni che non hanno risposto ({len(result['stato']['senza_risposta'])}): "
           f"{result['non_rispondenti']}.")
     if "attori_nuovi" in result:
-        print(f"Organizzazioni nuove approvate: {result['attori_nuovi']} (completa «livello» e «aree» e aggiungile ad attori.csv).")
+        print(f"Organizzazioni nuove approvate: {result['attori_nuovi']} (completa «livello» e «aree» e "
+              "aggiungile ad attori.csv).")
     if result["incomplete"]:
         print(f"Risposte incomplete, non contate come legami: {len(result['incomplete'])}.")
     return 0

@@ -21,7 +21,7 @@ from urllib.parse import parse_qs
 from .. import views
 from ..contract import SECTORS
 from ..sqlstore import StoreError
-from .store import ITEMS, KINDS, LEVELS, OUTCOMES, RESOURCES, TRUST, VALUE, SurveyError, new_id
+from .store import ITEMS, KINDS, LEVELS, OUTCOMES, RESOURCES, TRUST, VALUE, new_id
 from .wave import TITLE, close, open_store, proposed_id, status
 
 __all__ = ["respondent_page", "facilitator_page", "query_code", "search", "STYLE", "SCALE"]
@@ -328,7 +328,8 @@ def status_html(state: dict) -> str:
     silent = ", ".join(a["nome"] for a in state["senza_risposta"]) or "nessuna"
     return (STYLE + f"<div class='wb-q'><h2>Tasso di risposta: {_e(rate)}</h2><p>Hanno finito "
             f"{state['finito']} organizzazioni su {state['organizzazioni']}, {state['in corso']} in corso "
-            f"(onda {_e(state['stato'])}).</p>" + "<div class='wb-scroll'>" + views.table_html(rows, "Risposte per settore") + "</div>"
+            f"(onda {_e(state['stato'])}).</p><div class='wb-scroll'>" + views.table_html(rows, "Risposte per settore")
+            + "</div>"
             + f"<h2>Non hanno ancora risposto ({len(state['senza_risposta'])})</h2><p>{_e(silent)}</p></div>")
 
 

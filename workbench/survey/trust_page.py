@@ -103,14 +103,16 @@ def change_html(report: dict) -> str:
         return "<p class='wb-meta'>Una sola onda: il cambiamento si vedrà dalla prossima.</p>"
     before, after = change["prima"], change["dopo"]
     rows = [{"Organizzazione": m["nome"], "Settore": m["settore"],
-             "Differenza fiducia": _signed(m["fiducia_differenza"]), "Differenza valore": _signed(m["valore_differenza"]),
+             "Differenza fiducia": _signed(m["fiducia_differenza"]),
+             "Differenza valore": _signed(m["valore_differenza"]),
              "Differenza connettività": _signed(100 * m["connettivita_differenza"], 0) + " punti"}
             for m in sorted(change["membri"], key=lambda m: m["nome"]) if m["fiducia_differenza"] is not None]
     averages = "".join(f"<p>Onda {_e(w)}: {_averages(a)[3:-4]}.</p>" for w, a in change["medie"].items())
     return (f"<h2>Cambiamento dall'onda {before} all'onda {after}</h2><p class='wb-meta'>Calcolato solo sulle "
             f"valutazioni delle {change['rispondenti_entrambe']} organizzazioni che hanno risposto in entrambe le "
             f"onde (chi non ha risposto non conta come legame perso); organizzazioni con almeno {report['soglia']} "
-            f"valutazioni in entrambe.</p>{averages}" + _scroll(table_html(rows, f"Differenze dall'onda {before} all'onda {after}")))
+            f"valutazioni in entrambe.</p>{averages}"
+            + _scroll(table_html(rows, f"Differenze dall'onda {before} all'onda {after}")))
 
 
 def _header(report: dict) -> str:

@@ -35,8 +35,9 @@ from ..manifest import DONE, MANIFEST, read_manifest, write_manifest
 from ..sqlstore import now
 from .store import CLOSED, ITEMS, KINDS, TRUST, VALUE, AnswerStore
 
-__all__ = ["open_wave", "load_example", "status", "combine", "close", "wave_folder", "load_setup", "open_store", "SETUP_FILE",
-           "STORE_FILE", "PAGES", "TITLE", "proposed_id", "status_text", "serve_wave", "respondent_links"]
+__all__ = ["open_wave", "load_example", "status", "combine", "close", "wave_folder", "load_setup", "open_store",
+           "SETUP_FILE", "STORE_FILE", "PAGES", "TITLE", "proposed_id", "status_text", "serve_wave",
+           "respondent_links"]
 
 SETUP_FILE = "onda.json"
 STORE_FILE = "risposte.sqlite"
@@ -250,8 +251,8 @@ def close(folder: str | Path, out: str | Path | None = None) -> dict:
     """Close the wave and write its ``legami`` (contract columns), the silent organisations and the new actors.
 
     Writes in ``out`` (default: the wave's folder) ``legami_onda_<wave>.csv``, ``non_rispondenti_onda_<wave>.csv``
-    and, when the facilitator approved proposed actors, ``attori_nuovi_onda_<wave>.csv`` (``livello`` and ``aree`` left for the facilitator to fill). Closing again
-    rewrites the same files from the same answers.
+    and, when the facilitator approved proposed actors, ``attori_nuovi_onda_<wave>.csv`` (``livello`` and
+    ``aree`` left for the facilitator to fill). Closing again rewrites the same files from the same answers.
 
     Returns
     -------
@@ -348,4 +349,5 @@ def serve_wave(folder: str | Path, port: int = 8866, lan: bool = False, open_bro
     print(f"Link delle organizzazioni (anche in {root.parent / 'link.csv'}; ognuno solo alla sua):", flush=True)
     for link in links:
         print(f"  {link['nome']}: {link['link']}", flush=True)
-    return run_until_stopped(voila_command(root, port, lan, 0, open_browser), voila_env(token, secrets.token_urlsafe(16)))
+    return run_until_stopped(voila_command(root, port, lan, 0, open_browser),
+                             voila_env(token, secrets.token_urlsafe(16)))
