@@ -91,6 +91,12 @@ def test_answers_are_revised_with_history_and_checked(store):
         store.answer("indovinato", "B", "intensita", 2)
     with pytest.raises(SurveyError, match="Risposta non valida"):
         store.general(code, "risorse", ["denaro facile"])
+    for name in ("sig.ra Bianchi", "RSSMRA85T10A562S", "Centro 333 1234567"):
+        with pytest.raises(SurveyError, match="dati personali"):
+            store.propose(code, name, "terzo settore")
+    with pytest.raises(SurveyError, match="Settore non valido"):
+        store.propose(code, "Associazione", "amici")
+    assert store.proposals() == []
 
 
 def test_a_closed_wave_refuses_changes(store):
@@ -568,3 +574,19 @@ def test_servi_prints_the_links_and_keeps_the_facilitator_page_reserved(wave):
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=40)
+
+
+def test_a_closed_wave_shows_the_answers_read_only(wave):
+    from workbench.survey.page import respondent_page
+
+    code = next(iter(_codes(wave).values()))[0]
+    partner = list(_codes(wave))[3]
+    s = AnswerStore(wave / "risposte.sqlite")
+    s.answer(code, partner, "intensita", 4)
+    s.close_wave()
+    s.close()
+    page = respondent_page(wave / "cruscotti", code)
+    assert list(page.partners) == [partner] and page.partners[partner].level.value == 4
+    assert page.partners[partner].level.disabled and page.query.disabled
+    wrong = respondent_page(wave / "cruscotti", "sbagliato")
+    assert "Codice non riconosciuto" in wrong.who.value and not wrong.partners

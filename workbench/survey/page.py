@@ -139,6 +139,14 @@ def _choice(options: dict, value):
                       value=value or 0, layout=w.Layout(width="100%"))
 
 
+def _freeze(widget) -> None:
+    """Every control under ``widget`` read-only (the wave is closed: answers are shown, not changed)."""
+    if hasattr(widget, "disabled"):
+        widget.disabled = True
+    for child in getattr(widget, "children", ()):
+        _freeze(child)
+
+
 class _Partner:
     """The questions about one partner; every change is saved at once."""
 
@@ -240,10 +248,12 @@ class _Respondent:
             w.HTML("<div class='wb-q'><h2>3. I risultati della rete più importanti per voi</h2></div>"),
             *self.general["esiti"], self.general_saved, w.HBox([done, self.done_status])]
         self.body.layout.display = None
-        proposed = {f"+{p['id']}": p["nome"] for p in self.store.proposals()}
+        proposed = {f"+{p['id']}": p["nome"] + " (proposta)" for p in self.store.proposals()}
         for answer in self.store.answers(self.code):
             name = self.actors.get(answer["partner"], {}).get("nome") or proposed.get(answer["partner"], "")
             self.show_partner(answer["partner"], name, answer["campi"])
+        if state == "chiusa":
+            _freeze(self.body)
 
     def _other(self):
         import ipywidgets as w

@@ -17,6 +17,7 @@ import secrets
 from pathlib import Path
 
 from ..contract import SECTORS, TIE_TYPES
+from ..personal import codici_fiscali, personal_data_found
 from ..sqlstore import SQLiteStore, StoreError, new_id, now
 
 __all__ = ["AnswerStore", "SurveyError", "KINDS", "LEVELS", "TRUST", "VALUE", "ITEMS", "RESOURCES", "OUTCOMES",
@@ -240,6 +241,10 @@ class AnswerStore(SQLiteStore):
             raise SurveyError("Scrivi il nome dell'organizzazione da proporre.")
         if len(name) > MAX_NAME:
             raise SurveyError(f"Il nome è troppo lungo: al massimo {MAX_NAME} caratteri.")
+        found = personal_data_found(name) + (["un codice fiscale"] if codici_fiscali(name) else [])
+        if found:
+            raise SurveyError(f"Il nome sembra contenere dati personali ({', '.join(found)}): scrivi il nome "
+                              "dell'organizzazione (un ente, un servizio, un'associazione), non di una persona.")
         if sector not in SECTORS:
             raise SurveyError(f"Settore non valido: scegli tra {', '.join(SECTORS)}.")
         op = op or new_id()
