@@ -20,7 +20,7 @@ from urllib.parse import parse_qs
 
 from .. import views
 from ..contract import SECTORS
-from ..sqlstore import StoreError
+from ..errors import StoreError
 from .store import ITEMS, KINDS, LEVELS, OUTCOMES, RESOURCES, TRUST, VALUE, new_id
 from .wave import TITLE, close, open_store, proposed_id, status
 
