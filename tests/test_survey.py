@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from workbench.survey.store import CLOSED, AnswerStore, SurveyError, new_id
+from workbench.survey.wave import private_folder
 
 WRITERS, ANSWERS_EACH = 50, 20
 
@@ -127,7 +128,7 @@ def wave(demo_copy, tmp_path):
 
 
 def _codes(wave) -> dict:
-    s = AnswerStore(wave / "risposte.sqlite", readonly=True)
+    s = AnswerStore(private_folder(wave) / "risposte.sqlite", readonly=True)
     try:
         return s.codes()
     finally:
@@ -141,7 +142,7 @@ def test_two_respondents_of_one_organisation_are_combined_by_the_rule(wave, demo
     codes = _codes(wave)
     actors = list(codes)
     a, b, c = actors[:3]
-    s = AnswerStore(wave / "risposte.sqlite")
+    s = AnswerStore(private_folder(wave) / "risposte.sqlite")
     first, second = codes[a]
     for code, kinds, level, trust in [(first, ["informazione"], 2, (4, 4, 3)),
                                       (second, ["co-progettazione"], 3, (3, 3, 3))]:
@@ -180,7 +181,7 @@ def test_two_respondents_of_one_organisation_are_combined_by_the_rule(wave, demo
 def test_status_by_sector_and_console(wave):
     codes = _codes(wave)
     a, b = list(codes)[:2]
-    s = AnswerStore(wave / "risposte.sqlite")
+    s = AnswerStore(private_folder(wave) / "risposte.sqlite")
     s.answer(codes[a][1], b, "intensita", 2)
     s.complete(codes[b][0])
     s.close()
@@ -275,7 +276,7 @@ def _saved(wave, code: str, partner: str, want: dict, timeout: float = 30) -> di
 
     deadline = time.time() + timeout
     while True:
-        s = AnswerStore(wave / "risposte.sqlite", readonly=True)
+        s = AnswerStore(private_folder(wave) / "risposte.sqlite", readonly=True)
         fields = next((a["campi"] for a in s.answers(code) if a["partner"] == partner), {})
         s.close()
         if all(fields.get(k) == v for k, v in want.items()) or time.time() > deadline:
@@ -334,7 +335,7 @@ def test_two_organisations_answer_on_phones_and_the_facilitator_closes(wave_serv
         assert other.locator("h2").inner_text() == NEW_NAME + " (proposta)"  # shown as typed, not as HTML
         other.locator("label", has_text="risorse condivise").locator("input").check()
         other.locator(".widget-dropdown select").nth(0).select_option(index=1)
-        s = AnswerStore(wave / "risposte.sqlite", readonly=True)
+        s = AnswerStore(private_folder(wave) / "risposte.sqlite", readonly=True)
         (proposal,) = s.proposals()
         s.close()
         assert _saved(wave, codes[b][0], f"+{proposal['id']}", {"intensita": 1})["intensita"] == 1
@@ -372,8 +373,8 @@ def test_two_organisations_answer_on_phones_and_the_facilitator_closes(wave_serv
         first.context.close()
         second.context.close()
 
-    legami = pd.read_csv(wave / "legami_onda_2026.csv", dtype=str, keep_default_na=False)
-    new = pd.read_csv(wave / "attori_nuovi_onda_2026.csv", dtype=str, keep_default_na=False)
+    legami = pd.read_csv(private_folder(wave) / "legami_onda_2026.csv", dtype=str, keep_default_na=False)
+    new = pd.read_csv(private_folder(wave) / "attori_nuovi_onda_2026.csv", dtype=str, keep_default_na=False)
     assert new[["id", "nome", "settore"]].values.tolist() == [[proposed_id(proposal["id"]), NEW_NAME, "altro"]]
     assert sorted(map(tuple, legami[["da", "a", "tipo", "intensita"]].values.tolist())) == sorted(
         [(a, partner_a, "co-progettazione", "3"), (b, partner_b, "informazione", "2"),
@@ -542,6 +543,15 @@ def test_demo_wave_is_rebuilt_identically_and_served_with_its_reserved_page(demo
     (district,) = served_districts(tmp_path)
     assert [c.path for c in district.cards] == [f"{folder.name}/cruscotti/questionario.ipynb"]
     assert district.reserved == (f"{folder.name}/cruscotti/questionario_facilitatore.ipynb",)
+    # answers and codes stay out of what is served and of the site's archive
+    import zipfile
+
+    from workbench.site import zip_site
+
+    assert {p.suffix for p in folder.rglob("*") if p.is_file()} == {".json", ".ipynb"}
+    names = zipfile.ZipFile(zip_site(tmp_path, tmp_path.parent / "sito.zip")).namelist()
+    assert any(n.endswith("questionario.ipynb") for n in names)
+    assert not [n for n in names if n.endswith((".sqlite", ".csv", "-wal"))]
 
 
 @pytest.mark.slow
@@ -564,7 +574,7 @@ def test_servi_prints_the_links_and_keeps_the_facilitator_page_reserved(wave):
         out = "".join(lines)
         links = re.findall(r"http://127\.0\.0\.1:\d+/voila/render/questionario\.ipynb\?codice=[\w-]+", out)
         assert len(links) == sum(len(c) for c in _codes(wave).values())  # one per respondent code
-        assert (wave / "link.csv").read_text(encoding="utf-8-sig").count("codice=") == len(links)
+        assert (private_folder(wave) / "link.csv").read_text(encoding="utf-8-sig").count("codice=") == len(links)
         facilitator = re.search(r"(http://\S+questionario_facilitatore\.ipynb)\?chiave=(\S+)", out)
         with pytest.raises(urllib.error.HTTPError) as refused:
             urllib.request.urlopen(facilitator.group(1) + "?chiave=sbagliata", timeout=30)
@@ -581,7 +591,7 @@ def test_a_closed_wave_shows_the_answers_read_only(wave):
 
     code = next(iter(_codes(wave).values()))[0]
     partner = list(_codes(wave))[3]
-    s = AnswerStore(wave / "risposte.sqlite")
+    s = AnswerStore(private_folder(wave) / "risposte.sqlite")
     s.answer(code, partner, "intensita", 4)
     s.close_wave()
     s.close()

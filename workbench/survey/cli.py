@@ -34,7 +34,7 @@ def cmd_importa(args) -> int:
 
 def cmd_apri(args) -> int:
     from .store import AnswerStore
-    from .wave import STORE_FILE, open_wave
+    from .wave import CODES_FILE, STORE_FILE, open_wave, private_folder
 
     folder = open_wave(args.cartella, args.onda, args.out, args.per_organizzazione)
     if args.esempio:
@@ -43,7 +43,7 @@ def cmd_apri(args) -> int:
         loaded = load_example(folder, args.esempio)
         print(f"Risposte di esempio (dati dimostrativi) di {loaded} organizzazioni caricate da {args.esempio}."
               if loaded else "L'onda è chiusa: le risposte di esempio non sono state caricate.")
-    store = AnswerStore(folder / STORE_FILE, readonly=True)
+    store = AnswerStore(private_folder(folder) / STORE_FILE, readonly=True)
     codes = store.codes()
     store.close()
     print(f"Onda {args.onda} aperta in {folder}: {len(codes)} organizzazioni.")
@@ -51,7 +51,8 @@ def cmd_apri(args) -> int:
           "`workbench questionario servi`):")
     for actor, mine in codes.items():
         print(f"  {actor}: {', '.join(mine)}")
-    print(f"L'elenco è anche in {folder / 'codici.csv'}. Poi: `workbench questionario servi {folder}`.")
+    print(f"L'elenco è anche in {private_folder(folder) / CODES_FILE} (cartella riservata: non condividerla). "
+          f"Poi: `workbench questionario servi {folder}`.")
     return 0
 
 

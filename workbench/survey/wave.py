@@ -1,13 +1,16 @@
 """One wave of the partners' survey: open it for a district, follow the answers, close it into ``legami``.
 
-A wave is a folder shaped as a report, so that :mod:`workbench.serve` serves it as it serves the dashboards::
+A wave is a folder shaped as a report, so that :mod:`workbench.serve` serves it as it serves the dashboards,
+and a private folder next to it, with no manifest, that is never served nor put in the site's archive::
 
-    questionario-<district>-<wave>/
+    OUT/questionario-<district>-<wave>/
         manifest.json            one step, «Questionario sui partner della rete», with its two pages
         cruscotti/               questionario.ipynb (respondents), questionario_facilitatore.ipynb (reserved),
                                  onda.json (the actors register, the district, the wave)
-        risposte.sqlite          the answers (:class:`~workbench.survey.store.AnswerStore`), never served
-        codici.csv               one row per respondent code, for whoever hands the links out
+    OUT/questionari/<district>-<wave>/
+        risposte.sqlite          the answers (:class:`~workbench.survey.store.AnswerStore`)
+        codici.csv, link.csv     the respondents' codes and links, for whoever hands them out
+        legami_onda_<wave>.csv   written when the wave is closed (with the silent and the new organisations)
 
 **Combining several respondents of one organisation** (:func:`combine`): the organisation declares a
 tie with a partner when at least one of its respondents named it; its kinds are the union of theirs;
@@ -36,7 +39,7 @@ from ..sqlstore import now
 from .store import CLOSED, ITEMS, KINDS, TRUST, VALUE, AnswerStore
 
 __all__ = ["open_wave", "load_example", "status", "combine", "close", "wave_folder", "load_setup", "open_store",
-           "SETUP_FILE", "STORE_FILE", "PAGES", "TITLE", "proposed_id", "status_text", "serve_wave",
+           "SETUP_FILE", "STORE_FILE", "PAGES", "TITLE", "proposed_id", "status_text", "serve_wave", "private_folder",
            "respondent_links"]
 
 SETUP_FILE = "onda.json"
@@ -48,12 +51,22 @@ TITLE = "Questionario sui partner della rete"
 
 
 def wave_folder(out: str | Path, district_folder: str | Path, wave: int) -> Path:
-    """Where a wave of a district is kept: ``OUT/questionario-<district folder>-<wave>``.
+    """Where a wave of a district is served from: ``OUT/questionario-<district folder>-<wave>``.
 
     >>> wave_folder("ondate", "data/demo/cremasco", 2026).as_posix()
     'ondate/questionario-cremasco-2026'
     """
     return Path(out) / f"questionario-{Path(district_folder).resolve().name}-{int(wave)}"
+
+
+def private_folder(folder: str | Path) -> Path:
+    """The wave's private folder (answers, codes, links, closing tables), outside what is served.
+
+    >>> private_folder("ondate/questionario-cremasco-2026").as_posix()
+    'ondate/questionari/cremasco-2026'
+    """
+    folder = Path(folder)
+    return folder.parent / "questionari" / folder.name.removeprefix("questionario-")
 
 
 def proposed_id(proposal: str) -> str:
@@ -107,13 +120,15 @@ def open_wave(district_folder: str | Path, wave: int, out: str | Path, per_actor
     actors = [{"id": str(r["id"]), "nome": str(r["nome"]), "settore": str(r.get("settore") or "")}
               for r in attori.to_dict("records")]
     setup = {"distretto": ws.name, "onda": int(wave), "soglia": ws.threshold, "attori": actors,
-             "archivio": f"../{STORE_FILE}", "dimostrativi": ws.is_synthetic("attori")}
+             "archivio": f"../../questionari/{folder.name.removeprefix('questionario-')}/{STORE_FILE}",
+             "dimostrativi": ws.is_synthetic("attori")}
     (pages / SETUP_FILE).write_text(json.dumps(setup, ensure_ascii=False, indent=1), encoding="utf-8")
-    store = AnswerStore(folder / STORE_FILE, district=ws.name, wave=int(wave))
+    private = private_folder(folder)
+    store = AnswerStore(private / STORE_FILE, district=ws.name, wave=int(wave))
     codes = store.add_codes([a["id"] for a in actors], per_actor)
     store.close()
     names = {a["id"]: a for a in actors}
-    with (folder / CODES_FILE).open("w", newline="", encoding="utf-8-sig") as f:
+    with (private / CODES_FILE).open("w", newline="", encoding="utf-8-sig") as f:
         writer = csv.writer(f, delimiter=";")
         writer.writerow(["attore", "nome", "settore", "posto", "codice"])
         writer.writerows([a, names[a]["nome"], names[a]["settore"], i, c]
@@ -157,6 +172,12 @@ def load_setup(pages: str | Path) -> dict:
     if not path.is_file():
         raise WorkbenchError(f"{path} non esiste: apri prima l'onda con `workbench questionario apri`.")
     return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _served(folder: str | Path) -> Path:
+    """The wave's served folder, given it or its ``cruscotti`` folder."""
+    folder = Path(folder).resolve()
+    return folder if (folder / MANIFEST).is_file() else folder.parent
 
 
 def open_store(folder: str | Path, readonly: bool = False) -> tuple[dict, AnswerStore]:
@@ -250,7 +271,7 @@ def combine(answers: list[dict], actors: set[str], approved: dict[str, str]) -> 
 def close(folder: str | Path, out: str | Path | None = None) -> dict:
     """Close the wave and write its ``legami`` (contract columns), the silent organisations and the new actors.
 
-    Writes in ``out`` (default: the wave's folder) ``legami_onda_<wave>.csv``, ``non_rispondenti_onda_<wave>.csv``
+    Writes in ``out`` (default: the wave's private folder, :func:`private_folder`) ``legami_onda_<wave>.csv``, ``non_rispondenti_onda_<wave>.csv``
     and, when the facilitator approved proposed actors, ``attori_nuovi_onda_<wave>.csv`` (``livello`` and
     ``aree`` left for the facilitator to fill). Closing again rewrites the same files from the same answers.
 
@@ -275,7 +296,7 @@ def close(folder: str | Path, out: str | Path | None = None) -> dict:
                for p in store.proposals("approvata")]
     finally:
         store.close()
-    target = Path(out) if out else Path(folder)
+    target = Path(out) if out else private_folder(_served(folder))
     target.mkdir(parents=True, exist_ok=True)
     legami = pd.DataFrame([{"da": t["da"], "a": t["a"], "tipo": k, "intensita": t["intensita"],
                             "fiducia": t["fiducia"], "valore": t["valore"], "onda": wave}
@@ -332,7 +353,7 @@ def serve_wave(folder: str | Path, port: int = 8866, lan: bool = False, open_bro
     """Serve a wave's pages as ``workbench mostra`` serves dashboards (local, or ``lan`` with a token).
 
     The respondents' links (with the token on the room's network) are printed and written to
-    ``link.csv`` in the wave's folder; the facilitator's page needs its own key, printed by the server.
+    ``link.csv`` in the wave's private folder; the facilitator's page needs its own key, printed by the server.
     """
     import secrets
 
@@ -342,11 +363,12 @@ def serve_wave(folder: str | Path, port: int = 8866, lan: bool = False, open_bro
     token = secrets.token_urlsafe(16) if lan else None
     host = next((h for h in allowed_hosts(lan)[2:] if h[0].isdigit()), "127.0.0.1")
     links = respondent_links(root.parent, f"http://{host}:{port}/", token)
-    with (root.parent / "link.csv").open("w", newline="", encoding="utf-8-sig") as f:
+    target = private_folder(root.parent) / "link.csv"
+    with target.open("w", newline="", encoding="utf-8-sig") as f:
         writer = csv.DictWriter(f, ["attore", "nome", "link"], delimiter=";")
         writer.writeheader()
         writer.writerows(links)
-    print(f"Link delle organizzazioni (anche in {root.parent / 'link.csv'}; ognuno solo alla sua):", flush=True)
+    print(f"Link delle organizzazioni (anche in {target}; ognuno solo alla sua):", flush=True)
     for link in links:
         print(f"  {link['nome']}: {link['link']}", flush=True)
     return run_until_stopped(voila_command(root, port, lan, 0, open_browser),
