@@ -24,7 +24,7 @@ from ..errors import StoreError
 from .store import ITEMS, KINDS, LEVELS, OUTCOMES, RESOURCES, TRUST, VALUE, new_id
 from .wave import TITLE, close, open_store, proposed_id, status
 
-__all__ = ["respondent_page", "facilitator_page", "query_code", "search", "STYLE", "SCALE"]
+__all__ = ["respondent_page", "facilitator_page", "status_html", "query_code", "search", "STYLE", "SCALE"]
 
 #: The 1–4 answers of the trust and value items.
 SCALE = {1: "1 — per niente", 2: "2 — poco", 3: "3 — abbastanza", 4: "4 — molto"}
