@@ -4,6 +4,8 @@ PY := $(VENV)/bin/python
 DEMO ?= data/demo/cremasco
 REPORTS ?= reports
 PORTA ?= 8866
+ONDA ?= 2026
+ESEMPIO ?= data/demo/questionari/cremasco-$(ONDA).json
 
 .PHONY: demo test install chromium libreoffice bench templates clean
 
@@ -15,8 +17,9 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed  ## create .venv and install the project with test extras
 
-demo: install  ## run the notebooks on the demo district and serve the dashboards on 127.0.0.1 (port: PORTA=8866)
+demo: install  ## run the notebooks on the demo district, open its demo survey wave, serve both on 127.0.0.1 (PORTA=8866)
 	$(VENV)/bin/workbench esegui $(DEMO) --out $(REPORTS)
+	$(VENV)/bin/workbench questionario apri $(DEMO) --onda $(ONDA) --out $(REPORTS) --esempio $(ESEMPIO)
 	$(VENV)/bin/workbench mostra $(REPORTS) --porta $(PORTA)
 
 chromium:  ## install Debian's chromium for the browser tests (never a downloaded browser)

@@ -482,6 +482,52 @@ def write_demo_plan() -> None:
     seed = {"nome": "Piano di Zona 2021-2023 (dati dimostrativi)", "laboratori": PLAN_WORKSHOPS,
             "azioni": PLAN_ACTIONS}
     target.write_text(json.dumps(seed, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+DEMO_WAVE = 2026
+DEMO_WAVE_FILE = ROOT / "demo" / "questionari" / f"cremasco-{DEMO_WAVE}.json"
+
+
+def _items(rng, centre: float) -> list[int]:
+    return [int(np.clip(round(rng.normal(centre, 0.6)), 1, 4)) for _ in range(3)]
+
+
+def build_demo_wave(attori: pd.DataFrame, legami: pd.DataFrame, seed: int) -> dict:
+    """Answers of a survey wave answered in the workbench, from the last wave's ties (demonstration data).
+
+    Most organisations that answered the last wave finish, a few stop halfway, the others do not answer.
+    """
+    from workbench.survey.store import OUTCOMES, RESOURCES, TRUST, VALUE
+
+    rng = np.random.default_rng(seed)
+    last = legami[legami["onda"] == legami["onda"].max()]
+    organisations = []
+    for actor in attori["id"]:
+        mine = last[last["da"] == actor]
+        draw = rng.random()
+        if mine.empty or draw < 0.15:
+            continue
+        finished = draw >= 0.25
+        partners = []
+        for partner, ties in mine.groupby("a", sort=True):
+            level = int(np.clip(ties["intensita"].max() + rng.choice([-1, 0, 0, 1]), 1, 4))
+            trust, value = _items(rng, ties["fiducia"].mean() + 0.2), _items(rng, ties["valore"].mean())
+            partners.append({"partner": partner, "tipi": sorted(set(ties["tipo"])), "intensita": level,
+                             **dict(zip(TRUST, trust)), **dict(zip(VALUE, value))})
+        if not finished:
+            partners = [{"partner": p["partner"], "tipi": p["tipi"]} for p in partners[: max(1, len(partners) // 2)]]
+        organisations.append({"attore": actor, "finito": finished, "partner": partners,
+                              "risorse": sorted(rng.choice(RESOURCES, size=2, replace=False).tolist()),
+                              "esiti": sorted(rng.choice(OUTCOMES, size=2, replace=False).tolist())})
+    return {"onda": DEMO_WAVE, "dati_dimostrativi": True, "organizzazioni": organisations}
+
+
+def write_demo_wave() -> None:
+    """The Cremasco's demonstration wave (loaded by `make demo` with `workbench questionario apri --esempio`)."""
+    import json
+
+    path = ROOT / "demo" / "cremasco"
+    wave = build_demo_wave(pd.read_csv(path / "attori.csv"), pd.read_csv(path / "legami.csv"), NETWORK_SEED)
+    DEMO_WAVE_FILE.parent.mkdir(parents=True, exist_ok=True)
+    DEMO_WAVE_FILE.write_text(json.dumps(wave, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
 
 
 def main() -> None:
@@ -496,6 +542,7 @@ def main() -> None:
     write_demo_services()
     write_demo_network()
     write_demo_plan()
+    write_demo_wave()
     print("Dati dimostrativi scritti in", ROOT / "demo")
 
 

@@ -345,7 +345,7 @@ def test_survey_cli_writes_legami_and_lists_non_respondents(demo_copy, tmp_path)
     pd.DataFrame({"rispondente": [a, a, b], "partner": [b, c, a], "tipo": ["informazione"] * 3,
                   "intensita": ["collaborazione", "2", "3"]}).to_csv(export, index=False, sep=";")
     out = tmp_path / "legami_nuovi.csv"
-    run = subprocess.run([sys.executable, "-m", "workbench", "questionario", str(export), str(demo_copy),
+    run = subprocess.run([sys.executable, "-m", "workbench", "questionario", "importa", str(export), str(demo_copy),
                           "--onda", "2026", "--out", str(out)], capture_output=True, text=True)
     assert run.returncode == 0, run.stdout + run.stderr
     written = pd.read_csv(out, dtype=str)

@@ -147,8 +147,8 @@ def test_served_districts_come_from_the_manifests(multi_reports):
     assert set(districts) == {"Ambito Cremasco", "Ambito Secondo <b>di prova</b>"}
     first, second = districts["Ambito Cremasco"], districts["Ambito Secondo <b>di prova</b>"]
     assert {c.path for c in first.cards} == {f"cremasco/cruscotti/{n}.ipynb"
-                                            for n in ("disagio", "indice", "servizi", "rete", "laboratorio",
-                                                      "piano", "monitoraggio")}
+                                            for n in ("disagio", "indice", "servizi", "rete", "fiducia",
+                                                      "laboratorio", "piano", "monitoraggio")}
     assert first.reserved == ("cremasco/cruscotti/facilitatore.ipynb", "cremasco/cruscotti/azioni.ipynb")
     assert first.date and first.date[0].isdigit() and "20" in first.date  # «1 dicembre 2026»
     off = [c for c in second.cards if c.path is None]
@@ -397,7 +397,7 @@ def test_landing_page_is_italian_and_lists_an_unavailable_reading_without_a_link
         served = dashboard_paths(served_districts(dashboard_root(multi_reports)))
         hrefs = page.eval_on_selector_all("a[href]", "els => els.map(e => e.getAttribute('href'))")
         dashboards = [urllib.request.unquote(h.removeprefix("/voila/render/")) for h in hrefs if h != "/"]
-        assert len(dashboards) == 13  # 7 + 6, no facilitator pages, no unavailable reading
+        assert len(dashboards) == 15  # 8 + 7, no facilitator pages, no unavailable reading
         assert all(d in served and "facilitatore" not in d and "azioni" not in d for d in dashboards)
         assert all((dashboard_root(multi_reports) / d).is_file() for d in dashboards)
         assert blocked == []

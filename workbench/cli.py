@@ -9,6 +9,7 @@ from pathlib import Path
 
 from .errors import WorkbenchError, disk_error, format_problems
 from .plan.cli import register as register_plan
+from .survey import cli as survey_cli
 
 __all__ = ["main"]
 
@@ -153,29 +154,6 @@ def cmd_esporta(args) -> int:
     return 0
 
 
-def cmd_questionario(args) -> int:
-    from .survey import read_survey, survey_to_legami
-    from .workspace import load_workspace
-
-    attori = load_workspace(args.cartella).table("attori")
-    if attori.empty:
-        print("La cartella non ha la tabella «attori»: serve per riconoscere chi risponde e i partner.")
-        return 1
-    try:
-        export = read_survey(args.export)
-    except ValueError as exc:
-        print(f"{Path(args.export).name}: {exc}")
-        return 1
-    result = survey_to_legami(export, attori, args.onda, file=Path(args.export).name)
-    if result.problemi:
-        print(format_problems(result.problemi))
-    missing = ", ".join(a.get("nome") or a["id"] for a in result.non_rispondenti)
-    print(f"Non hanno risposto ({len(result.non_rispondenti)}): {missing or 'nessuno'}.")
-    result.legami.to_csv(args.out, index=False, encoding="utf-8")
-    print(f"Scritti {len(result.legami)} legami dell'onda {args.onda} in {args.out}: aggiungili a legami.csv.")
-    return 1 if any(not p.warning for p in result.problemi) else 0
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="workbench", description=(
         "Workbench per il welfare locale: verifica i dati del distretto, esegue i notebook, "
@@ -248,18 +226,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="regola di riparto dei servizi d'ambito (predefinita: popolazione)")
     p.set_defaults(func=cmd_esporta)
 
-    p = sub.add_parser("questionario", help="converte l'esportazione di un questionario sulla rete in legami")
-    p.add_argument("export", help="file esportato dal modulo (CSV o Excel): una riga per rispondente e partner")
-    p.add_argument("cartella", help="cartella del distretto (serve la tabella attori)")
-    p.add_argument("--onda", type=int, required=True, help="onda o ciclo di piano, es. 2024")
-    p.add_argument("--out", default="legami_da_questionario.csv", help="file CSV da scrivere")
-    p.set_defaults(func=cmd_questionario)
-
     p = sub.add_parser("modelli", help="scrive i modelli Excel delle tabelle e il contratto dei dati")
     p.add_argument("--out", help="cartella in cui scriverli (predefinita, solo nel codice sorgente: templates/ e "
                    "data/README.md)")
     p.set_defaults(func=cmd_modelli)
     register_plan(sub)
+    survey_cli.register(sub)
     return parser
 
 

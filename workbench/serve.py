@@ -34,10 +34,11 @@ TEMPLATE_DIR = TEMPLATES / "jupyter" / "voila" / "templates" / VOILA_TEMPLATE
 CULL_IDLE_SECONDS = 900
 #: Dashboards reserved to whoever leads the room: rendered only with the facilitator's key (``?chiave=``)
 #: and never shown as a card of the landing page. A reading adds its own reserved pages here.
-RESERVED = ("facilitatore.ipynb", "azioni.ipynb")
+RESERVED = ("facilitatore.ipynb", "azioni.ipynb", "questionario_facilitatore.ipynb")
 #: The participant page of the workshop room.
 ROOM_PAGE = "laboratorio.ipynb"
-NOT_PREHEATED = (ROOM_PAGE, "piano.ipynb", "monitoraggio.ipynb", *RESERVED)  # live stores: never stale
+#: Pages that keep a person's state or read a live store: never preheated (a preheated page would be stale).
+NOT_PREHEATED = (ROOM_PAGE, "piano.ipynb", "monitoraggio.ipynb", "questionario.ipynb", *RESERVED)
 #: On ``--rete`` (the room), participant pages kept started and executed before the room arrives: 40 tabs
 #: starting 40 kernels at once need over 30 s on two cores, a kernel taken from the pool answers at once.
 ROOM_POOL = 40
@@ -231,8 +232,8 @@ def preheat_options(pool: int, room: int = 0) -> list[str]:
     >>> preheat_options(0)
     []
     >>> preheat_options(1, room=40)[-2:]
-    ["--VoilaKernelManager.preheat_denylist=['piano.ipynb', 'monitoraggio.ipynb', 'facilitatore.ipynb', \
-'azioni.ipynb']", '--WorkbenchVoila.room_pool=40']
+    ["--VoilaKernelManager.preheat_denylist=['piano.ipynb', 'monitoraggio.ipynb', 'questionario.ipynb', \
+'facilitatore.ipynb', 'azioni.ipynb', 'questionario_facilitatore.ipynb']", '--WorkbenchVoila.room_pool=40']
     """
     if pool <= 0 and room <= 0:
         return []

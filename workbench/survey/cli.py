@@ -1,0 +1,131 @@
+"""``workbench questionario …``: import an external export, open, serve, follow and close a wave."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..errors import format_problems
+
+__all__ = ["register"]
+
+
+def cmd_importa(args) -> int:
+    from ..workspace import load_workspace
+    from .imports import read_survey, survey_to_legami
+
+    attori = load_workspace(args.cartella).table("attori")
+    if attori.empty:
+        print("La cartella non ha la tabella «attori»: serve per riconoscere chi risponde e i partner.")
+        return 1
+    try:
+        export = read_survey(args.export)
+    except ValueError as exc:
+        print(f"{Path(args.export).name}: {exc}")
+        return 1
+    result = survey_to_legami(export, attori, args.onda, file=Path(args.export).name)
+    if result.problemi:
+        print(format_problems(result.problemi))
+    missing = ", ".join(a.get("nome") or a["id"] for a in result.non_rispondenti)
+    print(f"Non hanno risposto ({len(result.non_rispondenti)}): {missing or 'nessuno'}.")
+    result.legami.to_csv(args.out, index=False, encoding="utf-8")
+    print(f"Scritti {len(result.legami)} legami dell'onda {args.onda} in {args.out}: aggiungili a legami.csv.")
+    return 1 if any(not p.warning for p in result.problemi) else 0
+
+
+def cmd_apri(args) -> int:
+    from .store import AnswerStore
+    from .wave import CODES_FILE, STORE_FILE, open_wave, private_folder
+
+    folder = open_wave(args.cartella, args.onda, args.out, args.per_organizzazione)
+    if args.esempio:
+        from .wave import load_example
+
+        loaded = load_example(folder, args.esempio)
+        print(f"Risposte di esempio (dati dimostrativi) di {loaded} organizzazioni caricate da {args.esempio}."
+              if loaded else "L'onda è chiusa: le risposte di esempio non sono state caricate.")
+    store = AnswerStore(private_folder(folder) / STORE_FILE, readonly=True)
+    codes = store.codes()
+    store.close()
+    print(f"Onda {args.onda} aperta in {folder}: {len(codes)} organizzazioni.")
+    print("Codice di ogni organizzazione (da consegnare solo a lei; i link completi li stampa "
+          "`workbench questionario servi`):")
+    for actor, mine in codes.items():
+        print(f"  {actor}: {', '.join(mine)}")
+    print(f"L'elenco è anche in {private_folder(folder) / CODES_FILE} (cartella riservata: non condividerla). "
+          f"Poi: `workbench questionario servi {folder}`.")
+    return 0
+
+
+def cmd_servi(args) -> int:
+    from .wave import serve_wave
+
+    return serve_wave(args.onda, port=args.porta, lan=args.rete, open_browser=args.browser)
+
+
+def cmd_segui(args) -> int:
+    from .wave import open_store, status, status_text
+
+    setup, store = open_store(args.onda, readonly=True)
+    try:
+        state = status(setup, store)
+    finally:
+        store.close()
+    print(status_text(setup, state))
+    return 0
+
+
+def cmd_chiudi(args) -> int:
+    from .wave import close
+
+    result = close(args.onda, args.out)
+    print(f"Onda {result['onda']} chiusa: le risposte non si possono più modificare.")
+    print(f"Scritti {result['legami_n']} legami in {result['legami']}: aggiungili a legami.csv del distretto.")
+    print(f"Organizzazioni che non hanno risposto ({len(result['stato']['senza_risposta'])}): "
+          f"{result['non_rispondenti']}.")
+    if "attori_nuovi" in result:
+        print(f"Organizzazioni nuove approvate: {result['attori_nuovi']} (completa «livello» e «aree» e "
+              "aggiungile ad attori.csv).")
+    if result["incomplete"]:
+        print(f"Risposte incomplete, non contate come legami: {len(result['incomplete'])}.")
+    return 0
+
+
+def register(subparsers) -> None:
+    """Add ``questionario`` and its sub-commands to the ``workbench`` parser."""
+    top = subparsers.add_parser("questionario", help="il questionario sui partner della rete: importa "
+                                "un'esportazione, apre, segue e chiude un'onda")
+    sub = top.add_subparsers(dest="azione", metavar="AZIONE", required=True)
+
+    p = sub.add_parser("importa", help="converte l'esportazione di un questionario esterno in legami")
+    p.add_argument("export", help="file esportato dal modulo (CSV o Excel): una riga per rispondente e partner")
+    p.add_argument("cartella", help="cartella del distretto (serve la tabella attori)")
+    p.add_argument("--onda", type=int, required=True, help="onda o ciclo di piano, es. 2024")
+    p.add_argument("--out", default="legami_da_questionario.csv", help="file CSV da scrivere")
+    p.set_defaults(func=cmd_importa)
+
+    p = sub.add_parser("apri", help="apre un'onda del questionario per un distretto: un codice per organizzazione")
+    p.add_argument("cartella", help="cartella del distretto (serve la tabella attori)")
+    p.add_argument("--onda", type=int, required=True, help="numero dell'onda, es. 2026")
+    p.add_argument("--out", required=True, help="cartella che conserva le onde (es. la cartella dei report)")
+    p.add_argument("--per-organizzazione", type=int, default=1, metavar="N",
+                   help="codici per organizzazione, se rispondono più persone (predefinito 1)")
+    p.add_argument("--esempio", metavar="FILE", help="carica risposte di esempio (dati dimostrativi, es. "
+                   "data/demo/questionari/cremasco-2026.json)")
+    p.set_defaults(func=cmd_apri)
+
+    p = sub.add_parser("servi", help="apre le pagine del questionario (come `workbench mostra`)")
+    p.add_argument("onda", help="cartella dell'onda scritta da `workbench questionario apri`")
+    p.add_argument("--porta", type=int, default=8866, help="porta (predefinita 8866)")
+    p.add_argument("--rete", action="store_true", help="accessibile dalla rete locale della sala (con token)")
+    p.add_argument("--browser", action="store_true", help="apre il browser")
+    p.set_defaults(func=cmd_servi)
+
+    p = sub.add_parser("segui", help="mostra il tasso di risposta dell'onda, per settore")
+    p.add_argument("onda", help="cartella dell'onda")
+    p.set_defaults(func=cmd_segui)
+
+    p = sub.add_parser("chiudi", help="chiude l'onda e scrive la tabella legami dell'onda")
+    p.add_argument("onda", help="cartella dell'onda")
+    p.add_argument("--out", help="cartella in cui scrivere i legami (predefinita: la cartella dell'onda)")
+    p.set_defaults(func=cmd_chiudi)
+
