@@ -12,20 +12,20 @@ from functools import lru_cache
 
 import altair as alt
 
+from .chartstyle import responsive, wrap_titles
+
 __all__ = ["indicator_specs", "spec", "COLOR_SCHEMES"]
 
 #: Colour scheme by polarity: darker = more distress.
 COLOR_SCHEMES = {1: ("orangered", False), -1: ("orangered", True), 0: ("blues", False)}
 NO_DATA = "#d9d9d9"
-
-
 def spec(chart: alt.TopLevelMixin) -> dict:
-    """The Vega-Lite specification of a chart, as saved in the reports.
+    """The Vega-Lite specification of a chart, as saved in the reports (see :func:`responsive`).
 
     Schema validation is skipped here (it costs about a second per district run);
     the tests validate every specification of the demo reports instead.
     """
-    return chart.to_dict(validate=False)
+    return responsive(chart.to_dict(validate=False))
 
 
 def _title(label: str, unit: str, source: str, synthetic: bool) -> alt.TitleParams:
@@ -99,4 +99,4 @@ def indicator_specs(meta: dict, synthetic: bool = False) -> dict:
     text = _indicator_template(int(meta["polarita"]), synthetic)
     for slot, value in zip(_SLOTS, (meta["etichetta"], meta["unita"], meta["fonte"])):
         text = text.replace(slot, json.dumps(str(value), ensure_ascii=False)[1:-1])
-    return json.loads(text)
+    return {name: wrap_titles(chart) for name, chart in json.loads(text).items()}

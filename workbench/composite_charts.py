@@ -9,6 +9,7 @@ from __future__ import annotations
 import altair as alt
 
 from .charts import spec
+from .chartstyle import MIN_FONT
 
 __all__ = ["index_map_spec", "rank_shift_spec", "profile_spec", "index_specs", "ROBUSTNESS_COLORS"]
 
@@ -48,7 +49,8 @@ def index_map_spec(method: str, label: str, synthetic: bool = False) -> dict:
 def rank_shift_spec(labels: list[str], synthetic: bool = False) -> dict:
     """Slope/bump chart: the position of every comune under each method (1 = most distress, at the top)."""
     base = alt.Chart(alt.NamedData(name="posizioni"))
-    x = alt.X("metodo:N", sort=labels, title=None, axis=alt.Axis(labelAngle=0, labelLimit=220))
+    x = alt.X("metodo:N", sort=labels, title=None,
+              axis=alt.Axis(labelAngle=0, labelExpr="split(datum.label, ' ')", labelLimit=120))
     y = alt.Y("posizione:Q", title="Posizione (1 = più disagio)", scale=alt.Scale(reverse=True, zero=False, nice=False),
               axis=alt.Axis(format="d"))
     color = alt.Color("robustezza:N", title="Posizione",
@@ -59,7 +61,7 @@ def rank_shift_spec(labels: list[str], synthetic: bool = False) -> dict:
     lines = base.mark_line(point=True, strokeWidth=1.6).encode(x=x, y=y, color=color, detail="comune:N",
                                                                 opacity=opacity, tooltip=tooltip)
     names = base.transform_filter(f"datum.metodo == '{labels[-1]}' && datum.evidenzia").mark_text(
-        align="left", dx=8, fontSize=11).encode(x=x, y=y, text="comune:N", color=color)
+        align="left", dx=8, fontSize=MIN_FONT).encode(x=x, y=y, text="comune:N", color=color)
     chart = alt.layer(lines, names).properties(
         width=460, height=520,
         title=_title("Quanto cambia la classifica con il metodo",
@@ -71,9 +73,9 @@ def rank_shift_spec(labels: list[str], synthetic: bool = False) -> dict:
 def profile_spec(synthetic: bool = False) -> dict:
     """Bars of the normalised values of one comune around 100 (= value of the district)."""
     base = alt.Chart(alt.NamedData(name="profilo"))
-    y = alt.Y("etichetta:N", sort=alt.EncodingSortField("ordine"), title=None, axis=alt.Axis(labelLimit=320))
+    y = alt.Y("etichetta:N", sort=alt.EncodingSortField("ordine"), title=None, axis=alt.Axis(labelLimit=140))
     bars = base.mark_bar().encode(
-        y=y, x=alt.X("punteggio:Q", title="Punteggio normalizzato (100 = ambito; più alto = più disagio)",
+        y=y, x=alt.X("punteggio:Q", title=["Punteggio (100 = ambito)", "più alto = più disagio"],
                      scale=alt.Scale(zero=False)),
         x2=alt.datum(100),
         color=alt.condition("datum.punteggio > 100", alt.value("#d6604d"), alt.value("#4393c3")),

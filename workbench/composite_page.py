@@ -12,7 +12,7 @@ from pathlib import Path
 from IPython.display import HTML, display
 
 from . import fmt, views
-from .dashboard import STYLE, live_view, open_report
+from .dashboard import STYLE, control_layout, filter_row, live_view, open_report
 from .render import chart_html, vega_loader, with_data
 
 __all__ = ["index_view", "index_sections", "show_index", "index_page", "EXPLANATIONS"]
@@ -199,16 +199,16 @@ def index_page(source: str | Path | dict = ".", name: str = "indice.json"):
                  "<p class='wb-note'>Un solo numero per comune è utile ma fragile: la pagina mostra lo stesso indice "
                  "con tre metodi, quanto cambia la classifica e quanto è solida la posizione di ogni comune.</p>"))
     method = w.Dropdown(options=[(label, code) for code, label in report["metodi"].items()], value=report["metodo"],
-                        description="Metodo", layout=w.Layout(width="420px"), style={"description_width": "70px"})
+                        description="Metodo", layout=control_layout("420px"), style={"description_width": "70px"})
     first = next((r for r in report["comuni"] if r.get(f"posizione_{report['metodo']}") == 1), report["comuni"][0])
     comune = w.Dropdown(options=_options(report), value=first["istat"], description="Comune",
-                        layout=w.Layout(width="360px"), style={"description_width": "70px"})
+                        layout=control_layout("360px"), style={"description_width": "70px"})
     def method_view() -> str:
         return "".join(_method_blocks(report, index_view(report, method.value, comune.value)))
 
     def comune_view() -> str:
         return "".join(_comune_blocks(report, index_view(report, method.value, comune.value)))
 
-    method.observe(live_view(method, method_view, []), names="value")
-    comune.observe(live_view(comune, comune_view, []), names="value")
+    method.observe(live_view(filter_row([method]), method_view, []), names="value")
+    comune.observe(live_view(filter_row([comune]), comune_view, []), names="value")
     return None

@@ -16,23 +16,36 @@ from . import views
 from .errors import ReportMissing
 from .render import chart_html, vega_loader, with_data
 
-__all__ = ["load_report", "open_report", "distress_sections", "show_distress", "distress_page", "STYLE"]
+__all__ = ["load_report", "open_report", "distress_sections", "show_distress", "distress_page", "filter_row",
+           "control_layout", "STYLE"]
 
 STYLE = """<style>
 .wb-table{border-collapse:collapse;font-size:13px;margin:6px 0 14px}
 .wb-table th{background:#1f4e79;color:#fff;text-align:left;padding:4px 8px}
-.wb-table td{border-bottom:1px solid #ddd;padding:3px 8px}
+.wb-table td{border-bottom:1px solid #ddd;padding:3px 8px;text-align:left}
 .wb-table caption{text-align:left;font-weight:600;padding:4px 0}
+.wb-scroll{overflow-x:auto;max-width:100%;-webkit-overflow-scrolling:touch}
 .wb-note{color:#444;font-size:13px;max-width:900px}
 .wb-questions li{margin:4px 0}
-.wb-warning{background:#fff4e5;border-left:4px solid #e08a00;padding:8px 12px;max-width:900px}
-.wb-row{display:flex;flex-wrap:wrap;gap:28px;align-items:flex-start}
+.wb-warning{background:#fff4e5;border-left:4px solid #e08a00;padding:8px 12px;max-width:900px;box-sizing:border-box}
+.wb-row{display:flex;flex-wrap:wrap;gap:16px 28px;align-items:flex-start}
+.wb-row>*{flex:1 1 320px;min-width:0;max-width:100%}
+.wb-chart{width:100%;max-width:680px;min-width:0;box-sizing:border-box}
+.wb-chart svg{max-width:100%}
 .wb-error{background:#fdecea;border-left:4px solid #c62828;padding:8px 12px;max-width:900px;white-space:pre-wrap}
+.wb-filters .widget-dropdown>select,.wb-filters .widget-slider{min-width:0}
+.wb-summary{background:#eef4fa;border-left:4px solid #1f4e79;padding:8px 14px;max-width:900px;font-size:15px}
+details.wb-method{max-width:900px;margin:10px 0}details.wb-method>summary{cursor:pointer;font-weight:600}
+#vg-tooltip-element{max-width:min(340px,90vw);white-space:normal}
 </style>"""
 
 READING = ("Colore più scuro = situazione più critica secondo il verso dell'indicatore. In grigio i comuni "
            "senza dato o con dato riservato. L'asterisco (*) segnala un dato instabile (comune con meno di "
            "{pop} residenti o tasso basato su meno di {casi} casi): leggerlo insieme al suo intervallo al 95%.")
+
+
+#: The tooltip of a chart that a new view replaces would stay on screen: hidden on every redraw.
+HIDE_TOOLTIP = "var t=document.getElementById('vg-tooltip-element');if(t){t.classList.remove('visible');}"
 
 
 def load_report(folder: str | Path, name: str) -> dict:
@@ -96,6 +109,26 @@ def _friendly(exc: Exception) -> str:
     return f"<div class='wb-error'>{html.escape(str(exc))}</div>"
 
 
+def control_layout(width: str | None = None):
+    """A filter's layout: at most ``width`` wide and never wider than the screen (each control its own object).
+
+    >>> control_layout("520px").max_width
+    '100%'
+    """
+    import ipywidgets as w
+
+    return w.Layout(width=width, max_width="100%")
+
+
+def filter_row(controls: list):
+    """The filters of a page on one row that wraps on a narrow screen (a phone)."""
+    import ipywidgets as w
+
+    box = w.HBox(controls, layout=w.Layout(flex_flow="row wrap", max_width="100%", grid_gap="4px 12px"))
+    box.add_class("wb-filters")
+    return box
+
+
 def live_view(controls, render, busy: list) -> callable:
     """Show ``controls`` and the first view, and return the function that redraws on a filter change.
 
@@ -109,7 +142,7 @@ def live_view(controls, render, busy: list) -> callable:
 
     first = "wb-first-" + uuid.uuid4().hex[:8]
     drop = (f"<style>#{first}{{display:none}}</style>"
-            f"<script>var e=document.getElementById('{first}');if(e){{e.remove();}}</script>")
+            f"<script>var e=document.getElementById('{first}');if(e){{e.remove();}}{HIDE_TOOLTIP}</script>")
     out = w.Output()
     display(controls)
     display(HTML(f"<div id='{first}'>{render()}</div>"))
@@ -144,17 +177,18 @@ def distress_page(source: str | Path | dict = ".", name: str = "disagio.json"):
     options = [(i["etichetta"], i["codice"]) for i in report["indicatori"]]
     first = next((i for i in report["indicatori"] if i["polarita"]), report["indicatori"][0])
     indicator = w.Dropdown(options=options, value=first["codice"], description="Indicatore",
-                           layout=w.Layout(width="520px"), style={"description_width": "90px"})
+                           layout=control_layout("520px"), style={"description_width": "90px"})
     year = w.Dropdown(options=first["anni"], value=first["anni"][-1], description="Anno",
-                      style={"description_width": "50px"})
+                      style={"description_width": "50px"}, layout=control_layout("180px"))
     subs = [views.ALL] + d["sub_ambiti"]
-    sub = w.Dropdown(options=subs, value=views.ALL, description="Sub-ambito", disabled=len(subs) == 1)
+    sub = w.Dropdown(options=subs, value=views.ALL, description="Sub-ambito", disabled=len(subs) == 1,
+                     layout=control_layout())
     busy = []
 
     def render() -> str:
         return "".join(distress_sections(report, indicator.value, year.value, sub.value))
 
-    redraw = live_view(w.HBox([indicator, year, sub]), render, busy)
+    redraw = live_view(filter_row([indicator, year, sub]), render, busy)
 
     def on_indicator(change):
         years = views.find_indicator(report, change["new"])["anni"]

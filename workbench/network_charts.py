@@ -9,6 +9,7 @@ from __future__ import annotations
 import altair as alt
 
 from .charts import spec
+from .chartstyle import MIN_FONT
 
 __all__ = ["sector_pairs_spec", "roles_spec", "network_specs", "ROLE_ORDER"]
 
@@ -30,7 +31,7 @@ def sector_pairs_spec(synthetic: bool = False) -> dict:
         color=alt.Color("legami:Q", title="Legami", scale=alt.Scale(scheme="blues")),
         tooltip=[alt.Tooltip("da_settore:N", title="Da"), alt.Tooltip("a_settore:N", title="A"),
                  alt.Tooltip("testo:N", title="Legami")])
-    labels = base.mark_text(fontSize=10).encode(
+    labels = base.mark_text(fontSize=MIN_FONT).encode(
         text=alt.Text("intensita_media:Q", format=",.1f"),
         color=alt.condition("datum.legami > 8", alt.value("white"), alt.value("#222")))
     return spec(alt.layer(cells, labels).properties(
@@ -42,7 +43,7 @@ def roles_spec(synthetic: bool = False) -> dict:
     """Role matrix: actors × processes, colour = role."""
     chart = alt.Chart(alt.NamedData(name="ruoli")).mark_rect(stroke="white").encode(
         x=alt.X("processo:N", title=None, axis=alt.Axis(labelAngle=-30, labelLimit=220)),
-        y=alt.Y("attore:N", title=None, axis=alt.Axis(labelLimit=260)),
+        y=alt.Y("attore:N", title=None, axis=alt.Axis(labelLimit=170)),
         color=alt.Color("ruolo:N", title="Ruolo", scale=alt.Scale(domain=list(ROLE_ORDER), range=list(ROLE_COLORS))),
         tooltip=[alt.Tooltip("attore:N", title="Attore"), alt.Tooltip("processo:N", title="Processo"),
                  alt.Tooltip("ruolo:N", title="Ruolo")])

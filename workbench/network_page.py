@@ -18,7 +18,7 @@ from pathlib import Path
 from IPython.display import HTML, display
 
 from . import views
-from .dashboard import STYLE, ReportMissing, _friendly, load_report
+from .dashboard import STYLE, ReportMissing, _friendly, control_layout, filter_row, load_report
 from .render import chart_html, iframe_html, vega_loader, with_data
 
 __all__ = ["graph_view", "fill_template", "legend_html", "network_sections", "show_network", "network_page",
@@ -261,15 +261,16 @@ def network_page(source: str | Path | dict = ".", template: str | None = None, n
     display(HTML(STYLE + vega_loader() + _header(report)))
     wide = {"description_width": "70px"}
     sector = w.Dropdown(options=[ALL] + sorted({n["settore"] for n in data["nodi"]}), description="Settore",
-                        style=wide)
+                        style=wide, layout=control_layout())
     area = w.Dropdown(options=[ALL] + sorted({a for n in data["nodi"] for a in n["aree"]}), description="Area",
-                      style=wide)
-    tipo = w.Dropdown(options=[ALL] + report["tipi"], description="Legame", style=wide)
+                      style=wide, layout=control_layout())
+    tipo = w.Dropdown(options=[ALL] + report["tipi"], description="Legame", style=wide, layout=control_layout())
     low = max(1, int(report["intensita_minima"]))
-    intensity = w.IntSlider(value=low, min=low, max=4, description="Intensità ≥", style={"description_width": "80px"})
+    intensity = w.IntSlider(value=low, min=low, max=4, description="Intensità ≥", style={"description_width": "80px"},
+                            layout=control_layout())
     has_influence = any(n.get("influenza") for n in data["nodi"])
     size = w.Dropdown(options=[("legami", "grado")] + ([("influenza", "influenza")] if has_influence else []),
-                      description="Dimensione", style={"description_width": "80px"})
+                      description="Dimensione", style={"description_width": "80px"}, layout=control_layout())
     # An HTML widget, not an Output: Voila's server-side run stalls on a large document inside an Output
     # widget, while a widget value reaches the browser through the kernel's websocket.
     graph = w.HTML(layout=w.Layout(width="100%"))
@@ -285,7 +286,7 @@ def network_page(source: str | Path | dict = ".", template: str | None = None, n
 
     for control in (sector, area, tipo, intensity, size):
         control.observe(redraw, names="value")
-    box = w.VBox([w.HBox([sector, area, tipo]), w.HBox([intensity, size]), graph])
+    box = w.VBox([filter_row([sector, area, tipo, intensity, size]), graph])
     display(box)
     redraw()
     display(HTML("".join(network_sections(report))))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import altair as alt
 
 from .charts import spec
+from .chartstyle import MIN_FONT
 
 __all__ = ["service_specs", "QUADRANT_COLORS"]
 
@@ -64,7 +65,7 @@ def grid_spec(synthetic: bool) -> dict:
     base = alt.Chart(alt.NamedData(name="griglia"))
     color = alt.Color("quadrante:N", title="Quadrante",
                       scale=alt.Scale(domain=list(QUADRANT_COLORS), range=list(QUADRANT_COLORS.values())),
-                      legend=alt.Legend(orient="bottom", columns=2, labelLimit=320))
+                      legend=alt.Legend(orient="bottom", columns=1, labelLimit=300))
     points = base.mark_circle(size=90, opacity=0.85).encode(
         x=alt.X("bisogno:Q", title="Bisogno", scale=alt.Scale(zero=False)),
         y=alt.Y("offerta:Q", title="Offerta", scale=alt.Scale(zero=False)),
@@ -72,7 +73,7 @@ def grid_spec(synthetic: bool) -> dict:
         tooltip=[alt.Tooltip("comune:N", title="Comune"), alt.Tooltip("quadrante:N", title="Quadrante"),
                  alt.Tooltip("testo_bisogno:N", title="Bisogno"), alt.Tooltip("testo_offerta:N", title="Offerta"),
                  alt.Tooltip("regola:N", title="Regola di riparto")])
-    labels = base.mark_text(align="left", dx=7, fontSize=10, color="#7a1c1c").encode(
+    labels = base.mark_text(align="left", dx=7, fontSize=MIN_FONT, color="#7a1c1c").encode(
         x="bisogno:Q", y="offerta:Q", text="etichetta:N")
     thresholds = alt.Chart(alt.NamedData(name="soglie"))
     vertical = thresholds.mark_rule(color="#777", strokeDash=[4, 4]).encode(x="soglia_bisogno:Q")
@@ -87,7 +88,7 @@ def mix_spec(name: str, title: str, colors: dict | None, synthetic: bool) -> dic
     chart = alt.Chart(alt.NamedData(name=name)).mark_bar().encode(
         y=alt.Y("area:N", title=None, sort="-x"),
         x=alt.X("spesa:Q", title="Spesa (euro)", axis=alt.Axis(format=",.0f")),
-        color=alt.Color("categoria:N", title=None, scale=scale, legend=alt.Legend(orient="bottom")),
+        color=alt.Color("categoria:N", title=None, scale=scale, legend=alt.Legend(orient="bottom", columns=1, labelLimit=220)),
         tooltip=[alt.Tooltip("area:N", title="Area"), alt.Tooltip("categoria:N", title=""),
                  alt.Tooltip("testo:N", title="Spesa"), alt.Tooltip("quota:N", title="Quota dell'area")])
     return spec(chart.properties(width=420, height=alt.Step(22), title=_title(title, synthetic)))
@@ -114,7 +115,7 @@ def fragmentation_spec(synthetic: bool) -> dict:
         color=alt.Color("servizi:Q", title="Servizi", scale=alt.Scale(scheme="purples")),
         tooltip=[alt.Tooltip("comune:N", title="Comune"), alt.Tooltip("area:N", title="Area"),
                  alt.Tooltip("servizi:Q", title="Servizi"), alt.Tooltip("enti:Q", title="Enti gestori")])
-    text = base.mark_text(fontSize=9).encode(x="area:N", y="comune:N", text="enti:Q",
+    text = base.mark_text(fontSize=MIN_FONT).encode(x="area:N", y="comune:N", text="enti:Q",
                                              color=alt.value("#222"))
     return spec(alt.layer(cells, text).properties(
         width=alt.Step(70), height=alt.Step(13),

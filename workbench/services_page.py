@@ -7,13 +7,15 @@ It reads ``servizi.json`` written by notebook 02 (:func:`workbench.services.buil
 from __future__ import annotations
 
 import html
+import textwrap
 from pathlib import Path
 
 from IPython.display import HTML, display
 
 from . import fmt, views
-from .dashboard import STYLE, _friendly, live_view, open_report
+from .dashboard import STYLE, _friendly, control_layout, filter_row, live_view, open_report
 from .render import chart_html, vega_loader, with_data
+from .chartstyle import TITLE_CHARS, wrap_titles
 
 __all__ = ["services_view", "services_sections", "show_services", "services_page", "MEASURES"]
 
@@ -42,17 +44,24 @@ def _titled(spec: dict, text: str) -> dict:
     spec = dict(spec)
     title = spec.get("title")
     spec["title"] = {**title, "text": text} if isinstance(title, dict) else text
-    return spec
+    return wrap_titles(spec)
 
 
 def _axis_titles(spec: dict, x: str, y: str) -> dict:
-    """The grid specification with the axes named after the need indicator and the supply measure."""
+    """The grid specification with the axes named after the need indicator and the supply measure.
+
+    Long names go on several lines, so that they fit a phone's width.
+
+    >>> spec = {"layer": [{"encoding": {"x": {"title": "Bisogno"}, "y": {"title": "Offerta"}}}]}
+    >>> _axis_titles(spec, "Bisogno: indice di vulnerabilità sociale e materiale (punti, 2011)", "Utenti")
+    {'layer': [{'encoding': {'x': {'title': ['Bisogno: indice di vulnerabilità sociale', 'e materiale (punti, 2011)']}, 'y': {'title': ['Utenti']}}}]}
+    """
     layers = []
     for layer in spec.get("layer", []):
         enc = dict(layer.get("encoding", {}))
         for channel, text in (("x", x), ("y", y)):
             if "title" in enc.get(channel, {}):
-                enc[channel] = {**enc[channel], "title": text}
+                enc[channel] = {**enc[channel], "title": textwrap.wrap(text, TITLE_CHARS)}
         layers.append({**layer, "encoding": enc})
     return {**spec, "layer": layers}
 
@@ -294,16 +303,17 @@ def services_page(source: str | Path | dict = ".", name: str = REPORT):
         return None
     display(HTML(_header(report)))
     area = w.Dropdown(options=report["aree"], value=ALL_AREAS, description="Area",
-                      style={"description_width": "50px"}, layout=w.Layout(width="330px"))
+                      style={"description_width": "50px"}, layout=control_layout("330px"))
     subs = [views.ALL] + report["distretto"]["sub_ambiti"]
-    sub = w.Dropdown(options=subs, value=views.ALL, description="Sub-ambito", disabled=len(subs) == 1)
+    sub = w.Dropdown(options=subs, value=views.ALL, description="Sub-ambito", disabled=len(subs) == 1,
+                     layout=control_layout())
     measure = w.Dropdown(options=[(v[0], k) for k, v in MEASURES.items()], value="spesa_per_residente",
-                         description="Offerta", layout=w.Layout(width="520px"), style={"description_width": "60px"})
+                         description="Offerta", layout=control_layout("520px"), style={"description_width": "60px"})
 
     def render() -> str:
         return "".join(services_sections(report, area.value, sub.value, measure.value))
 
-    redraw = live_view(w.HBox([area, sub, measure]), render, [])
+    redraw = live_view(filter_row([area, sub, measure]), render, [])
     for control in (area, sub, measure):
         control.observe(redraw, names="value")
     return None

@@ -89,14 +89,21 @@ def distress_view(report: dict, code: str, year: int | str, sub_ambito: str | No
 
 
 def table_html(rows: list[dict], caption: str = "", css_class: str = "wb-table", empty: str = "Nessun dato.") -> str:
-    """An HTML table with every cell escaped (``empty`` is shown when there are no rows)."""
+    """An HTML table with every cell escaped, scrolling sideways inside its box on a narrow screen.
+
+    ``empty`` is shown when there are no rows.
+
+    >>> table_html([{"Comune": "A<b>"}])
+    '<div class="wb-scroll"><table class="wb-table"><thead><tr><th>Comune</th></tr></thead><tbody><tr><td>A&lt;b&gt;</td></tr></tbody></table></div>'
+    """
     if not rows:
         return f"<p class='wb-note'><em>{html.escape(empty)}</em></p>"
     head = "".join(f"<th>{html.escape(str(k))}</th>" for k in rows[0])
     body = "".join("<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in r.values()) + "</tr>"
                    for r in rows)
     cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
-    return f'<table class="{css_class}">{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+    return (f'<div class="wb-scroll"><table class="{css_class}">{cap}<thead><tr>{head}</tr></thead>'
+            f'<tbody>{body}</tbody></table></div>')
 
 
 def missing_boundaries_note(report: dict) -> str:

@@ -1,0 +1,153 @@
+"""The dashboards on a phone (390×844) and on a laptop (1366×768), in headless Chromium, network blocked.
+
+On every page (landing, disagio, indice, servizi, rete): no horizontal overflow of the page, no element wider
+than the screen except inside a scroll container, every filter inside the screen and operable, chart texts
+of at least 11 px, no English interface text. Plus the tooltip of a previous view that must not stay on screen.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.conftest import LOCAL
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+SIZES = {"telefono": (390, 844), "portatile": (1366, 768)}
+PAGES = {"iniziale": "", "disagio": "voila/render/disagio.ipynb", "indice": "voila/render/indice.ipynb",
+         "servizi": "voila/render/servizi.ipynb", "rete": "voila/render/rete.ipynb"}
+#: English interface text that must never reach a user (whole words, case-sensitive where it matters).
+ENGLISH = ("Select", "Loading", "Executing", "Running", "usage:", "options:", "error:", "Error", "True", "False",
+           "NaN", "nan", "None", "null", "undefined", "Infinity", "Kernel", "Notebook", "Traceback", "widget")
+ENGLISH_RE = re.compile(r"(?<![\w.-])(" + "|".join(re.escape(w) for w in ENGLISH) + r")(?![\w-])")
+
+#: Only our table boxes may scroll sideways (Voila's own wrappers scroll too: that would hide an overflow).
+SCROLL_BOX = ".wb-scroll"
+#: Elements sticking out of the screen, unless they are inside one of our scroll boxes.
+OVERFLOWING = """(box) => {
+  const W = window.innerWidth, out = [];
+  for (const el of document.body.querySelectorAll('*')) {
+    const r = el.getBoundingClientRect();
+    if (!r.width || !r.height || getComputedStyle(el).visibility === 'hidden' || el.closest(box)) continue;
+    if (r.right > W + 1 || r.left < -1)
+      out.push(el.tagName + '.' + (typeof el.className === 'string' ? el.className : '') + ' ' + Math.round(r.left)
+               + '–' + Math.round(r.right));
+  }
+  return out.slice(0, 10);
+}"""
+#: The widest thing that scrolls or is cut sideways, apart from our scroll boxes: the width of the page.
+PAGE_WIDTH = """(box) => Math.max(document.scrollingElement.scrollWidth, ...[...document.body.querySelectorAll('*')]
+  .filter(el => !el.closest(box) && ['auto', 'scroll', 'hidden'].includes(getComputedStyle(el).overflowX)
+          && el.clientWidth > 0 && el.getBoundingClientRect().height > 0)
+  .map(el => el.scrollWidth - el.clientWidth + Math.min(el.getBoundingClientRect().right, window.innerWidth)))"""
+FILTERS = ".wb-filters select, .wb-filters input, .wb-filters .widget-slider .ui-slider"
+SMALL_TEXT = """() => [...document.querySelectorAll('.wb-chart svg text')]
+  .filter(t => t.textContent.trim() && parseFloat(getComputedStyle(t).fontSize) < 11)
+  .map(t => t.textContent + ' ' + getComputedStyle(t).fontSize).slice(0, 10)"""
+
+
+@pytest.fixture
+def screen(browser, request):
+    """A page of the given size (``SIZES``) whose non-local requests are aborted and recorded."""
+    width, height = SIZES[request.param]
+    context = browser.new_context(viewport={"width": width, "height": height}, locale="it-IT")
+    blocked: list[str] = []
+
+    def route(r):
+        if r.request.url.startswith(LOCAL):
+            return r.continue_()
+        blocked.append(r.request.url)
+        return r.abort()
+
+    context.route("**/*", route)
+    pg = context.new_page()
+    pg.blocked = blocked
+    yield pg
+    context.close()
+
+
+def open_page(pg, url: str) -> None:
+    """Open a page and wait until it is drawn (widgets and charts for a dashboard)."""
+    pg.goto(url, timeout=120_000)
+    if "voila/render" not in url:
+        return
+    pg.wait_for_selector(".wb-filters", timeout=120_000)
+    if url.endswith("rete.ipynb"):
+        pg.wait_for_selector("iframe[title='Rete degli attori']", timeout=60_000)
+    else:
+        pg.wait_for_selector(".wb-chart svg", timeout=60_000)
+    pg.wait_for_timeout(800)  # the last charts of the page
+
+
+def visible_text(pg) -> str:
+    """What a person reads: the page's text and title, and the text of its frames."""
+    texts = [pg.title(), pg.inner_text("body")]
+    texts += [f.locator("body").inner_text() for f in pg.frames[1:] if f.url.startswith(("about:", "http"))]
+    return "\n".join(texts)
+
+
+@pytest.mark.parametrize("screen", list(SIZES), indirect=True)
+@pytest.mark.parametrize("name", list(PAGES))
+def test_page_fits_the_screen_and_speaks_italian(voila_url, screen, name):
+    pg = screen
+    open_page(pg, voila_url + PAGES[name])
+    width = pg.evaluate("window.innerWidth")
+    page_width = pg.evaluate(PAGE_WIDTH, SCROLL_BOX)
+    print(f"{name} {width}px: larghezza della pagina {page_width}px")
+    assert page_width <= width, f"{name}: the page is {page_width}px wide on a {width}px screen"
+    assert pg.evaluate(OVERFLOWING, SCROLL_BOX) == []
+    assert pg.evaluate(SMALL_TEXT) == []
+    english = ENGLISH_RE.findall(visible_text(pg))
+    assert english == [], f"{name}: English text on the page: {sorted(set(english))}"
+    assert pg.blocked == []
+    if name == "iniziale":
+        assert pg.locator("a[href*='voila/render/']").count() >= 4
+        return
+    controls = pg.locator(FILTERS)
+    assert controls.count() >= (1 if name == "indice" else 3)
+    for i in range(controls.count()):
+        control = controls.nth(i)
+        control.scroll_into_view_if_needed()
+        box = control.bounding_box()
+        assert box and box["x"] >= 0 and box["x"] + box["width"] <= width, f"{name}: filter {i} off the screen"
+        hit = pg.evaluate("([x, y, i, sel]) => document.querySelectorAll(sel)[i].contains("
+                          "document.elementFromPoint(x, y))",
+                          [box["x"] + box["width"] / 2, box["y"] + box["height"] / 2, i, FILTERS])
+        assert hit, f"{name}: filter {i} is covered by another element"
+
+
+def _change_first_filter(pg) -> None:
+    select = pg.locator(".wb-filters select").first
+    options = select.locator("option").all_text_contents()
+    current = select.evaluate("s => s.options[s.selectedIndex].text")
+    select.select_option(label=next(o for o in options if o != current))
+
+
+@pytest.mark.parametrize("screen", ["telefono"], indirect=True)
+@pytest.mark.parametrize("name", ["disagio", "servizi", "rete"])
+def test_a_filter_changes_the_view_on_a_phone(voila_url, screen, name):
+    pg = screen
+    open_page(pg, voila_url + PAGES[name])
+    before = visible_text(pg)
+    _change_first_filter(pg)
+    pg.wait_for_function("t => document.body.innerText !== t", arg=pg.inner_text("body"), timeout=60_000)
+    pg.wait_for_timeout(1500)
+    assert visible_text(pg) != before
+    assert pg.evaluate(PAGE_WIDTH, SCROLL_BOX) <= pg.evaluate("window.innerWidth")
+    assert "Vista non disponibile" not in pg.inner_text("body")
+
+
+@pytest.mark.parametrize("screen", ["portatile"], indirect=True)
+def test_tooltip_of_the_previous_indicator_does_not_stay(voila_url, screen):
+    pg = screen
+    open_page(pg, voila_url + PAGES["disagio"])
+    bar = pg.locator(".wb-chart svg path[aria-roledescription='bar']").first
+    bar.hover()
+    tooltip = pg.locator("#vg-tooltip-element")
+    tooltip.wait_for(state="visible", timeout=10_000)
+    old = tooltip.inner_text()
+    _change_first_filter(pg)
+    pg.wait_for_timeout(2500)
+    assert not (tooltip.is_visible() and tooltip.inner_text() == old)
