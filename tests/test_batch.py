@@ -18,7 +18,7 @@ import pytest
 
 from workbench.batch import DONE, FAILED, SKIPPED, input_hash, run_batch, run_one
 from workbench.paths import DEMO
-from workbench.serve import dashboard_root
+from workbench.serve import RESERVED, dashboard_root
 from workbench.site import build_site, zip_site
 
 pytestmark = pytest.mark.slow
@@ -154,6 +154,8 @@ def test_report_site_links_all_resolve(batch, tmp_path):
             assert unquote(url.fragment) in root.ids, link
     assert {p.name for p in dashboards} >= {"disagio.ipynb", "servizi.ipynb", "rete.ipynb"}
     assert all(p.is_file() for p in dashboards)
+    assert not {p.name for p in dashboards} & set(RESERVED)  # the facilitator's pages need a key: not listed
+    assert ">disagio<" not in index.read_text(encoding="utf-8")  # dashboards by their Italian titles
     assert len(pages) == 4 and all(p.is_file() and batch.reports in p.parents for p in pages)
     for page in pages:  # every link of every report page resolves on disk, nothing external
         parsed = parse(page)

@@ -16,6 +16,7 @@ from urllib.parse import quote
 
 from .errors import WorkbenchError, writing
 from .manifest import DONE, read_manifest
+from .serve import RESERVED, notebook_title
 
 __all__ = ["districts", "build_site", "zip_site"]
 
@@ -47,7 +48,7 @@ def districts(reports: str | Path) -> list[dict]:
         titles = {s["notebook"]: s.get("titolo", s["notebook"]) for s in steps}
         pages = [(titles.get(p.with_suffix(".ipynb").name, p.stem), p)
                  for p in sorted((folder / "report").glob("*.html"))]
-        dashboards = sorted((folder / "cruscotti").glob("*.ipynb"))
+        dashboards = [d for d in sorted((folder / "cruscotti").glob("*.ipynb")) if d.name not in RESERVED]
         unavailable = [s for s in steps if s["stato"] != DONE]
         found.append({"folder": folder, "manifest": manifest, "pages": pages, "dashboards": dashboards,
                       "unavailable": unavailable})
@@ -77,7 +78,7 @@ def _section(item: dict, reports: Path, port: int) -> str:
     if m.get("versione"):
         meta += f" · workbench {e(m['versione'])}"
     pages = "".join(f'<li><a href="{_href(p, reports)}">{e(title)}</a></li>' for title, p in item["pages"])
-    boards = "".join(f'<li><a class="voila" href="{_voila_url(d, reports, port)}">{e(d.stem)}</a> '
+    boards = "".join(f'<li><a class="voila" href="{_voila_url(d, reports, port)}">{e(notebook_title(d, d.stem))}</a> '
                      f'<span class="meta">({e(_voila_url(d, reports, port))})</span></li>'
                      for d in item["dashboards"])
     missing = "".join(f'<li>{e(s["titolo"])}: <span class="meta">{e(s.get("motivo", ""))} '
@@ -112,7 +113,7 @@ def build_site(reports: str | Path, port: int = VOILA_PORT) -> Path:
             f'<meta name="viewport" content="width=device-width, initial-scale=1">'
             f"<title>Report dei distretti</title><style>{STYLE}</style></head><body>"
             f"<h1>Report dei distretti</h1>"
-            f'<p class="sub">{len(items)} distretti · pagina generata il {now}. I report HTML si aprono '
+            f'<p class="sub">{len(items)} {"distretto" if len(items) == 1 else "distretti"} · pagina generata il {now}. I report HTML si aprono '
             f"direttamente da questa cartella, anche senza rete. Per i cruscotti interattivi avvia "
             f"<code>workbench mostra {e(reports.name)}</code> su questo computer.</p>"
             f"<nav>{nav}</nav>{body}</body></html>")
