@@ -338,17 +338,17 @@ def test_proposal_becomes_action_and_the_followup_shows_it(plan_url, browser, si
         proposal.select_option(label=label)
         title = f"Azione di prova {size[0]}"
         page.locator(".widget-text input").first.fill(title)
-        page.locator(".widget-dropdown select").nth(1).select_option(label="Ufficio di Piano dell'ambito")
+        page.get_by_placeholder("un ente della tabella attori").fill("Ufficio di Piano dell'ambito")  # by its name
         page.locator(".widget-select-multiple select").nth(1).select_option(index=0)  # an indicator to watch
         page.locator(".widget-select-multiple select").nth(2).select_option(index=0)  # a comune
-        page.locator(".widget-text input").nth(1).fill("2027-06-30")
+        page.get_by_placeholder("AAAA-MM-GG").fill("2027-06-30")
         page.get_by_role("button", name="Crea l'azione").click()
         page.wait_for_selector("text=Azione creata", timeout=30000)
         row = page.locator("table.wb-table tbody tr", has_text=title)
         row.wait_for(timeout=15000)
         assert "da avviare" in row.inner_text()
         # its status changes: the last action is selected after creation
-        page.locator(".widget-dropdown select").nth(4).select_option(label="in corso")
+        page.locator(".widget-dropdown select").nth(3).select_option(label="in corso")
         page.locator(".widget-textarea textarea").fill("Prima riunione fatta")
         page.get_by_role("button", name="Salva lo stato").click()
         page.wait_for_selector("text=Stato salvato: in corso", timeout=30000)
