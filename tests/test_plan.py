@@ -3,6 +3,7 @@ actions with their history, the follow-up and the previous cycle; end to end in 
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import shutil
@@ -313,16 +314,31 @@ def plan_url(tmp_path_factory):
                             stderr=subprocess.DEVNULL)
     try:
         wait_http(f"http://127.0.0.1:{port}/")
-        yield f"http://127.0.0.1:{port}/", FACILITATOR_KEY
+        yield f"http://127.0.0.1:{port}/", FACILITATOR_KEY, root / "reports"
     finally:
         proc.terminate()
         proc.wait(timeout=20)
 
 
+@pytest.mark.slow
+def test_esegui_installs_the_plan_dashboards_and_report(plan_url):
+    *_, reports = plan_url
+    manifest = json.loads((reports / "cremasco" / "manifest.json").read_text(encoding="utf-8"))
+    step = next(s for s in manifest["passi"] if s["notebook"] == "05_piano.ipynb")
+    assert step["stato"] == "eseguito"
+    for name in step["cruscotti"]:
+        assert (reports / "cremasco" / "cruscotti" / name).is_file()
+    page = (reports / "cremasco" / "report" / "05_piano.html").read_text(encoding="utf-8")
+    assert "Piano di Zona 2021-2023 (dati dimostrativi)" in page and "Azioni per famiglia di progetto" in page
+    assert not re.search(r"Traceback|Warning", page)
+    plan = PlanStore(next((reports / "piani" / "cremasco").glob("piano-*.sqlite")), readonly=True)
+    assert all(html.escape(a["titolo"]) in page for a in plan.actions())
+
+
 @pytest.mark.browser
 @pytest.mark.parametrize("size", [(390, 844), (1366, 768)])
 def test_proposal_becomes_action_and_the_followup_shows_it(plan_url, browser, size):
-    url, key = plan_url
+    url, key, _ = plan_url
     context = browser.new_context(viewport={"width": size[0], "height": size[1]}, locale="it-IT")
     blocked: list[str] = []
     context.route("**/*", lambda r: r.continue_() if r.request.url.startswith(("http://127.0.0.1", "data:", "about:",
@@ -338,17 +354,17 @@ def test_proposal_becomes_action_and_the_followup_shows_it(plan_url, browser, si
         proposal.select_option(label=label)
         title = f"Azione di prova {size[0]}"
         page.locator(".widget-text input").first.fill(title)
-        page.locator(".widget-dropdown select").nth(1).select_option(label="Ufficio di Piano dell'ambito")
+        page.get_by_placeholder("un ente della tabella attori").fill("Ufficio di Piano dell'ambito")  # by its name
         page.locator(".widget-select-multiple select").nth(1).select_option(index=0)  # an indicator to watch
         page.locator(".widget-select-multiple select").nth(2).select_option(index=0)  # a comune
-        page.locator(".widget-text input").nth(1).fill("2027-06-30")
+        page.get_by_placeholder("AAAA-MM-GG").fill("2027-06-30")
         page.get_by_role("button", name="Crea l'azione").click()
         page.wait_for_selector("text=Azione creata", timeout=30000)
         row = page.locator("table.wb-table tbody tr", has_text=title)
         row.wait_for(timeout=15000)
         assert "da avviare" in row.inner_text()
         # its status changes: the last action is selected after creation
-        page.locator(".widget-dropdown select").nth(4).select_option(label="in corso")
+        page.locator(".widget-dropdown select").nth(3).select_option(label="in corso")
         page.locator(".widget-textarea textarea").fill("Prima riunione fatta")
         page.get_by_role("button", name="Salva lo stato").click()
         page.wait_for_selector("text=Stato salvato: in corso", timeout=30000)
@@ -369,7 +385,7 @@ def test_proposal_becomes_action_and_the_followup_shows_it(plan_url, browser, si
 
 @pytest.mark.browser
 def test_plan_page_shows_one_room_or_the_whole_plan(plan_url, page):
-    url, _ = plan_url
+    url, _, _ = plan_url
     page.set_viewport_size({"width": 1366, "height": 768})
     page.goto(f"{url}voila/render/piano.ipynb")
     page.wait_for_selector("text=Differenze tra le stanze", timeout=90000)

@@ -241,8 +241,9 @@ def actions_page(folder: str | Path | dict = "."):
     # -- from proposal to action ------------------------------------------------------------------
     proposal = w.Dropdown(options=[], description="Proposta", style=label, layout=wide)
     title = w.Text(description="Azione", style=label, layout=wide)
-    owner = w.Dropdown(options=[("— scegli —", "")] + actors, value="", description="Ente responsabile",
-                       style=label, layout=wide)
+    owner = w.Combobox(options=[name for name, _ in actors], ensure_option=False, description="Ente responsabile",
+                       placeholder="un ente della tabella attori, o scrivilo", style=label, layout=wide)
+    actor_ids = dict(actors)
     partners = w.SelectMultiple(options=actors, description="Partner", rows=5, style=label, layout=wide)
     family = w.Dropdown(options=[("—", "")] + [(f, f) for f in setup["famiglie"]], value="", description="Famiglia",
                         style=label, layout=wide)
@@ -268,12 +269,13 @@ def actions_page(folder: str | Path | dict = "."):
     def on_create(_):
         room, note = proposal.value or ("", "")
         start = snapshot(setup["indicatori"], watch.value, places.value)
-        payload = ("crea", note, title.value, owner.value, partners.value, family.value, watch.value, places.value,
+        ente = actor_ids.get(owner.value.strip(), owner.value)
+        payload = ("crea", note, title.value, ente, partners.value, family.value, watch.value, places.value,
                    due.value)
         created: dict = {}
 
         def write(op):
-            created["id"] = plan.create_action(title.value, owner.value, family.value, partners.value, watch.value,
+            created["id"] = plan.create_action(title.value, ente, family.value, partners.value, watch.value,
                                                places.value, due.value, workshop=room, note=note, start=start, op=op)
 
         if _save(write, create_status, "Azione creata: compare nel monitoraggio.", pending, payload):
