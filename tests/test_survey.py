@@ -600,3 +600,16 @@ def test_a_closed_wave_shows_the_answers_read_only(wave):
     assert page.partners[partner].level.disabled and page.query.disabled
     wrong = respondent_page(wave / "cruscotti", "sbagliato")
     assert "Codice non riconosciuto" in wrong.who.value and not wrong.partners
+
+
+def test_links_on_the_room_network_carry_the_token(wave):
+    from urllib.parse import parse_qs, urlsplit
+
+    from workbench.survey.wave import respondent_links
+
+    links = respondent_links(wave, "http://192.168.1.20:8866/", token="t0k")
+    codes = _codes(wave)
+    assert len(links) == sum(len(c) for c in codes.values())
+    first = urlsplit(links[0]["link"])
+    assert (first.netloc, first.path) == ("192.168.1.20:8866", "/voila/render/questionario.ipynb")
+    assert parse_qs(first.query) == {"token": ["t0k"], "codice": [codes[links[0]["attore"]][0]]}
