@@ -539,6 +539,10 @@ def test_demo_wave_is_rebuilt_identically_and_served_with_its_reserved_page(demo
     assert len(store.answers()) == sum(len(o["partner"]) for o in rebuilt["organizzazioni"])
     store.close()
     assert state["finito"] == sum(o["finito"] for o in rebuilt["organizzazioni"]) and 0 < state["tasso"] < 1
+    for field in ("risorse", "esiti"):  # counted over every respondent who ticked them
+        counted = {r["voce"]: r["risposte"] for r in state[field]}
+        for choice in {c for o in rebuilt["organizzazioni"] for c in o[field]}:
+            assert counted[choice] == sum(choice in o[field] for o in rebuilt["organizzazioni"])
     assert setup["dimostrativi"] is True
     (district,) = served_districts(tmp_path)
     assert [c.path for c in district.cards] == [f"{folder.name}/cruscotti/questionario.ipynb"]

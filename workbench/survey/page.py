@@ -340,7 +340,12 @@ def status_html(state: dict) -> str:
             f"{state['finito']} organizzazioni su {state['organizzazioni']}, {state['in corso']} in corso "
             f"(onda {_e(state['stato'])}).</p><div class='wb-scroll'>" + views.table_html(rows, "Risposte per settore")
             + "</div>"
-            + f"<h2>Non hanno ancora risposto ({len(state['senza_risposta'])})</h2><p>{_e(silent)}</p></div>")
+            + f"<h2>Non hanno ancora risposto ({len(state['senza_risposta'])})</h2><p>{_e(silent)}</p>"
+            + "".join(f"<h2>{title}</h2>" + views.table_html([{"Voce": r["voce"], "Risposte": r["risposte"]}
+                                                             for r in state[field]], empty="Ancora nessuna risposta.")
+                      for field, title in (("risorse", "Che cosa portano le organizzazioni alla rete"),
+                                           ("esiti", "I risultati della rete più importanti per chi risponde")))
+            + "</div>")
 
 
 def facilitator_page(folder: str | Path = "."):
