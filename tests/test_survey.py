@@ -450,7 +450,8 @@ def test_change_counts_only_raters_who_answered_both_waves(demo_trust):
     ws, report = demo_trust
     change = report["cambiamento"]
     legami = ws.table("legami")
-    both = set(legami.loc[legami["onda"] == change["prima"], "da"]) & set(legami.loc[legami["onda"] == change["dopo"], "da"])
+    declared = legami.groupby("onda")["da"].agg(set)
+    both = declared[change["prima"]] & declared[change["dopo"]]
     assert change["rispondenti_entrambe"] == len(both) < len(set(legami["da"]))
     row = next(m for m in change["membri"] if m["fiducia_differenza"] is not None)
     means = [_pairs(ws, w, both).groupby("a")["fiducia"].mean()[row["id"]] for w in (change["prima"], change["dopo"])]
@@ -489,7 +490,8 @@ def test_trust_dashboard_shows_waves_change_and_a_profile(voila_url, browser, vi
     _, report = demo_trust
     context = browser.new_context(viewport=viewport, locale="it-IT")
     blocked = []
-    context.route("**/*", lambda r: r.continue_() if r.request.url.startswith(LOCAL) else (blocked.append(r.request.url), r.abort()))
+    context.route("**/*", lambda r: r.continue_() if r.request.url.startswith(LOCAL)
+                  else (blocked.append(r.request.url), r.abort()))
     page = context.new_page()
     try:
         page.goto(voila_url)
@@ -568,7 +570,8 @@ def test_servi_prints_the_links_and_keeps_the_facilitator_page_reserved(wave):
     from tests.conftest import free_port, wait_http
 
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "workbench", "questionario", "servi", str(wave), "--porta", str(port)],
+    command = [sys.executable, "-m", "workbench", "questionario", "servi", str(wave), "--porta", str(port)]
+    proc = subprocess.Popen(command,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         wait_http(f"http://127.0.0.1:{port}/")

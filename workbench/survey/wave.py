@@ -274,9 +274,9 @@ def combine(answers: list[dict], actors: set[str], approved: dict[str, str]) -> 
 def close(folder: str | Path, out: str | Path | None = None) -> dict:
     """Close the wave and write its ``legami`` (contract columns), the silent organisations and the new actors.
 
-    Writes in ``out`` (default: the wave's private folder, :func:`private_folder`) ``legami_onda_<wave>.csv``, ``non_rispondenti_onda_<wave>.csv``
-    and, when the facilitator approved proposed actors, ``attori_nuovi_onda_<wave>.csv`` (``livello`` and
-    ``aree`` left for the facilitator to fill). Closing again rewrites the same files from the same answers.
+    Writes in ``out`` (default: the wave's private folder, :func:`private_folder`) ``legami_onda_<wave>.csv``,
+    ``non_rispondenti_onda_<wave>.csv`` and, when the facilitator approved proposed actors,
+    ``attori_nuovi_onda_<wave>.csv`` (``livello`` and ``aree`` left for the facilitator to fill). Closing again rewrites the same files from the same answers.
 
     Returns
     -------
