@@ -593,6 +593,27 @@ def test_servi_prints_the_links_and_keeps_the_facilitator_page_reserved(wave):
         proc.wait(timeout=40)
 
 
+def test_finishing_names_the_partners_that_will_not_count(wave):
+    from workbench.survey.page import respondent_page
+
+    codes = _codes(wave)
+    code, (full, half) = next(iter(codes.values()))[0], list(codes)[3:5]
+    page = respondent_page(wave / "cruscotti", code)
+    for partner in (full, half):
+        page.add(partner)
+    page.partners[full].kinds[0].value = True
+    page.partners[full].level.value = 2
+    page.partners[half].kinds[1].value = True
+    page.finish()
+    import html
+
+    assert html.escape(page.partners[half].name) in page.done_status.value  # shown escaped
+    assert html.escape(page.partners[full].name) not in page.done_status.value
+    s = AnswerStore(private_folder(wave) / "risposte.sqlite", readonly=True)
+    assert s.generals()[code]["completato"] and {a["partner"] for a in s.answers(code)} == {full, half}
+    s.close()
+
+
 def test_a_closed_wave_shows_the_answers_read_only(wave):
     from workbench.survey.page import respondent_page
 
