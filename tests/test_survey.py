@@ -319,6 +319,9 @@ def test_two_organisations_answer_on_phones_and_the_facilitator_closes(wave_serv
         first.get_by_role("button", name="Ho finito").click()
         first.wait_for_selector("text=Grazie")
         assert first.evaluate("document.documentElement.scrollWidth") <= PHONE["width"] + 1  # no sideways scroll
+        past = first.evaluate("[...document.querySelectorAll('.wb-fit *')].filter(e => e.offsetParent !== null && "
+                              "e.getBoundingClientRect().right > window.innerWidth + 1).map(e => e.className)")
+        assert past == []  # nothing of the questionnaire beyond the phone's screen
 
         # organisation B leaves halfway ...
         _open_as(second, url, codes[b][0])
