@@ -644,3 +644,21 @@ def test_links_on_the_room_network_carry_the_token(wave):
     first = urlsplit(links[0]["link"])
     assert (first.netloc, first.path) == ("192.168.1.20:8866", "/voila/render/questionario.ipynb")
     assert parse_qs(first.query) == {"token": ["t0k"], "codice": [codes[links[0]["attore"]][0]]}
+
+
+def test_chiudi_in_the_console(wave):
+    codes = _codes(wave)
+    a, b = list(codes)[:2]
+    s = AnswerStore(private_folder(wave) / "risposte.sqlite")
+    s.answer(codes[a][0], b, "tipi", ["informazione", "co-progettazione"])
+    s.answer(codes[a][0], b, "intensita", 2)
+    s.close()
+    run = subprocess.run([sys.executable, "-m", "workbench", "questionario", "chiudi", str(wave)],
+                         capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    legami = private_folder(wave) / "legami_onda_2026.csv"
+    assert "Onda 2026 chiusa" in run.stdout and f"Scritti 2 legami in {legami}" in run.stdout
+    assert f"non hanno risposto ({len(codes) - 1})" in run.stdout
+    again = subprocess.run([sys.executable, "-m", "workbench", "questionario", "segui", str(wave)],
+                           capture_output=True, text=True)
+    assert "(chiusa)" in again.stdout
