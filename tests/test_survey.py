@@ -319,6 +319,9 @@ def test_two_organisations_answer_on_phones_and_the_facilitator_closes(wave_serv
         first.get_by_role("button", name="Ho finito").click()
         first.wait_for_selector("text=Grazie")
         assert first.evaluate("document.documentElement.scrollWidth") <= PHONE["width"] + 1  # no sideways scroll
+        past = first.evaluate("[...document.querySelectorAll('.wb-fit *')].filter(e => e.offsetParent !== null && "
+                              "e.getBoundingClientRect().right > window.innerWidth + 1).map(e => e.className)")
+        assert past == []  # nothing of the questionnaire beyond the phone's screen
 
         # organisation B leaves halfway ...
         _open_as(second, url, codes[b][0])
@@ -450,7 +453,8 @@ def test_change_counts_only_raters_who_answered_both_waves(demo_trust):
     ws, report = demo_trust
     change = report["cambiamento"]
     legami = ws.table("legami")
-    both = set(legami.loc[legami["onda"] == change["prima"], "da"]) & set(legami.loc[legami["onda"] == change["dopo"], "da"])
+    declared = legami.groupby("onda")["da"].agg(set)
+    both = declared[change["prima"]] & declared[change["dopo"]]
     assert change["rispondenti_entrambe"] == len(both) < len(set(legami["da"]))
     row = next(m for m in change["membri"] if m["fiducia_differenza"] is not None)
     means = [_pairs(ws, w, both).groupby("a")["fiducia"].mean()[row["id"]] for w in (change["prima"], change["dopo"])]
@@ -489,7 +493,8 @@ def test_trust_dashboard_shows_waves_change_and_a_profile(voila_url, browser, vi
     _, report = demo_trust
     context = browser.new_context(viewport=viewport, locale="it-IT")
     blocked = []
-    context.route("**/*", lambda r: r.continue_() if r.request.url.startswith(LOCAL) else (blocked.append(r.request.url), r.abort()))
+    context.route("**/*", lambda r: r.continue_() if r.request.url.startswith(LOCAL)
+                  else (blocked.append(r.request.url), r.abort()))
     page = context.new_page()
     try:
         page.goto(voila_url)
@@ -539,6 +544,10 @@ def test_demo_wave_is_rebuilt_identically_and_served_with_its_reserved_page(demo
     assert len(store.answers()) == sum(len(o["partner"]) for o in rebuilt["organizzazioni"])
     store.close()
     assert state["finito"] == sum(o["finito"] for o in rebuilt["organizzazioni"]) and 0 < state["tasso"] < 1
+    for field in ("risorse", "esiti"):  # counted over every respondent who ticked them
+        counted = {r["voce"]: r["risposte"] for r in state[field]}
+        for choice in {c for o in rebuilt["organizzazioni"] for c in o[field]}:
+            assert counted[choice] == sum(choice in o[field] for o in rebuilt["organizzazioni"])
     assert setup["dimostrativi"] is True
     (district,) = served_districts(tmp_path)
     assert [c.path for c in district.cards] == [f"{folder.name}/cruscotti/questionario.ipynb"]
@@ -564,7 +573,8 @@ def test_servi_prints_the_links_and_keeps_the_facilitator_page_reserved(wave):
     from tests.conftest import free_port, wait_http
 
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "workbench", "questionario", "servi", str(wave), "--porta", str(port)],
+    command = [sys.executable, "-m", "workbench", "questionario", "servi", str(wave), "--porta", str(port)]
+    proc = subprocess.Popen(command,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         wait_http(f"http://127.0.0.1:{port}/")
@@ -586,6 +596,27 @@ def test_servi_prints_the_links_and_keeps_the_facilitator_page_reserved(wave):
         proc.wait(timeout=40)
 
 
+def test_finishing_names_the_partners_that_will_not_count(wave):
+    from workbench.survey.page import respondent_page
+
+    codes = _codes(wave)
+    code, (full, half) = next(iter(codes.values()))[0], list(codes)[3:5]
+    page = respondent_page(wave / "cruscotti", code)
+    for partner in (full, half):
+        page.add(partner)
+    page.partners[full].kinds[0].value = True
+    page.partners[full].level.value = 2
+    page.partners[half].kinds[1].value = True
+    page.finish()
+    import html
+
+    assert html.escape(page.partners[half].name) in page.done_status.value  # shown escaped
+    assert html.escape(page.partners[full].name) not in page.done_status.value
+    s = AnswerStore(private_folder(wave) / "risposte.sqlite", readonly=True)
+    assert s.generals()[code]["completato"] and {a["partner"] for a in s.answers(code)} == {full, half}
+    s.close()
+
+
 def test_a_closed_wave_shows_the_answers_read_only(wave):
     from workbench.survey.page import respondent_page
 
@@ -600,3 +631,34 @@ def test_a_closed_wave_shows_the_answers_read_only(wave):
     assert page.partners[partner].level.disabled and page.query.disabled
     wrong = respondent_page(wave / "cruscotti", "sbagliato")
     assert "Codice non riconosciuto" in wrong.who.value and not wrong.partners
+
+
+def test_links_on_the_room_network_carry_the_token(wave):
+    from urllib.parse import parse_qs, urlsplit
+
+    from workbench.survey.wave import respondent_links
+
+    links = respondent_links(wave, "http://192.168.1.20:8866/", token="t0k")
+    codes = _codes(wave)
+    assert len(links) == sum(len(c) for c in codes.values())
+    first = urlsplit(links[0]["link"])
+    assert (first.netloc, first.path) == ("192.168.1.20:8866", "/voila/render/questionario.ipynb")
+    assert parse_qs(first.query) == {"token": ["t0k"], "codice": [codes[links[0]["attore"]][0]]}
+
+
+def test_chiudi_in_the_console(wave):
+    codes = _codes(wave)
+    a, b = list(codes)[:2]
+    s = AnswerStore(private_folder(wave) / "risposte.sqlite")
+    s.answer(codes[a][0], b, "tipi", ["informazione", "co-progettazione"])
+    s.answer(codes[a][0], b, "intensita", 2)
+    s.close()
+    run = subprocess.run([sys.executable, "-m", "workbench", "questionario", "chiudi", str(wave)],
+                         capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    legami = private_folder(wave) / "legami_onda_2026.csv"
+    assert "Onda 2026 chiusa" in run.stdout and f"Scritti 2 legami in {legami}" in run.stdout
+    assert f"non hanno risposto ({len(codes) - 1})" in run.stdout
+    again = subprocess.run([sys.executable, "-m", "workbench", "questionario", "segui", str(wave)],
+                           capture_output=True, text=True)
+    assert "(chiusa)" in again.stdout

@@ -3,7 +3,8 @@
 Modules: :mod:`~workbench.survey.imports` (an external form's export into ``legami``), :mod:`.store` (the
 answers of one wave, many writers), :mod:`.wave` (open, follow and close a wave), :mod:`.page` (the
 respondent's and the facilitator's Voila pages), :mod:`.scores` (PARTNER-style trust and value),
-:mod:`.profile` (one actor's printable profile) and :mod:`.cli` (``workbench questionario …``).
+:mod:`.profile` (one actor's printable profile), :mod:`.trust_page` (the ``fiducia`` dashboard) and :mod:`.cli`
+(``workbench questionario …``).
 
 Light on purpose: the names of :mod:`.imports` are re-exported lazily, so that the respondent's page
 (which imports :mod:`.store` and :mod:`.page`) does not pull pandas in.

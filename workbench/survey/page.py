@@ -153,7 +153,7 @@ class _Partner:
     def __init__(self, page: "_Respondent", partner: str, name: str, fields: dict):
         import ipywidgets as w
 
-        self.page, self.partner = page, partner
+        self.page, self.partner, self.name = page, partner, name
         self.kinds = [w.Checkbox(value=k in (fields.get("tipi") or []), description=k, indent=False)
                       for k in KINDS]
         self.level = _choice({k: f"{v} ({LEVEL_HINTS[k]})" for k, v in LEVELS.items()}, fields.get("intensita"))
@@ -173,6 +173,10 @@ class _Partner:
         self.level.observe(lambda c: self.save("intensita", c["new"] or None), names="value")
         for key, widget in self.items.items():
             widget.observe(lambda c, key=key: self.save(key, c["new"] or None), names="value")
+
+    def complete(self) -> bool:
+        """Whether the answers make a tie: at least one kind and the intensity."""
+        return any(b.value for b in self.kinds) and bool(self.level.value)
 
     def save(self, field: str, value) -> None:
         _write(lambda op: self.page.store.answer(self.page.code, self.partner, field, value, op=op), self.saved,
@@ -238,8 +242,7 @@ class _Respondent:
         done = w.Button(description="Ho finito", button_style="success", icon="check", layout=w.Layout(width="auto"))
         self.done_status = w.HTML(_status(True, "Questionario segnato come finito") if general.get("completato")
                                   else "")
-        done.on_click(lambda _: _write(lambda op: self.store.complete(self.code, op=op), self.done_status,
-                                       "Grazie: questionario segnato come finito (puoi ancora modificarlo)."))
+        done.on_click(lambda _: self.finish())
         self.body.children = [
             intro, w.HTML("<div class='wb-q'><h2>1. Le organizzazioni con cui lavorate</h2></div>"), self.query,
             self.matches, w.HBox([add, self.added]), self._other(), self.list,
@@ -254,6 +257,14 @@ class _Respondent:
             self.show_partner(answer["partner"], name, answer["campi"])
         if state == "chiusa":
             _freeze(self.body)
+
+    def finish(self) -> None:
+        """«Ho finito»: marked as finished, with a word on the partners that will not count as ties."""
+        missing = [p.name for p in self.partners.values() if not p.complete()]
+        note = (f" Attenzione: per {', '.join(missing)} manca il tipo di relazione o quanto è stretta, quindi "
+                "non sarà contato come legame." if missing else "")
+        _write(lambda op: self.store.complete(self.code, op=op), self.done_status,
+               "Grazie: questionario segnato come finito (puoi ancora modificarlo)." + note)
 
     def _other(self):
         import ipywidgets as w
@@ -340,7 +351,12 @@ def status_html(state: dict) -> str:
             f"{state['finito']} organizzazioni su {state['organizzazioni']}, {state['in corso']} in corso "
             f"(onda {_e(state['stato'])}).</p><div class='wb-scroll'>" + views.table_html(rows, "Risposte per settore")
             + "</div>"
-            + f"<h2>Non hanno ancora risposto ({len(state['senza_risposta'])})</h2><p>{_e(silent)}</p></div>")
+            + f"<h2>Non hanno ancora risposto ({len(state['senza_risposta'])})</h2><p>{_e(silent)}</p>"
+            + "".join(f"<h2>{title}</h2>" + views.table_html([{"Voce": r["voce"], "Risposte": r["risposte"]}
+                                                             for r in state[field]], empty="Ancora nessuna risposta.")
+                      for field, title in (("risorse", "Che cosa portano le organizzazioni alla rete"),
+                                           ("esiti", "I risultati della rete più importanti per chi risponde")))
+            + "</div>")
 
 
 def facilitator_page(folder: str | Path = "."):

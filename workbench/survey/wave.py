@@ -191,7 +191,8 @@ def open_store(folder: str | Path, readonly: bool = False) -> tuple[dict, Answer
 
 
 def status(setup: dict, store: AnswerStore) -> dict:
-    """Who answered: by sector (organisations, finished, in progress, none), the silent ones, proposals.
+    """Who answered: by sector (organisations, finished, in progress, none), the silent ones, proposals, and how
+    many respondents chose each resource (``risorse``) and outcome (``esiti``).
 
     An organisation has «finito» when one of its respondents pressed «Ho finito», «in corso» when one
     saved an answer; the others have not answered (so the wave comparison can tell non-response from a
@@ -216,9 +217,11 @@ def status(setup: dict, store: AnswerStore) -> dict:
     table = [{"settore": s, **{k: r[k] for k in ("organizzazioni", "finito", "in corso", "nessuna risposta")}}
              for s, r in sorted(rows.items())]
     n = total["organizzazioni"]
+    chosen = {f: Counter(c for g in generals.values() for c in g.get(f) or []) for f in ("risorse", "esiti")}
     return {"settori": table, "organizzazioni": n, "finito": total["finito"], "in corso": total["in corso"],
             "tasso": total["finito"] / n if n else None, "senza_risposta": silent,
-            "proposte": store.proposals("in attesa"), "stato": store.info().get("stato")}
+            "proposte": store.proposals("in attesa"), "stato": store.info().get("stato"),
+            **{f: [{"voce": c, "risposte": k} for c, k in counts.most_common()] for f, counts in chosen.items()}}
 
 
 def combine(answers: list[dict], actors: set[str], approved: dict[str, str]) -> tuple[list[dict], list[dict]]:
@@ -271,9 +274,9 @@ def combine(answers: list[dict], actors: set[str], approved: dict[str, str]) -> 
 def close(folder: str | Path, out: str | Path | None = None) -> dict:
     """Close the wave and write its ``legami`` (contract columns), the silent organisations and the new actors.
 
-    Writes in ``out`` (default: the wave's private folder, :func:`private_folder`) ``legami_onda_<wave>.csv``, ``non_rispondenti_onda_<wave>.csv``
-    and, when the facilitator approved proposed actors, ``attori_nuovi_onda_<wave>.csv`` (``livello`` and
-    ``aree`` left for the facilitator to fill). Closing again rewrites the same files from the same answers.
+    Writes in ``out`` (default: the wave's private folder, :func:`private_folder`) ``legami_onda_<wave>.csv``,
+    ``non_rispondenti_onda_<wave>.csv`` and, when the facilitator approved proposed actors,
+    ``attori_nuovi_onda_<wave>.csv`` (``livello`` and ``aree`` left for the facilitator to fill). Closing again rewrites the same files from the same answers.
 
     Returns
     -------
