@@ -57,7 +57,7 @@ def test_item4_stored_script_injection_in_html_reports(tmp_path, page):
     dialogs: list[str] = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
     exported = sorted((reports / "cremasco" / "report").glob("*.html"))
-    assert [p.name[:2] for p in exported] == ["01", "02", "03", "04"]
+    assert [p.name[:2] for p in exported] == ["01", "02", "03", "04", "05"]
     for html_file in exported:
         page.goto(html_file.as_uri())
         page.wait_for_timeout(500)
