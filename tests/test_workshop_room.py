@@ -200,3 +200,14 @@ def test_room_pool_is_refilled_only_up_to_the_spares():
     assert manager.kernel_pools_config[ROOM_PAGE]["pool_size"] == 40  # other dashboards: untouched
     manager.fill_if_needed(delay=None, notebook_name=ROOM_PAGE)  # a participant took a page
     assert calls[-1] == (ROOM_PAGE, {"default": {"pool_size": 1}, ROOM_PAGE: {"pool_size": ROOM_SPARES}})
+
+
+def test_personal_data_warned_then_saved_on_the_second_press_once(store):
+    page = entered(store)
+    page.form.text.value = "Chiamate Anna al 333 1234567 per il trasporto"
+    assert not page.save_note() and "Attenzione" in page.note_status.value
+    assert store.notes() == [] and page.form.text.value  # nothing saved, nothing cleared
+    assert page.save_note()  # the same note sent again: saved, once
+    assert [n["testo"] for n in store.notes()] == ["Chiamate Anna al 333 1234567 per il trasporto"]
+    page.form.text.value = "Chiamate Anna al 333 1234567 per il trasporto"
+    assert not page.save_note()  # a new note (after the reset) is a new write: warned again
