@@ -182,6 +182,8 @@ def test_room_pages_are_preheated_on_the_room_network_only(demo_reports, monkeyp
     room, local, none = commands
     assert f"--WorkbenchVoila.room_pool={serve.ROOM_POOL}" in room
     assert "--VoilaKernelManager.preheat_denylist=['facilitatore.ipynb']" in room  # never the facilitator's
+    assert "--KernelManager.transport=ipc" in room  # 44 kernels at once over TCP drew one port twice
+    assert "--VoilaExecutor.iopub_timeout=30" in room
     assert not any("room_pool" in a for a in local + none)
     assert "--VoilaKernelManager.preheat_denylist=['laboratorio.ipynb', 'facilitatore.ipynb']" in local
 

@@ -44,6 +44,12 @@ NOT_PREHEATED = (ROOM_PAGE, "piano.ipynb", "monitoraggio.ipynb", "questionario.i
 ROOM_POOL = 40
 #: Once the room has arrived, only this many participant pages are kept ready (late arrivals, reloads).
 ROOM_SPARES = 4
+#: Kernels talk to the server over local sockets where the system has them: 44 kernels started at once over
+#: TCP drew the same free port twice («Address already in use»), and the dead kernel's page never rendered.
+KERNEL_TRANSPORT = ("--KernelManager.transport=ipc",) if os.name == "posix" else ()
+#: Seconds a page's execution waits for the kernel's last outputs (nbclient's default, 4 s, dropped outputs of
+#: pages executed while the pool's 44 kernels started on two cores: a page without its form).
+IOPUB_WAIT_S = 30
 TOKEN_ENV = "WORKBENCH_TOKEN"  # secrets go to the child by environment, not on its (public) command line
 FACILITATOR_ENV = "WORKBENCH_CHIAVE_FACILITATORE"
 LOCAL_HOSTS = ("127.0.0.1", "localhost")
@@ -254,7 +260,8 @@ def voila_command(root: Path, port: int, lan: bool = False, preheat: int = 0, op
             f"--Voila.open_browser={open_browser}", f"--template={VOILA_TEMPLATE}", "--strip_sources=True",
             "--show_tracebacks=False", "--VoilaExporter.language_code=it",
             f"--MappingKernelManager.cull_idle_timeout={CULL_IDLE_SECONDS}",
-            "--MappingKernelManager.cull_interval=60", *preheat_options(preheat, room)]
+            "--MappingKernelManager.cull_interval=60", f"--VoilaExecutor.iopub_timeout={IOPUB_WAIT_S}",
+            *KERNEL_TRANSPORT, *preheat_options(preheat, room)]
 
 
 class _Stop(Exception):
