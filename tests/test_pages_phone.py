@@ -105,6 +105,7 @@ def test_page_fits_the_screen_and_speaks_italian(voila_url, screen, name):
     if name == "iniziale":
         assert pg.locator("a[href*='voila/render/']").count() >= 4
         return
+    assert pg.locator("h1").count() == 1, f"{name}: the page is drawn more than once"
     controls = pg.locator(FILTERS)
     assert controls.count() >= (1 if name == "indice" else 3)
     for i in range(controls.count()):
@@ -132,7 +133,7 @@ def test_a_filter_changes_the_view_on_a_phone(voila_url, screen, name):
     open_page(pg, voila_url + PAGES[name])
     before = visible_text(pg)
     _change_first_filter(pg)
-    pg.wait_for_function("t => document.body.innerText !== t", arg=pg.inner_text("body"), timeout=60_000)
+    pg.wait_for_function("t => document.body.innerText !== t", arg=pg.inner_text("body"), timeout=150_000)
     pg.wait_for_timeout(1500)
     assert visible_text(pg) != before
     assert pg.evaluate(PAGE_WIDTH, SCROLL_BOX) <= pg.evaluate("window.innerWidth")
