@@ -152,3 +152,12 @@ def test_tooltip_of_the_previous_indicator_does_not_stay(voila_url, screen):
     _change_first_filter(pg)
     pg.wait_for_timeout(2500)
     assert not (tooltip.is_visible() and tooltip.inner_text() == old)
+
+
+def test_loading_text_is_italian_without_file_names(voila_url):
+    import urllib.request
+
+    page = urllib.request.urlopen(voila_url + PAGES["indice"], timeout=120).read().decode("utf-8")
+    assert "Preparazione del cruscotto" in page
+    assert "Running " not in page and "indice.ipynb..." not in page
+    assert page.rindex("window.voila_process = function") > page.index("window.voila_process =")  # ours wins
