@@ -65,7 +65,7 @@ def test_broken_districts_do_not_stop_the_others(batch):
     assert "errore" in bad_data and "comuni.csv" in bad_data and "popolazione" in bad_data
     bad_nb = summary_row(out, "notebook_errato")
     assert "01_disagio.ipynb" in bad_nb and "cella" in bad_nb and "indice composito" in bad_nb
-    assert "3 distretti: 1 completati, 0 invariati, 2 con errori" in out
+    assert "3 distretti: 1 completato, 0 invariati, 2 con errori" in out
     assert "3/3" in batch.proc.stderr  # the overall progress bar reached the end
     manifest = json.loads((batch.reports / "buono" / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["hash_input"] == input_hash(batch.folder / "buono", {})

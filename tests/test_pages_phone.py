@@ -105,6 +105,7 @@ def test_page_fits_the_screen_and_speaks_italian(voila_url, screen, name):
     if name == "iniziale":
         assert pg.locator("a[href*='voila/render/']").count() >= 4
         return
+    assert pg.locator("h1").count() == 1, f"{name}: the page is drawn more than once"
     controls = pg.locator(FILTERS)
     assert controls.count() >= (1 if name == "indice" else 3)
     for i in range(controls.count()):
@@ -132,7 +133,7 @@ def test_a_filter_changes_the_view_on_a_phone(voila_url, screen, name):
     open_page(pg, voila_url + PAGES[name])
     before = visible_text(pg)
     _change_first_filter(pg)
-    pg.wait_for_function("t => document.body.innerText !== t", arg=pg.inner_text("body"), timeout=60_000)
+    pg.wait_for_function("t => document.body.innerText !== t", arg=pg.inner_text("body"), timeout=150_000)
     pg.wait_for_timeout(1500)
     assert visible_text(pg) != before
     assert pg.evaluate(PAGE_WIDTH, SCROLL_BOX) <= pg.evaluate("window.innerWidth")
@@ -151,3 +152,12 @@ def test_tooltip_of_the_previous_indicator_does_not_stay(voila_url, screen):
     _change_first_filter(pg)
     pg.wait_for_timeout(2500)
     assert not (tooltip.is_visible() and tooltip.inner_text() == old)
+
+
+def test_loading_text_is_italian_without_file_names(voila_url):
+    import urllib.request
+
+    page = urllib.request.urlopen(voila_url + PAGES["indice"], timeout=120).read().decode("utf-8")
+    assert "Preparazione del cruscotto" in page
+    assert "Running " not in page and "indice.ipynb..." not in page
+    assert page.rindex("window.voila_process = function") > page.index("window.voila_process =")  # ours wins

@@ -484,35 +484,6 @@ def test_signal_to_mostra_stops_the_server_and_its_kernels(demo_reports, signum,
             proc.kill()
 
 
-@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
-def test_signal_to_lab_stops_jupyterlab(tmp_path, signum):
-    import os
-
-    import psutil
-
-    config = tmp_path / "config"
-    config.mkdir()
-    (config / "jupyter_server_config.json").write_text(json.dumps(
-        {"ServerApp": {"allow_root": True, "open_browser": False, "port": free_port()}}), encoding="utf-8")
-    env = {**os.environ, "JUPYTER_CONFIG_DIR": str(config), "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime")}
-    proc = subprocess.Popen([sys.executable, "-m", "workbench", "lab"], env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True)
-    try:
-        deadline = time.time() + 120
-        for line in proc.stderr:
-            if "is running at" in line or "http://127.0.0.1:" in line:
-                break
-            assert time.time() < deadline
-        children = psutil.Process(proc.pid).children(recursive=True)
-        assert children
-        proc.send_signal(signum)
-        proc.wait(timeout=60)
-        _assert_all_gone(children)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-
-
 def test_make_demo_chooses_the_port():
     from workbench.paths import ROOT
 

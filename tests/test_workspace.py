@@ -139,7 +139,7 @@ def test_source_files_are_never_modified(tmp_path):
 def test_invalid_workspace_raises_italian_summary(tmp_path):
     with pytest.raises(WorkspaceInvalid) as info:
         load_workspace(make(tmp_path, comuni_csv=COMUNI + "019003,Bagnolo,-3\n"))
-    assert "Trovati 1 errori" in str(info.value)
+    assert "Trovato 1 errore" in str(info.value)
     assert "comuni.csv, riga 4, colonna «popolazione»" in str(info.value)
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from . import __version__
 from .errors import WorkbenchError, WorkspaceInvalid, error_names
+from .fmt import plural
 from .paths import NOTEBOOKS
 
 __all__ = ["Outcome", "find_workspaces", "input_hash", "run_one", "run_batch", "summary_table"]
@@ -240,7 +241,9 @@ def summary_table(outcomes: list[Outcome]) -> str:
     notes = [f"  {o.district}: non disponibile «{u}»" for o in outcomes for u in o.unavailable]
     if notes:
         lines += ["", "Letture non disponibili (mancano tabelle facoltative; modelli Excel in templates/):", *notes]
-    lines.append(f"\n{len(outcomes)} distretti: {done} completati, {skipped} invariati, {failed} con errori.")
+    lines.append(f"\n{plural(len(outcomes), 'distretto', 'distretti')}: {done} "
+                 f"{plural(done, 'completato', 'completati', show=False)}, {skipped} "
+                 f"{plural(skipped, 'invariato', 'invariati', show=False)}, {failed} con errori.")
     return "\n".join(lines)
 
 

@@ -3,28 +3,16 @@
 from __future__ import annotations
 
 import argparse
-import ast
 import sys
 from pathlib import Path
 
+from .argparse_it import ItalianParser, ItalianRawFormatter
 from .errors import WorkbenchError, disk_error, format_problems
+from .fmt import plural
 from .plan.cli import register as register_plan
 from .survey import cli as survey_cli
 
 __all__ = ["main"]
-
-
-def _value(text: str):
-    """Parameter value from the command line: Python literal if it parses, else the raw text.
-
-    ISTAT-like strings with leading zeros (``007``) stay strings.
-    """
-    if text[:1] == "0" and text[1:2].isdigit():
-        return text
-    try:
-        return ast.literal_eval(text)
-    except (ValueError, SyntaxError):
-        return text
 
 
 def _write_problems(problems, target: str) -> None:
@@ -63,13 +51,15 @@ def cmd_verifica(args) -> int:
     if args.formato:
         target = args.out or f"problemi.{args.formato}"
         _write_problems(problems, str(Path(target).with_suffix("." + args.formato)))
-        print(f"Scritti {len(problems)} problemi in {Path(target).with_suffix('.' + args.formato)}.")
+        n = len(problems)
+        print(f"{plural(n, 'Scritto', 'Scritti', show=False)} {plural(n, 'problema', 'problemi')} in "
+              f"{Path(target).with_suffix('.' + args.formato)}.")
     if problems:
         print(format_problems(problems))
     if workspace is None:
         print("\nLa cartella NON è valida: correggi gli errori e ripeti `workbench verifica`.")
         return 1
-    print(f"La cartella «{workspace.name}» è valida: {len(workspace.table('comuni'))} comuni.")
+    print(f"La cartella «{workspace.name}» è valida: {plural(len(workspace.table('comuni')), 'comune', 'comuni')}.")
     return 0
 
 
@@ -88,8 +78,9 @@ def cmd_nuovo(args) -> int:
 
 def cmd_esegui(args) -> int:
     from .batch import find_workspaces, run_batch, run_one, summary_table
+    from .params import check_parameters
 
-    params = {name: _value(value) for name, value in args.parametro}
+    params = check_parameters(args.parametro)  # before anything runs
     workspaces = find_workspaces(args.cartelle)
     if len(workspaces) == 1 and not args.dask:  # one district: in this process, with the per-cell bar
         outcomes = [run_one(workspaces[0], args.out, params, args.forza, progress=not args.silenzioso, log=print)]
@@ -117,9 +108,9 @@ def cmd_mostra(args) -> int:
 
 
 def cmd_lab(args) -> int:
-    from .serve import open_lab
+    from .lab import open_lab
 
-    return open_lab(args.cartella)
+    return open_lab(args.cartella, args.notebook, args.porta)
 
 
 def cmd_modelli(args) -> int:
@@ -155,7 +146,7 @@ def cmd_esporta(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="workbench", description=(
+    parser = ItalianParser(prog="workbench", description=(
         "Workbench per il welfare locale: verifica i dati del distretto, esegue i notebook, "
         "mostra i cruscotti per gli amministratori."))
     sub = parser.add_subparsers(dest="comando", metavar="COMANDO", required=True)
@@ -179,11 +170,16 @@ def build_parser() -> argparse.ArgumentParser:
                    "copia in «precedenti/»)")
     p.set_defaults(func=cmd_nuovo)
 
-    p = sub.add_parser("esegui", help="esegue i notebook con papermill e produce il report")
+    from .params import parameters_help
+
+    p = sub.add_parser("esegui", help="esegue i notebook con papermill e produce il report",
+                       epilog=parameters_help(), formatter_class=ItalianRawFormatter)
     p.add_argument("cartelle", nargs="+", help="una o più cartelle di distretto, o cartelle che le contengono")
-    p.add_argument("--out", required=True, help="cartella dei report (una sottocartella per distretto)")
+    p.add_argument("--out", required=True, metavar="REPORT",
+                   help="cartella dei report (una sottocartella per distretto)")
     p.add_argument("-p", "--parametro", nargs=2, action="append", default=[], metavar=("NOME", "VALORE"),
-                   help="parametro dei notebook, es. -p anno 2023 (ripetibile)")
+                   help="parametro dei notebook, es. -p anno 2023 (ripetibile; elenco qui sotto), controllato "
+                   "prima di eseguire")
     p.add_argument("--silenzioso", action="store_true", help="senza barre di avanzamento")
     p.add_argument("--forza", action="store_true", help="riesegue anche i distretti con dati e parametri invariati")
     p.add_argument("--processi", type=int, metavar="N", help="distretti in parallelo (predefinito: i core)")
@@ -207,8 +203,12 @@ def build_parser() -> argparse.ArgumentParser:
                    "(predefinito 1; 0 = nessuno)")
     p.set_defaults(func=cmd_mostra)
 
-    p = sub.add_parser("lab", help="apre JupyterLab sui notebook, con la cartella del distretto preselezionata")
+    p = sub.add_parser("lab", help="apre JupyterLab in italiano su una copia dei notebook, con la cartella del "
+                       "distretto preselezionata")
     p.add_argument("cartella", nargs="?", help="cartella del distretto")
+    p.add_argument("--notebook", metavar="CARTELLA", help="dove tenere la copia dei notebook su cui lavorare "
+                   "(predefinita: ~/workbench-notebook; una copia già presente è conservata)")
+    p.add_argument("--porta", type=int, help="porta (predefinita: la prima libera da 8888)")
     p.set_defaults(func=cmd_lab)
 
     p = sub.add_parser("esporta-laboratorio", help="esporta il documento del laboratorio (HTML, Markdown, "

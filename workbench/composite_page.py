@@ -15,7 +15,7 @@ from . import fmt, views
 from .dashboard import STYLE, control_layout, filter_row, live_view, open_report
 from .render import chart_html, vega_loader, with_data
 
-__all__ = ["index_view", "index_sections", "show_index", "index_page", "EXPLANATIONS"]
+__all__ = ["index_view", "index_sections", "summary_html", "show_index", "index_page", "EXPLANATIONS"]
 
 #: Italian explanation of each method, shown above the charts.
 EXPLANATIONS = {
@@ -79,9 +79,10 @@ def index_view(report: dict, method: str, istat: str | None = None) -> dict:
     table = [{"Posizione": r[key], "Comune": r["comune"] + (" *" if r.get("piccolo_comune") else ""),
               "Indice": _index_text(r, method),
               **({"Fascia": r.get("fascia") or ""} if method == "ampi" and report["fasce"] else {}),
-              **{f"Pos. {m}": r[f"posizione_{m}"] for m in labels if m != method},
-              "Posizioni possibili": f"{r['posizione_min']}–{r['posizione_max']}",
-              "Sopra il 90° perc.": r["segnalazioni_90"], "Giudizio": r["robustezza"]} for r in ranked]
+              "Quanto è solida la posizione": r["robustezza"]} for r in ranked]
+    methods = [{"Comune": r["comune"], **{labels[m]: r[f"posizione_{m}"] for m in labels},
+                "Posizioni possibili": f"da {r['posizione_min']} a {r['posizione_max']}",
+                "Indicatori sopra il 90° percentile": r["segnalazioni_90"]} for r in ranked]
     excluded = [{"Comune": r["comune"], "Indicatori mancanti": ", ".join(r["mancanti"])}
                 for r in report["comuni"] if r.get(key) is None]
     names = {i["codice"]: i["etichetta"] for i in report["indicatori"]}
@@ -106,7 +107,8 @@ def index_view(report: dict, method: str, istat: str | None = None) -> dict:
         profile_rows.append({"Indicatore": m["etichetta"], "Anno": m["anno"], "Comune": value,
                              "Intervallo 95%": interval, "Ambito": fmt.number(m["valore_ambito"], dec),
                              "Unità": m["unita"], "Nota": note.strip("; ")})
-    return {"metodo": method, "mappa": features, "posizioni": bump, "classifica": table, "esclusi": excluded,
+    return {"metodo": method, "mappa": features, "posizioni": bump, "classifica": table, "metodi": methods,
+            "esclusi": excluded,
             "spostamenti": shift_rows, "comune": chosen, "profilo": profile, "profilo_tabella": profile_rows}
 
 
@@ -129,9 +131,46 @@ def _data_block(report: dict) -> str:
     return "".join(parts)
 
 
-def _method_blocks(report: dict, view: dict) -> list[str]:
-    method, specs = view["metodo"], report["specs"]
-    d = report["distretto"]
+def _names(names: list[str]) -> str:
+    """«A», «A e B», «A, B e C».
+
+    >>> _names(["Crema"]), _names(["Crema", "Lodi", "Soncino"])
+    ('Crema', 'Crema, Lodi e Soncino')
+    """
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " e " + names[-1]
+
+
+def summary_html(report: dict, method: str | None = None, top: int = 3) -> str:
+    """What a mayor reads first: which comuni are most in difficulty, how sure that is, what to read with care."""
+    method = method if method in report["metodi"] else report["metodo"]
+    key = f"posizione_{method}"
+    ranked = sorted((r for r in report["comuni"] if r.get(key) is not None), key=lambda r: r[key])
+    if not ranked:
+        return "<div class='wb-summary'>Nessun comune ha tutti i dati necessari per l'indice.</div>"
+    first = ranked[:top]
+    solid = [r["comune"] for r in first if r["robustezza"] == "solida"]
+    doubtful = [r["comune"] for r in first if r["robustezza"] != "solida"]
+    small = sum(1 for r in ranked if r.get("piccolo_comune"))
+    threshold = fmt.number(report["distretto"]["soglia_popolazione"], 0)
+    lines = [f"Su {fmt.plural(len(ranked), 'comune', 'comuni')} confrontati, quelli con più disagio sociale secondo "
+             f"l'indice sono <b>{html.escape(_names([r['comune'] for r in first]))}</b>."]
+    if solid:
+        lines.append(f"Per {html.escape(_names(solid))} il risultato è solido: restano tra i più in difficoltà con "
+                     "tutti i metodi di calcolo.")
+    if doubtful:
+        lines.append(f"Per {html.escape(_names(doubtful))} la posizione cambia con il metodo: da verificare con "
+                     "chi conosce il territorio.")
+    if small:
+        lines.append(f"{fmt.plural(small, 'comune ha', 'comuni hanno', show=True)} meno di {threshold} residenti "
+                     "(segnati con *): pochi casi bastano a spostarne l'indice.")
+    if method == "ampi":
+        lines.append("Un indice sopra 100 indica più disagio del riferimento, sotto 100 meno.")
+    return "<div class='wb-summary'>" + "<br>".join(lines) + "</div>"
+
+
+def _how_blocks(report: dict, view: dict) -> str:
+    """«Come è calcolato»: the method, its reference, the data, the comparison of methods and the weights."""
+    method, d = view["metodo"], report["distretto"]
     notes = [EXPLANATIONS[method]]
     if method == "ampi":
         notes.append(f"Riferimento per i valori 100 e per minimo e massimo: {report['riferimento']}.")
@@ -142,19 +181,30 @@ def _method_blocks(report: dict, view: dict) -> list[str]:
     notes.append(report["regola_mancanti"])
     notes.append(f"L'asterisco (*) segnala i comuni con meno di {fmt.number(d['soglia_popolazione'], 0)} residenti: "
                  "pochi casi bastano a spostare i loro indicatori, leggerne l'indice con cautela.")
-    blocks = [f"<h2>{html.escape(report['metodi'][method])}</h2>", _data_block(report),
-              "".join(f"<p class='wb-note'>{html.escape(n)}</p>" for n in notes),
+    parts = [f"<h3>{html.escape(report['metodi'][method])}</h3>",
+             "".join(f"<p class='wb-note'>{html.escape(n)}</p>" for n in notes), _data_block(report),
+             views.table_html(view["metodi"], "Posizione con ciascun metodo e posizioni possibili"),
+             "<h3>Quanto pesa ogni indicatore</h3><p class='wb-note'>"
+             + html.escape(f"Spostamento delle posizioni togliendo un indicatore alla volta "
+                           f"({report['varianti']} varianti in tutto tra metodi e indicatori tolti).")
+             + "</p>" + views.table_html(view["spostamenti"])]
+    return ("<details class='wb-method'><summary><h2 style='display:inline'>Come è calcolato</h2></summary>"
+            + "".join(parts) + "</details>")
+
+
+def _method_blocks(report: dict, view: dict) -> list[str]:
+    method, specs = view["metodo"], report["specs"]
+    blocks = [f"<h2>Classifica dei comuni — {html.escape(report['metodi'][method])}</h2>", summary_html(report, method),
               "<div class='wb-row'>" + chart_html(with_data(specs["mappa"][method], mappa=view["mappa"]), height=430)
-              + chart_html(with_data(specs["posizioni"], posizioni=view["posizioni"]), height=560) + "</div>"
+              + "<div>" + chart_html(with_data(specs["posizioni"], posizioni=view["posizioni"]), height=560)
+              + "<p class='wb-note'>Ogni linea è un comune: se resta in alto con tutti i metodi, la sua posizione "
+              "non dipende dal modo di calcolare l'indice.</p></div></div>"
               + views.missing_boundaries_note(report),
               views.table_html(view["classifica"], "Classifica dei comuni (1 = più disagio) e solidità della posizione")]
     if view["esclusi"]:
         blocks.append("<div class='wb-warning'><b>Comuni senza indice.</b> "
                       + views.table_html(view["esclusi"], "Dati mancanti (non stimati)") + "</div>")
-    blocks.append("<h3>Quanto pesa ogni indicatore</h3><p class='wb-note'>"
-                  + html.escape(f"Spostamento delle posizioni togliendo un indicatore alla volta "
-                                f"({report['varianti']} varianti in tutto tra metodi e indicatori tolti).")
-                  + "</p>" + views.table_html(view["spostamenti"]))
+    blocks.append(_how_blocks(report, view))
     return blocks
 
 
@@ -164,7 +214,9 @@ def _comune_blocks(report: dict, view: dict) -> list[str]:
               f"<p class='wb-note'><b>{html.escape(row['giudizio'] or '')}</b></p>" if row.get("giudizio") else
               f"<div class='wb-warning'>Indice non calcolato: {html.escape(_note(row, report['distretto']['soglia_popolazione']))}.</div>"]
     if view["profilo"]:
-        blocks.append(chart_html(with_data(report["specs"]["profilo"], profilo=view["profilo"]), height=260))
+        blocks.append(chart_html(with_data(report["specs"]["profilo"], profilo=view["profilo"]), height=260)
+                      + "<p class='wb-note wb-caption'>La linea blu tratteggiata è il valore dell'ambito (100): le "
+                      "barre rosse a destra indicano più disagio dell'ambito, quelle blu a sinistra meno.</p>")
     blocks.append(views.table_html(view["profilo_tabella"], f"Valori di {row['comune']} e dell'ambito"))
     if report.get("media_ambito"):
         blocks.append(f"<p class='wb-note'>{html.escape(report['media_ambito'])}</p>")
@@ -196,8 +248,9 @@ def index_page(source: str | Path | dict = ".", name: str = "indice.json"):
     d = report["distretto"]
     demo = " (dati dimostrativi)" if d.get("dati_dimostrativi") else ""
     display(HTML(STYLE + vega_loader() + f"<h1>{html.escape(d['nome'])}: indice composito di disagio{demo}</h1>"
-                 "<p class='wb-note'>Un solo numero per comune è utile ma fragile: la pagina mostra lo stesso indice "
-                 "con tre metodi, quanto cambia la classifica e quanto è solida la posizione di ogni comune.</p>"))
+                 "<p class='wb-note'>Un solo numero per comune è utile ma fragile: la pagina "
+                 "mostra quanto cambia la classifica con il metodo di calcolo e quanto è solida la posizione di ogni "
+                 "comune. Il metodo è spiegato in «Come è calcolato».</p>"))
     method = w.Dropdown(options=[(label, code) for code, label in report["metodi"].items()], value=report["metodo"],
                         description="Metodo", layout=control_layout("420px"), style={"description_width": "70px"})
     first = next((r for r in report["comuni"] if r.get(f"posizione_{report['metodo']}") == 1), report["comuni"][0])

@@ -44,6 +44,8 @@ READING = ("Colore più scuro = situazione più critica secondo il verso dell'in
            "{pop} residenti o tasso basato su meno di {casi} casi): leggerlo insieme al suo intervallo al 95%.")
 
 
+REFERENCE_LINE = ("La linea blu tratteggiata nella classifica è il valore {di} ({valore}): le barre che la "
+                  "superano indicano comuni con un valore più alto di quello {di}.")
 #: The tooltip of a chart that a new view replaces would stay on screen: hidden on every redraw.
 HIDE_TOOLTIP = "var t=document.getElementById('vg-tooltip-element');if(t){t.classList.remove('visible');}"
 
@@ -82,10 +84,13 @@ def distress_sections(report: dict, code: str, year=None, sub_ambito: str | None
               "<div class='wb-row'>" + chart_html(with_data(specs["mappa"], mappa=view["mappa"]), height=430)
               + chart_html(with_data(specs["classifica"], classifica=view["classifica"], media=view["media"]))
               + "</div>" + views.missing_boundaries_note(report)]
+    if view["media"]:
+        mean = view["media"][0]
+        of = "dell'ambito" if mean["nome"] == "Ambito" else "del s" + mean["nome"][1:]
+        blocks.append("<p class='wb-note wb-caption'>" + html.escape(REFERENCE_LINE.format(di=of, valore=mean["testo"]))
+                      + "</p>")
     if view["media_testo"]:
-        line = "" if not view["media"] else "linea tratteggiata della classifica; "
-        blocks.append(f"<p class='wb-note'><b>Valore dell'ambito</b> ({line}quale media): "
-                      f"{html.escape(view['media_testo'])}.</p>")
+        blocks.append(f"<p class='wb-note'><b>Quale media</b>: {html.escape(view['media_testo'])}.</p>")
     if view["media_riservata"]:
         blocks.append(f"<p class='wb-note'>{html.escape(view['media_riservata'])}</p>")
     if len(ind["anni"]) > 1:

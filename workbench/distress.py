@@ -84,12 +84,12 @@ def guiding_questions(values: pd.DataFrame, averages: pd.DataFrame, history: pd.
                          "che cosa lo spiega e che cosa cambia per i servizi?")
     unstable = int(values["instabile"].eq(True).sum())
     if unstable:
-        questions.append(f"In {unstable} comuni il dato poggia su pochi residenti o pochi casi: "
+        questions.append(f"In {fmt.plural(unstable, 'comune', 'comuni')} il dato poggia su pochi residenti o pochi casi: "
                          "come leggerlo senza trarre conclusioni affrettate? Quali informazioni qualitative servono?")
     hidden = values["riservato"].astype(bool) if "riservato" in values else False
     missing = int((values["valore"].isna() & ~hidden).sum())
     if missing:
-        questions.append(f"Per {missing} comuni il dato manca: chi può aiutarci a ricostruirlo?")
+        questions.append(f"Per {fmt.plural(missing, 'comune', 'comuni')} il dato manca: chi può aiutarci a ricostruirlo?")
     questions.append("Quali servizi e quali attori del territorio rispondono oggi a questo bisogno, e dove non arrivano?")
     return questions
 

@@ -9,6 +9,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .fmt import plural
+
 __all__ = ["Code", "Problem", "WorkbenchError", "WorkspaceInvalid", "DiskError", "ReportMissing", "NoNetwork",
            "RunFailed", "WorkspaceExists", "StoreError", "StoreDamaged", "error_names", "format_problems",
            "problem_rows", "PROBLEM_COLUMNS", "writing", "disk_error"]
@@ -183,8 +185,9 @@ def format_problems(problems: list[Problem], limit: int = MAX_LISTED) -> str:
     """All problems as Italian text, errors first, capped at ``limit`` lines."""
     ordered = sorted(problems, key=lambda p: (p.warning, p.file, p.row or 0))
     errors = sum(not p.warning for p in problems)
-    head = (f"Trovati {errors} errori e {len(problems) - errors} avvisi."
-            if errors else f"Nessun errore; {len(problems)} avvisi.")
+    warnings = plural(len(problems) - errors, "avviso", "avvisi")
+    head = (f"{plural(errors, 'Trovato', 'Trovati', show=False)} {plural(errors, 'errore', 'errori')} e {warnings}."
+            if errors else f"Nessun errore; {warnings}.")
     lines = [head] + [f"- {p}" for p in ordered[:limit]]
     if len(ordered) > limit:
         lines.append(f"… e altri {len(ordered) - limit} (correggi questi e ripeti la verifica).")

@@ -79,11 +79,14 @@ def save_template(document: str, folder: str | Path | None) -> Path | None:
     return target
 
 
-def dataset(g, ties, community: dict, synergies: list[dict], synthetic: bool = False) -> dict:
+def dataset(g, ties, community: dict, synergies: list[dict], synthetic: bool = False,
+            betweenness: dict | None = None) -> dict:
     """Every actor and tie of the analysed wave as plain records for :func:`network_page.graph_view`.
 
     ``g`` is the graph of :func:`workbench.network.build_graph`; ``ties`` the merged ties (one row per
-    da, a, tipo) so that the page can filter by tie type.
+    da, a, tipo) so that the page can filter by tie type. Each actor carries its community, its number of
+    partners (``grado``) and its ``betweenness`` (``intermediazione``): the page names only the actors
+    that matter and colours by sector or by community.
     """
     from .contract import INTENSITY
 
@@ -97,7 +100,8 @@ def dataset(g, ties, community: dict, synergies: list[dict], synthetic: bool = F
         nodes.append({"id": n, "label": d["nome"] if len(d["nome"]) <= 28 else d["nome"][:27] + "…",
                       "title": "\n".join(tip), "settore": d["settore"], "aree": d["aree"],
                       "sub_ambito": d.get("sub_ambito"), "influenza": d.get("influenza"),
-                      "color": SECTOR_COLORS.get(d["settore"], "#7f7f7f")})
+                      "color": SECTOR_COLORS.get(d["settore"], "#7f7f7f"), "comunita": community.get(n, 0) + 1,
+                      "grado": g.degree(n), "intermediazione": round((betweenness or {}).get(n, 0.0), 6)})
     edges = [{"from": a, "to": b, "tipo": t, "intensita": int(i)}
              for a, b, t, i in ties[["da", "a", "tipo", "intensita"]].itertuples(index=False)]
     return {"nodi": nodes, "legami": edges, "sinergie": [{k: s[k] for k in ("da", "a", "Aree in comune")}

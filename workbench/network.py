@@ -551,7 +551,7 @@ def build_report(ws, onda=None, tipi=None, min_intensity: int = 1) -> dict:
         "ruoli_broker": [{"Attore": g.nodes[n]["nome"], "Settore": g.nodes[n]["settore"], **c}
                          for n, c in sorted(broker.items(), key=lambda kv: -sum(kv[1].values()))[:15]
                          if sum(c.values())],
-        "grafo": netviz.dataset(g, ties, community, syn, synthetic=bool(synthetic)),
+        "grafo": netviz.dataset(g, ties, community, syn, synthetic=bool(synthetic), betweenness=between),
         "specs": network_specs(bool(synthetic)),
         "domande": _questions({i["chiave"]: i for i in profile}, coverage, syn, roles),
     }

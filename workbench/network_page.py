@@ -21,7 +21,7 @@ from . import views
 from .dashboard import STYLE, ReportMissing, _friendly, control_layout, filter_row, load_report
 from .render import chart_html, iframe_html, vega_loader, with_data
 
-__all__ = ["graph_view", "fill_template", "legend_html", "network_sections", "show_network", "network_page",
+__all__ = ["graph_view", "graph_document", "fill_template", "legend_html", "network_sections", "show_network", "network_page",
            "MAX_NODES", "ALL", "TEMPLATE_FILE", "NODES_MARK", "EDGES_MARK", "LEGEND_MARK"]
 
 ALL = "Tutti"
@@ -30,6 +30,11 @@ MAX_NODES = 500
 TEMPLATE_FILE = "rete_grafo.html"
 NODES_MARK, EDGES_MARK, LEGEND_MARK = "/*WB_NODES*/[]", "/*WB_EDGES*/[]", "<!--WB_LEGEND-->"
 SYNERGY_COLOR = "#e07b00"
+#: Actors named on the graph (the most central by betweenness and by ties); the others are named on hover.
+LABELLED = 16
+COMMUNITY_COLORS = ("#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#666666",
+                    "#1f78b4", "#b15928")
+COLOR_BY = {"settore": "Settore", "comunita": "Comunità"}
 SIZE_LABEL = {"grado": "numero di legami", "influenza": "influenza (1–5)"}
 
 
@@ -43,13 +48,43 @@ def _edge_title(types: list[str], intensity: int, labels: dict) -> str:
     return f"{', '.join(sorted(types))} — {labels.get(str(intensity), intensity)}"
 
 
+def _named(nodes: dict, degree: dict, focus: str) -> set:
+    """The actors whose name is written on the graph: the focused actor and, at most :data:`LABELLED`, the most
+    central ones (half by betweenness, half by ties in the view, partners of the focused actor first)."""
+    def by(key):
+        return sorted(nodes, key=lambda k: (k != focus, -key(k), nodes[k]["label"]))
+
+    named: list[str] = []
+    for pair in zip(by(lambda k: nodes[k].get("intermediazione") or 0), by(degree.get)):
+        named += [k for k in dict.fromkeys(pair) if k not in named]
+        if len(named) >= LABELLED:
+            break
+    return set(named[:LABELLED])
+
+
+def _color(node: dict, color_by: str) -> str:
+    if color_by == "comunita":
+        return COMMUNITY_COLORS[(int(node.get("comunita") or 1) - 1) % len(COMMUNITY_COLORS)]
+    return node["color"]
+
+
+def _ego(nodes: dict, merged: dict, focus: str) -> tuple[dict, dict]:
+    """One actor, its partners and the ties among them."""
+    keep = {focus} | {b for a, b in merged if a == focus} | {a for a, b in merged if b == focus}
+    return ({k: n for k, n in nodes.items() if k in keep},
+            {k: e for k, e in merged.items() if k[0] in keep and k[1] in keep})
+
+
 def graph_view(data: dict, settore: str = ALL, area: str = ALL, tipo: str = ALL, min_intensity: int = 1,
-               size_by: str = "grado", max_nodes: int = MAX_NODES, show_synergies: bool = True) -> dict:
+               size_by: str = "grado", max_nodes: int = MAX_NODES, show_synergies: bool = True,
+               focus: str = ALL, color_by: str = "settore") -> dict:
     """The vis-network nodes and edges of one filtered view, aggregated beyond ``max_nodes`` actors.
 
     Filters: ``area`` keeps the actors active in that area; ``settore`` keeps that sector's actors and their
-    direct partners; ``tipo`` and ``min_intensity`` keep the matching ties. Returns ``nodes``, ``edges``,
-    ``note`` (Italian, says what was hidden) and ``aggregated``.
+    direct partners; ``tipo`` and ``min_intensity`` keep the matching ties; ``focus`` (an actor's id) keeps
+    that actor, its partners and the ties among them. Only the actors that matter are named on the graph
+    (:func:`_named`), the others on hover; ``color_by`` is ``"settore"`` or ``"comunita"``. Returns
+    ``nodes``, ``edges``, ``note`` (Italian, says what was hidden) and ``aggregated``.
     """
     labels = data["intensita"]
     nodes = {n["id"]: n for n in data["nodi"]}
@@ -69,6 +104,8 @@ def graph_view(data: dict, settore: str = ALL, area: str = ALL, tipo: str = ALL,
         merged = {k: e for k, e in merged.items() if e["from"] in core or e["to"] in core}
         keep = core | {e["from"] for e in merged.values()} | {e["to"] for e in merged.values()}
         nodes = {k: n for k, n in nodes.items() if k in keep}
+    if focus != ALL and focus in nodes:
+        nodes, merged = _ego(nodes, merged, focus)
     degree = dict.fromkeys(nodes, 0)
     for a, b in merged:
         degree[a] += 1
@@ -77,9 +114,11 @@ def graph_view(data: dict, settore: str = ALL, area: str = ALL, tipo: str = ALL,
     shown = f"{len(nodes)} attori su {total} e {len(merged)} legami"
     if len(nodes) > max_nodes:
         return _aggregate(nodes, merged, shown, max_nodes)
-    vis_nodes = [{"id": k, "label": n["label"], "title": f"{n['title']}\nLegami nella vista: {degree[k]}",
-                  "color": n["color"], "size": round(_size(n, degree[k], size_by), 1), "shape": "dot",
-                  "font": {"size": 12}} for k, n in nodes.items()]
+    named = _named(nodes, degree, focus)
+    vis_nodes = [{"id": k, "label": n["label"] if k in named else " ",
+                  "title": f"{n['title']}\nLegami nella vista: {degree[k]}", "color": _color(n, color_by),
+                  "size": round(_size(n, degree[k], size_by), 1), "shape": "dot",
+                  "font": {"size": 15 if k == focus else 13}} for k, n in nodes.items()]
     vis_edges = [{"from": e["from"], "to": e["to"], "arrows": "to", "width": 0.8 + 1.2 * (e["intensita"] - 1),
                   "title": _edge_title(e["tipi"], int(e["intensita"]), labels),
                   "color": {"color": "#8a8a8a", "opacity": 0.7}} for e in merged.values()]
@@ -92,6 +131,9 @@ def graph_view(data: dict, settore: str = ALL, area: str = ALL, tipo: str = ALL,
                                   "color": {"color": SYNERGY_COLOR}, "physics": False,
                                   "title": f"Sinergia possibile: aree in comune {s['Aree in comune']}"})
     note = f"Nella vista: {shown}."
+    if len(nodes) > len(named):
+        note += (f" Sul grafico i nomi dei {len(named)} attori più centrali (più legami o più ponti tra gli altri); "
+                 "passa il mouse su un punto per gli altri, o scegli un attore per vedere lui e i suoi partner.")
     if synergies:
         note += f" Tratteggiate in arancione {synergies} sinergie possibili (attori senza legame nelle stesse aree)."
     return {"nodes": vis_nodes, "edges": vis_edges, "note": note, "aggregated": False}
@@ -121,7 +163,7 @@ def _aggregate(nodes: dict, merged: dict, shown: str, max_nodes: int) -> dict:
 
 
 def legend_html(colors: dict, present: set, size_by: str, aggregated: bool, synthetic: bool,
-                labels: dict) -> str:
+                labels: dict, title: str = "Settore") -> str:
     """The Italian legend drawn inside the graph document."""
     items = "".join(f"<div><span style='background:{c}'></span>{html.escape(s)}</div>"
                     for s, c in colors.items() if s in present)
@@ -132,7 +174,7 @@ def legend_html(colors: dict, present: set, size_by: str, aggregated: bool, synt
             "border:1px solid #ccc;padding:6px 9px;font:12px sans-serif;z-index:10;max-width:240px}"
             "#wb-legend span{display:inline-block;width:11px;height:11px;border-radius:6px;margin-right:6px;"
             "vertical-align:middle}.wb-demo{color:#b00020;font-weight:700;margin-bottom:4px}</style>"
-            f"<div id='wb-legend'>{demo}<b>Settore</b>{items}<div style='margin-top:4px'>Dimensione: "
+            f"<div id='wb-legend'>{demo}<b>{html.escape(title)}</b>{items}<div style='margin-top:4px'>Dimensione: "
             f"{html.escape(size)}</div><div>Spessore: intensità ({html.escape(widths)})</div>"
             f"<div><span style='background:{SYNERGY_COLOR};border-radius:0;height:3px'></span>"
             "sinergia possibile</div></div>")
@@ -148,12 +190,18 @@ def fill_template(template: str, nodes: list, edges: list, legend: str) -> str:
             .replace(LEGEND_MARK, legend, 1))
 
 
-def graph_document(data: dict, template: str, size_by: str = "grado", **filters) -> tuple[str, str]:
+def graph_document(data: dict, template: str, size_by: str = "grado", color_by: str = "settore",
+                   **filters) -> tuple[str, str]:
     """(HTML document, Italian note) of one filtered view."""
-    view = graph_view(data, size_by=size_by, **filters)
-    present = {n["settore"] for n in data["nodi"]}
-    legend = legend_html(data["colori"], present, size_by, view["aggregated"], data["dimostrativi"],
-                         data["intensita"])
+    view = graph_view(data, size_by=size_by, color_by=color_by, **filters)
+    if color_by == "comunita" and not view["aggregated"]:
+        groups = sorted({int(n.get("comunita") or 1) for n in data["nodi"]})
+        colors = {f"Comunità {g}": COMMUNITY_COLORS[(g - 1) % len(COMMUNITY_COLORS)] for g in groups}
+        present = set(colors)
+    else:
+        colors, present = data["colori"], {n["settore"] for n in data["nodi"]}
+    legend = legend_html(colors, present, size_by, view["aggregated"], data["dimostrativi"],
+                         data["intensita"], "Comunità" if colors is not data["colori"] else "Settore")
     return fill_template(template, view["nodes"], view["edges"], legend), view["note"]
 
 
@@ -268,6 +316,10 @@ def network_page(source: str | Path | dict = ".", template: str | None = None, n
     low = max(1, int(report["intensita_minima"]))
     intensity = w.IntSlider(value=low, min=low, max=4, description="Intensità ≥", style={"description_width": "80px"},
                             layout=control_layout())
+    actors = sorted((n["label"], n["id"]) for n in data["nodi"])
+    focus = w.Dropdown(options=[(ALL, ALL)] + actors, description="Attore", style=wide, layout=control_layout("300px"))
+    color = w.Dropdown(options=[(label.lower(), key) for key, label in COLOR_BY.items()], description="Colore",
+                       style=wide, layout=control_layout())
     has_influence = any(n.get("influenza") for n in data["nodi"])
     size = w.Dropdown(options=[("legami", "grado")] + ([("influenza", "influenza")] if has_influence else []),
                       description="Dimensione", style={"description_width": "80px"}, layout=control_layout())
@@ -277,17 +329,17 @@ def network_page(source: str | Path | dict = ".", template: str | None = None, n
 
     def redraw(*_):
         try:
-            doc, note = graph_document(data, template, size.value, settore=sector.value, area=area.value,
-                                       tipo=tipo.value, min_intensity=int(intensity.value))
+            doc, note = graph_document(data, template, size.value, color.value, settore=sector.value,
+                                       area=area.value, tipo=tipo.value, min_intensity=int(intensity.value),
+                                       focus=focus.value)
             graph.value = (iframe_html(doc, 620, "Rete degli attori")
                            + f"<p class='wb-note'>{html.escape(note)}</p>")
         except Exception as exc:  # never a traceback in front of administrators
             graph.value = _friendly(f"Vista non disponibile: {exc}")
 
-    for control in (sector, area, tipo, intensity, size):
+    for control in (focus, sector, area, tipo, intensity, size, color):
         control.observe(redraw, names="value")
-    box = w.VBox([filter_row([sector, area, tipo, intensity, size]), graph])
-    display(box)
+    display(w.VBox([filter_row([sector, area, tipo, intensity, size, color, focus]), graph]))
     redraw()
     display(HTML("".join(network_sections(report))))
-    return box
+    return None  # a returned widget would be drawn a second time as the notebook cell's value

@@ -1,4 +1,4 @@
-"""Start Voila (dashboards for administrators) and JupyterLab (notebooks for technicians).
+"""Start Voila (dashboards for administrators) and run servers as children (JupyterLab: :mod:`workbench.lab`).
 
 ``workbench mostra`` runs :mod:`workbench.voila_app` in a child process: it serves only the dashboards
 listed in each district's ``manifest.json``, with an Italian landing page; this module decides what is
@@ -8,9 +8,9 @@ servers when it is stopped itself (:func:`run_until_stopped`).
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
+import re
 import secrets
 import signal
 import socket
@@ -20,14 +20,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import WorkbenchError
-from .nbtools import WORKSPACE_ENV
+from .fmt import italian_date
 from .manifest import DONE, MANIFEST, read_manifest
-from .paths import CACHE, NOTEBOOKS, TEMPLATES
+from .paths import CACHE, TEMPLATES
 from .render import STATIC_ENV, install_bundle
 
-__all__ = ["voila_command", "voila_env", "serve_dashboards", "open_lab", "dashboard_root", "served_districts",
+__all__ = ["voila_command", "voila_env", "serve_dashboards", "dashboard_root", "served_districts",
            "dashboard_paths", "allowed_hosts", "run_until_stopped", "notebook_title", "Card", "District", "RESERVED",
-           "ROOM_PAGE", "ROOM_POOL"]
+           "ROOM_PAGE", "ROOM_POOL", "quiet", "log_path", "NOISE"]
 
 VOILA_TEMPLATE = "workbench"
 TEMPLATE_DIR = TEMPLATES / "jupyter" / "voila" / "templates" / VOILA_TEMPLATE
@@ -108,20 +108,6 @@ def notebook_title(notebook: Path, fallback: str = "") -> str:
         return json.loads(notebook.read_text(encoding="utf-8"))["metadata"]["title"] or fallback
     except (OSError, ValueError, KeyError, TypeError):
         return fallback
-
-
-def italian_date(stamp) -> str:
-    """The day of an ISO timestamp in Italian; empty if it is not a timestamp.
-
-    >>> italian_date("2026-12-01T23:00:56"), italian_date(None)
-    ('1 dicembre 2026', '')
-    """
-    from babel.dates import format_date
-
-    try:
-        return format_date(dt.datetime.fromisoformat(stamp), format="long", locale="it")
-    except (TypeError, ValueError):
-        return ""
 
 
 def _unavailable(step: dict) -> Card:
@@ -272,17 +258,59 @@ def _raise_stop(signum, frame):
     raise _Stop(signum)
 
 
-def run_until_stopped(command: list[str], env: dict) -> int:
+#: Lines of the servers and their kernels that are not for the people in the room: only in the log file.
+NOISE = re.compile(r"Executing|cell/s|is not trusted|without encryption|running over TCP|^\[[ID] |^\[IPKernelApp\]")
+
+
+def quiet(line: str) -> str | None:
+    """What the console shows of a server's line: nothing for progress, trust and transport notices.
+
+    >>> quiet("[W 2026-12-01 Voila] Notebook disagio.ipynb is not trusted"), quiet("Cruscotti pronti.")
+    (None, 'Cruscotti pronti.')
+    """
+    return None if NOISE.search(line) else line
+
+
+def log_path(name: str) -> Path:
+    """The log file of a server (``mostra``, ``lab``) in the user's cache: every line the console hides."""
+    folder = CACHE / "registri"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / f"{name}.log"
+
+
+def _relay(stream, target, log, console, stopping) -> None:
+    """Copy a child's output to the log file, and to ``target`` what ``console`` lets through until we stop it
+    (what a server and its kernels say while shutting down is only in the log)."""
+    for line in stream:
+        log.write(line)
+        log.flush()
+        shown = None if stopping.is_set() else console(line.rstrip("\n"))
+        if shown is not None:
+            print(shown, file=target, flush=True)
+
+
+def run_until_stopped(command: list[str], env: dict, log_name: str = "mostra", console=quiet) -> int:
     """Run a server in a child process until it ends or we get SIGTERM/SIGINT, which stop it too.
 
     The child runs in its own session: Ctrl+C reaches only us, and we stop the child with SIGTERM (on
     which Voila and JupyterLab shut their kernels down), killing it if it has not ended after 20 s.
+    Its output goes to the log file :func:`log_path`; the console shows what ``console`` returns.
     """
-    child = subprocess.Popen(command, env=env, start_new_session=True)
+    import threading
+
+    log = log_path(log_name).open("a", encoding="utf-8")
+    child = subprocess.Popen(command, env=env, start_new_session=True, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True, encoding="utf-8", errors="replace")
+    stopping = threading.Event()
+    relays = [threading.Thread(target=_relay, args=(pipe, target, log, console, stopping), daemon=True)
+              for pipe, target in ((child.stdout, sys.stdout), (child.stderr, sys.stderr))]
+    for relay in relays:
+        relay.start()
     previous = {s: signal.signal(s, _raise_stop) for s in (signal.SIGTERM, signal.SIGINT)}
     try:
         return child.wait()
     except (_Stop, KeyboardInterrupt):
+        stopping.set()
         child.terminate()
         try:
             child.wait(timeout=STOP_SECONDS)
@@ -294,6 +322,9 @@ def run_until_stopped(command: list[str], env: dict) -> int:
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)
+        for relay in relays:
+            relay.join(timeout=5)
+        log.close()
 
 
 def serve_dashboards(reports: str | Path, port: int = 8866, lan: bool = False, open_browser: bool = False,
@@ -311,16 +342,3 @@ def serve_dashboards(reports: str | Path, port: int = 8866, lan: bool = False, o
     room = (ROOM_POOL if room is None else room) if lan and single else 0
     return run_until_stopped(voila_command(root, port, lan, preheat if single else 0, open_browser, room),
                              voila_env(token, secrets.token_urlsafe(16)))
-
-
-def open_lab(workspace: str | Path | None = None) -> int:
-    """Open JupyterLab on ``notebooks/`` with the district preselected for the notebooks."""
-    env = dict(os.environ)
-    if workspace:
-        path = Path(workspace).resolve()
-        if not path.is_dir():
-            raise WorkbenchError(f"La cartella {path} non esiste.")
-        env[WORKSPACE_ENV] = str(path)
-        print(f"Distretto preselezionato: {path}")
-    return run_until_stopped([sys.executable, "-m", "jupyterlab", f"--notebook-dir={NOTEBOOKS}",
-                              "--ServerApp.ip=127.0.0.1"], env)

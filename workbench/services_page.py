@@ -7,6 +7,7 @@ It reads ``servizi.json`` written by notebook 02 (:func:`workbench.services.buil
 from __future__ import annotations
 
 import html
+import re
 import textwrap
 from pathlib import Path
 
@@ -28,6 +29,8 @@ MEASURES = {
                             0),
     "utenti_per_1000": ("Utenti ogni 1.000 residenti della popolazione di riferimento", "utenti per 1.000", 1),
 }
+#: The rules in brackets of a comune's «Regola di riparto» (the same for every comune, as a rule).
+SHARED_RULES = re.compile(r" \(([^()]*)\)")
 #: Digits kept when values are compared, coloured and ranked: floating-point noise is not a difference.
 COMPARE_DIGITS = 6
 #: Amount columns of the spending table, as in ISTAT's survey: key -> column title.
@@ -112,6 +115,25 @@ def _grouped(rows: list[dict], key: str) -> list[dict]:
             for (a, c), v in sorted(sums.items())]
 
 
+def _shared_rules(texts: list[str]) -> str:
+    """The rules in brackets that every comune's «Regola di riparto» repeats (empty if they differ).
+
+    >>> _shared_rules(["Comprende 5 € di servizi ripartiti (per residenti)", "Comprende 7 € (per residenti)"])
+    'per residenti'
+    """
+    found = {m[1] if (m := SHARED_RULES.search(t or "")) else None for t in texts}
+    return found.pop() if len(texts) > 1 and len(found) == 1 and None not in found else ""
+
+
+def _said_once(table: list[dict], shared: str, key: str = "Regola di riparto") -> tuple[list[dict], str]:
+    """The table without a rule column that is the same for every comune, and the rules said once."""
+    said = [f"Servizi ripartiti, per tutti i comuni: {shared}."] if shared else []
+    if len(table) > 1 and len({r[key] for r in table}) == 1:
+        said.append(f"Regola applicata a tutti i comuni: {table[0][key]}.")
+        table = [{k: v for k, v in r.items() if k != key} for r in table]
+    return table, " ".join(said)
+
+
 def services_view(report: dict, area: str = ALL_AREAS, sub_ambito: str | None = None,
                   measure: str = "spesa_per_residente") -> dict:
     """Datasets of every chart plus table rows for one area, sub-ambito and supply measure."""
@@ -121,14 +143,20 @@ def services_view(report: dict, area: str = ALL_AREAS, sub_ambito: str | None = 
     threshold = report["distretto"]["soglia_riservatezza"]
     rows = [r for r in report["valori"] if r["area"] == area and _in_sub(r, sub_ambito)]
     by_code = {r["istat"]: r for r in rows}
+    shared = _shared_rules([r["regola"] for r in rows])
+
+    def rule(text: str) -> str:
+        return SHARED_RULES.sub("", text, count=1) if shared else text
+
     shown = {_rounded(r.get(measure)) for r in rows} - {None}
     features = [{**f, "properties": {**f["properties"], "valore": _rounded(by_code[c].get(measure)),
                                      "testo": _value_text(by_code[c].get(measure), dec, unit),
-                                     "regola": by_code[c]["regola"]}}
+                                     "regola": rule(by_code[c]["regola"])}}
                 for f in report["confini"]["features"] if (c := f["properties"]["istat"]) in by_code]
     ranked = sorted((r for r in rows if r.get(measure) is not None), key=lambda r: (-_rounded(r[measure]), r["comune"]))
     ranking = [{"comune": r["comune"], "ordine": i, "valore": _rounded(r[measure]),
-                "testo": _value_text(r[measure], dec, unit), "regola": r["regola"]} for i, r in enumerate(ranked, 1)]
+                "testo": _value_text(r[measure], dec, unit), "regola": rule(r["regola"])}
+               for i, r in enumerate(ranked, 1)]
     level = "Ambito" if not sub_ambito or sub_ambito == views.ALL else sub_ambito
     mean = [{"nome": "Ambito" if level == "Ambito" else f"Sub-ambito {level}", "valore": m[measure],
              "testo": _value_text(m[measure], dec, unit)}
@@ -138,7 +166,8 @@ def services_view(report: dict, area: str = ALL_AREAS, sub_ambito: str | None = 
     grid, thresholds = [], []
     if grid_info:
         need_dec = 0 if abs(grid_info["soglia_bisogno"] or 0) >= 1000 else 1
-        grid = [{**g, "etichetta": g["comune"] if g["quadrante"] == CRITICAL else "",
+        grid = [{**g, "regola": rule(g.get("regola") or ""),
+                 "etichetta": g["comune"] if g["quadrante"] == CRITICAL else "",
                  "testo_bisogno": fmt.number(g["bisogno"], need_dec) + " " + grid_info["unita"],
                  "offerta": _rounded(g["offerta"]), "testo_offerta": _value_text(g["offerta"], dec, unit)}
                 for g in report["griglia"] if g["area"] == area and g["misura"] == measure
@@ -161,7 +190,7 @@ def services_view(report: dict, area: str = ALL_AREAS, sub_ambito: str | None = 
               "Utenti": fmt.number(r["utenti"], 0) if r.get("utenti") is not None else "n.d.",
               "Utenti per 1.000": "riservato" if r.get("riservato") else _value_text(r["utenti_per_1000"], 1, ""),
               "Residenti di riferimento": fmt.number(r["popolazione_riferimento"], 0),
-              "Regola di riparto": r["regola"]}
+              "Regola di riparto": rule(r["regola"])}
              for r in sorted(rows, key=lambda r: (-(_rounded(r.get(measure)) or 0), r["comune"]))]
     multi = [{"Servizio": m["servizio"], "Aree": m["aree"], "Tipo": m["tipo"], "Enti gestori": m["enti"],
               "Spesa dei comuni (€)": fmt.number(m["spesa"], 0)} for m in report["ricomposizione"]
@@ -172,7 +201,9 @@ def services_view(report: dict, area: str = ALL_AREAS, sub_ambito: str | None = 
                f"Spesa {c['anno']} (€)": fmt.number(c["spesa"], 0),
                "Variazione": fmt.number(c["variazione_pct"], 1) + "%"} for c in report["variazione"]
               if area in (ALL_AREAS, c["area"])]
-    return {"area": area, "misura": measure, "etichetta": label, "riferimento": reference, "mappa": features,
+    table, once = _said_once(table, shared)
+    return {"area": area, "misura": measure, "regola_unica": once, "etichetta": label, "riferimento": reference,
+            "mappa": features,
             "classifica": ranking, "media": mean, "griglia": grid, "soglie": thresholds, "griglia_info": grid_info,
             "mix_natura": _grouped(mix, "natura"), "mix_macro": _grouped(mix, "macro_area"),
             "andamento": trend, "frammentazione": frag, "tabella": table, "ricomposizione": multi,
@@ -187,8 +218,11 @@ def _rule_note(report: dict, view: dict) -> str:
             f"un sub-ambito sono ripartiti fra i comuni {html.escape(d['regola_testo'])} "
             "(salvo diversa indicazione nella colonna «riparto»). "
             f"Popolazione di riferimento per questa area: {html.escape(view['riferimento'])}. "
-            "Per ogni comune la regola applicata è riportata accanto al valore (passa il mouse sul grafico o "
-            f"vedi la tabella). Utenti sotto {d['soglia_riservatezza']} non sono mostrati (riservatezza).</p>"
+            + (html.escape(view["regola_unica"]) + " " if view["regola_unica"] else "")
+            + ("" if "Regola applicata a tutti" in view["regola_unica"] else
+               "Per ogni comune la regola applicata è riportata accanto al valore (passa il mouse sul grafico o "
+               "vedi la tabella). ")
+            + f"Utenti sotto {d['soglia_riservatezza']} non sono mostrati (riservatezza).</p>"
             f"<p class='wb-rule'><b>Quale spesa.</b> {html.escape(d.get('spesa_nota', ''))}</p>"
             f"<p class='wb-rule'><b>Quale media.</b> {html.escape(d.get('media_nota', ''))}</p>")
 
@@ -237,6 +271,9 @@ def services_sections(report: dict, area: str = ALL_AREAS, sub_ambito: str | Non
                       + chart_html(with_data(_titled(specs["classifica"], "Classifica dei comuni"),
                                              classifica=view["classifica"], media=view["media"]))
                       + "</div></div>" + views.missing_boundaries_note(report))
+        if view["media"]:
+            blocks.append(f"<p class='wb-note wb-caption'>La linea rossa tratteggiata nella classifica è il valore "
+                          f"dell'ambito ({html.escape(view['media'][0]['testo'])}).</p>")
     blocks.append(_composition_block(view))
     info = view["griglia_info"]
     if info and view["griglia"]:

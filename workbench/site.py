@@ -17,6 +17,7 @@ from urllib.parse import quote
 from .errors import WorkbenchError, writing
 from .manifest import DONE, read_manifest
 from .serve import RESERVED, notebook_title
+from .fmt import italian_date, plural
 
 __all__ = ["districts", "build_site", "zip_site"]
 
@@ -72,7 +73,7 @@ def _section(item: dict, reports: Path, port: int) -> str:
     when = m.get("eseguito", "")
     meta = f"Cartella <code>{e(folder.name)}</code>"
     if when:
-        meta += f" · eseguito il {e(when.replace('T', ' alle '))}"
+        meta += f" · eseguito il {e(italian_date(when) or when)}"
     if m.get("durata_s") is not None:
         meta += f" · {e(str(m['durata_s']))} s"
     if m.get("versione"):
@@ -107,13 +108,14 @@ def build_site(reports: str | Path, port: int = VOILA_PORT) -> Path:
     e = html.escape
     nav = "".join(f'<a href="#{quote(i["folder"].name)}">{e(i["manifest"].get("distretto", i["folder"].name))}</a>'
                   for i in items)
-    now = dt.datetime.now().strftime("%d/%m/%Y %H:%M")
+    stamp = dt.datetime.now()
+    now = f"{italian_date(stamp.isoformat())} alle {stamp:%H:%M}"
     body = "".join(_section(i, reports, port) for i in items)
     page = (f'<!DOCTYPE html><html lang="it"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">'
             f"<title>Report dei distretti</title><style>{STYLE}</style></head><body>"
             f"<h1>Report dei distretti</h1>"
-            f'<p class="sub">{len(items)} {"distretto" if len(items) == 1 else "distretti"} · pagina generata il {now}. I report HTML si aprono '
+            f'<p class="sub">{plural(len(items), "distretto", "distretti")} · pagina generata il {now}. I report HTML si aprono '
             f"direttamente da questa cartella, anche senza rete. Per i cruscotti interattivi avvia "
             f"<code>workbench mostra {e(reports.name)}</code> su questo computer.</p>"
             f"<nav>{nav}</nav>{body}</body></html>")

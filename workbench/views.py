@@ -91,15 +91,16 @@ def distress_view(report: dict, code: str, year: int | str, sub_ambito: str | No
 def table_html(rows: list[dict], caption: str = "", css_class: str = "wb-table", empty: str = "Nessun dato.") -> str:
     """An HTML table with every cell escaped, scrolling sideways inside its box on a narrow screen.
 
-    ``empty`` is shown when there are no rows.
+    Columns empty in every row are left out; ``empty`` is shown when there are no rows.
 
-    >>> table_html([{"Comune": "A<b>"}])
+    >>> table_html([{"Comune": "A<b>", "Sub-ambito": ""}])
     '<div class="wb-scroll"><table class="wb-table"><thead><tr><th>Comune</th></tr></thead><tbody><tr><td>A&lt;b&gt;</td></tr></tbody></table></div>'
     """
     if not rows:
         return f"<p class='wb-note'><em>{html.escape(empty)}</em></p>"
-    head = "".join(f"<th>{html.escape(str(k))}</th>" for k in rows[0])
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in r.values()) + "</tr>"
+    columns = [k for k in rows[0] if any(r.get(k) not in (None, "") for r in rows)]  # no empty columns
+    head = "".join(f"<th>{html.escape(str(k))}</th>" for k in columns)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(r.get(k, '')))}</td>" for k in columns) + "</tr>"
                    for r in rows)
     cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
     return (f'<div class="wb-scroll"><table class="{css_class}">{cap}<thead><tr>{head}</tr></thead>'
