@@ -5,6 +5,7 @@ feed the property-based suite in ``tests/test_bad_input.py``."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -483,7 +484,8 @@ def test_computed_formulas_are_read_by_their_value(demo_copy, tmp_path):
         for item in z.infolist():
             data = z.read(item)
             if item.filename == "xl/worksheets/sheet1.xml":
-                data = data.replace(b"<f>3000+857</f><v />", b"<f>3000+857</f><v>3857</v>")
+                # no cached value: written <v /> or <v></v> (openpyxl with or without lxml)
+                data = re.sub(rb"<f>3000\+857</f><v ?/>|<f>3000\+857</f><v></v>", b"<f>3000+857</f><v>3857</v>", data)
                 assert b"<v>3857</v>" in data
             out.writestr(item, data)
     workspace, _ = check_workspace(demo_copy)
@@ -735,7 +737,7 @@ def test_item14_kill_9_leftovers_are_cleaned_by_the_next_run(tmp_path):
     assert len(_hidden(reports)) == 1 and not (reports / "cremasco").exists()
     run_district(DEMO / "cremasco", reports, progress=False, log=lambda *_: None)
     assert _hidden(reports) == [] and (reports / "cremasco" / "manifest.json").is_file()
-    assert sorted(p.name for p in reports.iterdir()) == [".cremasco.lock", "cremasco", "laboratori"]
+    assert sorted(p.name for p in reports.iterdir()) == [".cremasco.lock", "cremasco", "laboratori", "piani"]
 
 
 def test_item14_a_living_run_keeps_its_temporary_folder(tmp_path):
