@@ -171,7 +171,7 @@ def test_district_value_says_which_mean(small_ws, tmp_path):
     view = views.distress_view(build_report(small_ws), "q", 2023)
     assert "tasso complessivo" in view["media_testo"]
     html = "".join(distress_sections(build_report(small_ws), "q", 2023))
-    assert "Valore dell'ambito" in html and "somma dei casi" in html
+    assert "Quale media" in html and "somma dei casi" in html and "linea blu tratteggiata" in html
     # without numerator and denominator: population-weighted mean; a count: the total of the comuni
     ws = _trend_ws(tmp_path, "019001,2023,q,10,,\n019002,2023,q,30,,\n")
     assert district_averages(indicator_values(ws, "q", 2023)).iloc[0]["media"] == "ponderata"
