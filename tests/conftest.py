@@ -7,6 +7,7 @@ import socket
 import subprocess
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -56,13 +57,13 @@ def wait_http(url: str, timeout: float = 60) -> None:
     raise RuntimeError(f"server not answering at {url}")
 
 
-@pytest.fixture(scope="session")
-def voila_url(demo_reports):
-    """Base URL of ``workbench mostra``-equivalent Voila serving the demo reports."""
+@contextmanager
+def local_voila(reports: Path):
+    """A ``workbench mostra``-equivalent Voila on ``reports`` (local, facilitator key ``FACILITATOR_KEY``): its URL."""
     from workbench.serve import dashboard_root, voila_command, voila_env
 
     port = free_port()
-    proc = subprocess.Popen(voila_command(dashboard_root(demo_reports), port), env=voila_env(facilitator_key=FACILITATOR_KEY),
+    proc = subprocess.Popen(voila_command(dashboard_root(reports), port), env=voila_env(facilitator_key=FACILITATOR_KEY),
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}/"
     try:
@@ -70,7 +71,14 @@ def voila_url(demo_reports):
         yield url
     finally:
         proc.terminate()
-        proc.wait(timeout=20)
+        proc.wait(timeout=30)
+
+
+@pytest.fixture(scope="session")
+def voila_url(demo_reports):
+    """Base URL of ``workbench mostra``-equivalent Voila serving the demo reports."""
+    with local_voila(demo_reports) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -99,20 +107,27 @@ def browser(playwright):
     b.close()
 
 
-@pytest.fixture
-def page(browser):
-    """A page whose non-local requests are aborted; ``page.blocked`` lists them."""
-    context = browser.new_context(viewport={"width": 1300, "height": 1000}, locale="it-IT")
-    blocked: list[str] = []
+def offline_page(browser, blocked: list[str] | None = None, **options):
+    """A new page (in its own context, ``options`` as playwright's) whose non-local requests are aborted
+    and recorded in ``page.blocked`` (the list ``blocked`` when given, to share it between pages)."""
+    context = browser.new_context(locale="it-IT", **options)
+    pg_blocked = [] if blocked is None else blocked
 
     def route(r):
         if r.request.url.startswith(LOCAL):
             return r.continue_()
-        blocked.append(r.request.url)
+        pg_blocked.append(r.request.url)
         return r.abort()
 
     context.route("**/*", route)
     pg = context.new_page()
-    pg.blocked = blocked
+    pg.blocked = pg_blocked
+    return pg
+
+
+@pytest.fixture
+def page(browser):
+    """A page whose non-local requests are aborted; ``page.blocked`` lists them."""
+    pg = offline_page(browser, viewport={"width": 1300, "height": 1000})
     yield pg
-    context.close()
+    pg.context.close()

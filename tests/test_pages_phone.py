@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from tests.conftest import LOCAL
+from tests.conftest import offline_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -52,20 +52,9 @@ SMALL_TEXT = """() => [...document.querySelectorAll('.wb-chart svg text')]
 def screen(browser, request):
     """A page of the given size (``SIZES``) whose non-local requests are aborted and recorded."""
     width, height = SIZES[request.param]
-    context = browser.new_context(viewport={"width": width, "height": height}, locale="it-IT")
-    blocked: list[str] = []
-
-    def route(r):
-        if r.request.url.startswith(LOCAL):
-            return r.continue_()
-        blocked.append(r.request.url)
-        return r.abort()
-
-    context.route("**/*", route)
-    pg = context.new_page()
-    pg.blocked = blocked
+    pg = offline_page(browser, viewport={"width": width, "height": height})
     yield pg
-    context.close()
+    pg.context.close()
 
 
 def open_page(pg, url: str) -> None:

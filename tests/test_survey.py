@@ -224,34 +224,16 @@ NEW_NAME = "<i>Nuova</i> associazione di quartiere"
 @pytest.fixture
 def wave_server(wave):
     """``workbench questionario servi``-equivalent server on the wave (local, facilitator key as in conftest)."""
-    from tests.conftest import FACILITATOR_KEY, free_port, wait_http
-    from workbench.serve import dashboard_root, voila_command, voila_env
+    from tests.conftest import FACILITATOR_KEY, local_voila
 
-    port = free_port()
-    proc = subprocess.Popen(voila_command(dashboard_root(wave), port), env=voila_env(facilitator_key=FACILITATOR_KEY),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        wait_http(url)
+    with local_voila(wave) as url:
         yield url, wave, FACILITATOR_KEY
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
 
 
 def _phone(browser, blocked):
-    from tests.conftest import LOCAL
+    from tests.conftest import offline_page
 
-    context = browser.new_context(viewport=PHONE, locale="it-IT", is_mobile=True, has_touch=True)
-
-    def route(r):
-        if r.request.url.startswith(LOCAL):
-            return r.continue_()
-        blocked.append(r.request.url)
-        return r.abort()
-
-    context.route("**/*", route)
-    return context.new_page()
+    return offline_page(browser, blocked, viewport=PHONE, is_mobile=True, has_touch=True)
 
 
 def _open_as(page, url: str, code: str) -> None:
