@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import socket
+import sqlite3
 import subprocess
 import time
 import urllib.request
@@ -38,6 +39,35 @@ def demo_reports(tmp_path_factory) -> Path:
     reports = tmp_path_factory.mktemp("reports")
     run_district(DEMO / "cremasco", reports, progress=False, log=lambda *_: None)
     return reports
+
+
+def _start_together(writer, path: str, worker, start, errors) -> None:
+    start.wait()
+    try:
+        writer(path, worker)
+    except Exception as exc:  # reported to the parent
+        errors.put(f"{worker}: {exc!r}")
+
+
+def write_at_once(path: Path, workers: list, writer) -> sqlite3.Connection:
+    """Run ``writer(path, worker)`` in one forked process per worker, all released at the same moment;
+    asserts that every process ended without error and the store is a sound WAL file; returns it opened."""
+    import multiprocessing as mp
+
+    ctx = mp.get_context("fork")
+    start, errors = ctx.Event(), ctx.Queue()
+    procs = [ctx.Process(target=_start_together, args=(writer, str(path), w, start, errors)) for w in workers]
+    for proc in procs:
+        proc.start()
+    start.set()
+    for proc in procs:
+        proc.join(timeout=180)
+    assert all(proc.exitcode == 0 for proc in procs)
+    assert errors.empty(), errors.get()
+    db = sqlite3.connect(path)
+    assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    return db
 
 
 def free_port() -> int:

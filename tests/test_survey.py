@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import multiprocessing as mp
-import sqlite3
 import subprocess
 import sys
 
 import pandas as pd
 import pytest
 
+from tests.conftest import write_at_once
 from workbench.survey.store import CLOSED, AnswerStore, SurveyError, new_id
 from workbench.survey.wave import private_folder
 
@@ -18,20 +17,16 @@ WRITERS, ANSWERS_EACH = 50, 20
 
 # -- concurrency -----------------------------------------------------------------------------------
 
-def _writer(path: str, code: str, start, errors) -> None:
-    start.wait()
-    try:
-        store = AnswerStore(path)
-        for i in range(ANSWERS_EACH):
-            op = f"{code}-{i:02d}"
-            store.answer(code, f"P{i:02d}", "intensita", 1 + i % 4, op=op)
-            if i % 5 == 0:  # a retried write (same id) must not be applied twice
-                assert store.answer(code, f"P{i:02d}", "intensita", 1 + i % 4, op=op) is False
-            store.answer(code, f"P{i:02d}", "apertura", 4, op=op + "-a")
-        store.general(code, "risorse", ["spazi e strutture"])
-        store.close()
-    except Exception as exc:  # reported to the parent
-        errors.put(f"{code}: {exc!r}")
+def _writer(path: str, code: str) -> None:
+    store = AnswerStore(path)
+    for i in range(ANSWERS_EACH):
+        op = f"{code}-{i:02d}"
+        store.answer(code, f"P{i:02d}", "intensita", 1 + i % 4, op=op)
+        if i % 5 == 0:  # a retried write (same id) must not be applied twice
+            assert store.answer(code, f"P{i:02d}", "intensita", 1 + i % 4, op=op) is False
+        store.answer(code, f"P{i:02d}", "apertura", 4, op=op + "-a")
+    store.general(code, "risorse", ["spazi e strutture"])
+    store.close()
 
 
 def test_fifty_writer_processes_lose_and_duplicate_nothing(tmp_path):
@@ -39,19 +34,7 @@ def test_fifty_writer_processes_lose_and_duplicate_nothing(tmp_path):
     store = AnswerStore(path, district="Prova", wave=2026)
     codes = [c[0] for c in store.add_codes([f"ORG{w:02d}" for w in range(WRITERS)]).values()]
     store.close()
-    ctx = mp.get_context("fork")
-    start, errors = ctx.Event(), ctx.Queue()
-    procs = [ctx.Process(target=_writer, args=(str(path), code, start, errors)) for code in codes]
-    for p in procs:
-        p.start()
-    start.set()
-    for p in procs:
-        p.join(timeout=180)
-    assert all(p.exitcode == 0 for p in procs)
-    assert errors.empty(), errors.get()
-    db = sqlite3.connect(path)
-    assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    db = write_at_once(path, codes, _writer)
     answers = AnswerStore(path, readonly=True).answers()
     assert len(answers) == WRITERS * ANSWERS_EACH
     assert sorted((a["codice"], a["partner"], a["campi"]["intensita"], a["campi"]["apertura"]) for a in answers) \

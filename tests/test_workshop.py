@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import multiprocessing as mp
 import re
 import sqlite3
 import subprocess
@@ -11,6 +10,7 @@ import sys
 
 import pytest
 
+from tests.conftest import write_at_once
 from workbench.workshop import MAX_TEXT, Store, WorkshopError, new_id
 
 WRITERS, NOTES_EACH = 50, 20
@@ -18,36 +18,20 @@ WRITERS, NOTES_EACH = 50, 20
 
 # -- concurrency -----------------------------------------------------------------------------------
 
-def _writer(path: str, worker: int, start, errors) -> None:
-    start.wait()
-    try:
-        store = Store(path)
-        for i in range(NOTES_EACH):
-            op = f"w{worker:02d}-n{i:02d}"
+def _writer(path: str, worker: int) -> None:
+    store = Store(path)
+    for i in range(NOTES_EACH):
+        op = f"w{worker:02d}-n{i:02d}"
+        store.add_note(f"p{worker}", "tecnico", "proposta", f"nota {worker}-{i}", "ambito", op=op)
+        if i % 5 == 0:  # a retried write (same uuid) must not be duplicated
             store.add_note(f"p{worker}", "tecnico", "proposta", f"nota {worker}-{i}", "ambito", op=op)
-            if i % 5 == 0:  # a retried write (same uuid) must not be duplicated
-                store.add_note(f"p{worker}", "tecnico", "proposta", f"nota {worker}-{i}", "ambito", op=op)
-        store.close()
-    except Exception as exc:  # reported to the parent
-        errors.put(f"{worker}: {exc!r}")
+    store.close()
 
 
 def test_fifty_writer_processes_lose_and_duplicate_nothing(tmp_path):
     path = tmp_path / "lab.sqlite"
     Store(path, name="Prova").close()
-    ctx = mp.get_context("fork")
-    start, errors = ctx.Event(), ctx.Queue()
-    procs = [ctx.Process(target=_writer, args=(str(path), w, start, errors)) for w in range(WRITERS)]
-    for p in procs:
-        p.start()
-    start.set()
-    for p in procs:
-        p.join(timeout=180)
-    assert all(p.exitcode == 0 for p in procs)
-    assert errors.empty(), errors.get()
-    db = sqlite3.connect(path)
-    assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    db = write_at_once(path, list(range(WRITERS)), _writer)
     texts = [r[0] for r in db.execute("SELECT testo FROM note")]
     assert len(texts) == WRITERS * NOTES_EACH
     assert sorted(texts) == sorted(f"nota {w}-{i}" for w in range(WRITERS) for i in range(NOTES_EACH))
