@@ -33,9 +33,9 @@ from nbformat.v4 import new_code_cell, new_notebook
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from workbench.batch import DONE, run_batch  # noqa: E402
+from workbench.run.batch import DONE, run_batch  # noqa: E402
 from workbench.paths import DEMO, REFERENCE  # noqa: E402
-from workbench.runner import STEPS  # noqa: E402
+from workbench.run.runner import STEPS  # noqa: E402
 
 KS = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}
 LOMBARDY = "03"

@@ -3,8 +3,8 @@
 Builds a workspace on disk (CSV, synthetic values on the real ISTAT registry
 ``data/reference/comuni_italia.csv``, fixed seed), then times
 
-* load + validation (``workbench.workspace.load_workspace``),
-* the three indices with sensitivity (``workbench.composite.compute_index``),
+* load + validation (``workbench.inputs.workspace.load_workspace``),
+* the three indices with sensitivity (``workbench.composite.index.compute_index``),
 
 and prints the figures (median of ``--runs``). Goal: under 2 s in total.
 
@@ -25,9 +25,9 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from workbench.composite import compute_index  # noqa: E402
+from workbench.composite.index import compute_index  # noqa: E402
 from workbench.paths import REFERENCE  # noqa: E402
-from workbench.workspace import load_workspace  # noqa: E402
+from workbench.inputs.workspace import load_workspace  # noqa: E402
 
 INDICATORS = 20
 YEARS = range(2014, 2024)

@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from tests.conftest import CHROMIUM, LOCAL, free_port, wait_http  # noqa: E402
 from workbench.paths import DEMO  # noqa: E402
-from workbench.serve import voila_command, voila_env  # noqa: E402
+from workbench.run.serve import voila_command, voila_env  # noqa: E402
 
 KS = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}
 

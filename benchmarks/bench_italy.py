@@ -24,9 +24,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from bench_batch import empty_notebooks  # noqa: E402
-from workbench.batch import run_batch  # noqa: E402
-from workbench.manifest import DONE, read_manifest  # noqa: E402
-from workbench.starter import create_workspace, members_from  # noqa: E402
+from workbench.run.batch import run_batch  # noqa: E402
+from workbench.report.manifest import DONE, read_manifest  # noqa: E402
+from workbench.inputs.starter import create_workspace, members_from  # noqa: E402
 from workbench.territory import registry  # noqa: E402
 
 

@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 CHECK = """
 import sys, time
 sys.path.insert(0, sys.argv[2])
-from workbench.workspace import check_workspace
+from workbench.inputs.workspace import check_workspace
 start = time.perf_counter()
 workspace, problems = check_workspace(sys.argv[1])
 peak = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM:"))

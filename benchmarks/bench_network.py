@@ -17,8 +17,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from workbench import netviz, network, network_page
-from workbench.contract import AREAS, SECTORS, TIE_TYPES
+from workbench.network import graph as netviz
+
+from workbench.network import metrics as network
+
+from workbench.network import page as network_page
+from workbench.inputs.contract import AREAS, SECTORS, TIE_TYPES
 
 
 def synthetic(n_actors: int, n_ties: int, seed: int = 7):

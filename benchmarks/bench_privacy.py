@@ -22,10 +22,10 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from workbench.contract import AREAS  # noqa: E402
-from workbench.indicators import district_averages  # noqa: E402
+from workbench.inputs.contract import AREAS  # noqa: E402
+from workbench.distress.indicators import district_averages  # noqa: E402
 from workbench.privacy import primary, protect_rates, protect_services  # noqa: E402
-from workbench.services import ALL_AREAS, averages  # noqa: E402
+from workbench.services.supply import ALL_AREAS, averages  # noqa: E402
 
 ITALY = Path("/work/shared/realdata/indicatori_demografici_2023_italia.csv")
 THRESHOLD = 5

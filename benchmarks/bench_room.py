@@ -44,7 +44,7 @@ NOTE_SAVED = "() => document.querySelector('.widget-textarea textarea').value ==
 
 def build_report(target: Path) -> Path:
     from workbench.paths import DEMO
-    from workbench.runner import run_district
+    from workbench.run.runner import run_district
 
     return run_district(DEMO / "cremasco", target, {"nome_laboratorio": "Prova della sala"}, progress=False,
                         log=lambda *_: None)
@@ -215,7 +215,7 @@ async def room(base: str, token: str, tabs: int, spread: float, server: psutil.P
 
 def lost(report: Path, people: list[dict]) -> tuple[int, int]:
     """Notes and dots whose saving was confirmed on the page but that are missing from the store."""
-    from workbench.workshop_page import load_setup, open_store
+    from workbench.workshop.page import load_setup, open_store
 
     cruscotti = report / "cruscotti"
     store = open_store(cruscotti, load_setup(cruscotti), readonly=True)
@@ -236,7 +236,7 @@ def main() -> int:
     parser.add_argument("--riserva", type=int, help="participant pages preheated (default: as `mostra --rete`)")
     args = parser.parse_args()
 
-    from workbench.serve import NOT_PREHEATED, ROOM_POOL, voila_command, voila_env
+    from workbench.run.serve import NOT_PREHEATED, ROOM_POOL, voila_command, voila_env
 
     report = Path(args.report) if args.report else build_report(Path(tempfile.mkdtemp(prefix="bench-room-")))
     port, token = free_port(), secrets.token_urlsafe(16)

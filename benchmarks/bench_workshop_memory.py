@@ -30,7 +30,7 @@ MIB = 1024 * 1024
 
 
 def prepare(target: Path) -> Path:
-    from workbench import runner
+    from workbench.run import runner
     from workbench.paths import DEMO
 
     runner.STEPS = tuple(s for s in runner.STEPS if s.notebook in ("01_disagio.ipynb", "04_laboratorio.ipynb"))
@@ -60,7 +60,7 @@ def main() -> int:
 
     from playwright.sync_api import sync_playwright
 
-    from workbench.serve import voila_command, voila_env
+    from workbench.run.serve import voila_command, voila_env
 
     work = Path(tempfile.mkdtemp(prefix="bench-workshop-"))
     report = Path(args.report) if args.report else prepare(work / "reports")

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from workbench.starter import META_COLUMNS, REFERENCE_META, comuni_table, reference_indicators  # noqa: E402
+from workbench.inputs.starter import META_COLUMNS, REFERENCE_META, comuni_table, reference_indicators  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent
 REAL = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT.parent.parent / "shared" / "realdata"

@@ -34,7 +34,7 @@ def demo_copy(tmp_path) -> Path:
 @pytest.fixture(scope="session")
 def demo_reports(tmp_path_factory) -> Path:
     """Reports folder produced by running every notebook on the demo district (papermill)."""
-    from workbench.runner import run_district
+    from workbench.run.runner import run_district
 
     reports = tmp_path_factory.mktemp("reports")
     run_district(DEMO / "cremasco", reports, progress=False, log=lambda *_: None)
@@ -90,7 +90,7 @@ def wait_http(url: str, timeout: float = 60) -> None:
 @contextmanager
 def local_voila(reports: Path):
     """A ``workbench mostra``-equivalent Voila on ``reports`` (local, facilitator key ``FACILITATOR_KEY``): its URL."""
-    from workbench.serve import dashboard_root, voila_command, voila_env
+    from workbench.run.serve import dashboard_root, voila_command, voila_env
 
     port = free_port()
     proc = subprocess.Popen(voila_command(dashboard_root(reports), port), env=voila_env(facilitator_key=FACILITATOR_KEY),

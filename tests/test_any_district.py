@@ -15,9 +15,9 @@ import pytest
 from tests.conftest import free_port, wait_http
 from workbench.cli import main
 from workbench.paths import DEMO
-from workbench.starter import members_from, read_member_list, reference_indicators, resolve_members
+from workbench.inputs.starter import members_from, read_member_list, reference_indicators, resolve_members
 from workbench.territory import boundaries, find_comune
-from workbench.workspace import check_workspace
+from workbench.inputs.workspace import check_workspace
 
 REQUIRED = ("distretto.toml", "comuni.csv", "indicatori.csv", "indicatori_meta.csv")
 #: One province per macro-region: north-west, north-east (bilingual), centre, south, islands (twice).
@@ -199,7 +199,7 @@ def test_required_tables_only_gets_distress_and_index_reports(minimal_reports):
 
 @pytest.mark.slow
 def test_site_lists_unavailable_readings_without_links(minimal_reports):
-    from workbench.site import build_site
+    from workbench.run.site import build_site
 
     page = build_site(minimal_reports).read_text(encoding="utf-8")
     assert "Letture non disponibili" in page and "servizi.xlsx" in page and "attori.xlsx" in page
@@ -216,7 +216,7 @@ def test_site_lists_unavailable_readings_without_links(minimal_reports):
 @pytest.mark.parametrize("viewport", [{"width": 1366, "height": 768}, {"width": 390, "height": 844}])
 def test_required_tables_only_dashboards_draw_offline(minimal_reports, browser, viewport):
     from tests.conftest import LOCAL
-    from workbench.serve import dashboard_root, voila_command, voila_env
+    from workbench.run.serve import dashboard_root, voila_command, voila_env
 
     port = free_port()
     proc = subprocess.Popen(voila_command(dashboard_root(minimal_reports), port), env=voila_env(),

@@ -18,10 +18,10 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from workbench.contract import TABLES
+from workbench.inputs.contract import TABLES
 from workbench.errors import Problem
-from workbench.validation import MAX_NUMBER
-from workbench.workspace import CONFIG_FILE, check_workspace
+from workbench.inputs.validation import MAX_NUMBER
+from workbench.inputs.workspace import CONFIG_FILE, check_workspace
 
 CONFIG = 'nome = "Prova"\nanno = 2023\n'
 # No shrinking: a failing example is printed as found, so a failure never costs minutes.
@@ -183,7 +183,7 @@ def toml_value(value) -> str:
 @given(data=st.data())
 def test_malformed_config_values(tmp_path_factory, data):
     """Every entry of distretto.toml with a value of any TOML type: Italian problems, never a TypeError."""
-    from workbench.contract import CONFIG_KEYS
+    from workbench.inputs.contract import CONFIG_KEYS
 
     folder = base_workspace(tmp_path_factory.mktemp("ws"))
     entries = {k.name: data.draw(CONFIG_VALUES) for k in CONFIG_KEYS if data.draw(st.booleans())}

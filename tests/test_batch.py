@@ -16,10 +16,10 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
-from workbench.batch import DONE, FAILED, SKIPPED, input_hash, run_batch, run_one
+from workbench.run.batch import DONE, FAILED, SKIPPED, input_hash, run_batch, run_one
 from workbench.paths import DEMO
-from workbench.serve import RESERVED, dashboard_root
-from workbench.site import build_site, zip_site
+from workbench.run.serve import RESERVED, dashboard_root
+from workbench.run.site import build_site, zip_site
 
 pytestmark = pytest.mark.slow
 CLI = [sys.executable, "-m", "workbench"]
@@ -90,7 +90,7 @@ def test_rerun_skips_unchanged_districts(batch, tmp_path):
 def test_port_clash_is_retried_once(monkeypatch, tmp_path):
     import zmq
 
-    import workbench.runner
+    import workbench.run.runner
 
     calls = []
 
@@ -100,7 +100,7 @@ def test_port_clash_is_retried_once(monkeypatch, tmp_path):
             raise zmq.error.ZMQError(errno.EADDRINUSE)
         return tmp_path
 
-    monkeypatch.setattr(workbench.runner, "run_district", flaky)
+    monkeypatch.setattr(workbench.run.runner, "run_district", flaky)
     outcome = run_one(DEMO / "casalasco", tmp_path, force=True)
     assert outcome.status == DONE and outcome.attempts == 2 and len(calls) == 2
 
@@ -109,7 +109,7 @@ def test_port_clash_is_retried_once(monkeypatch, tmp_path):
         raise ValueError("colonna sbagliata")
 
     calls.clear()
-    monkeypatch.setattr(workbench.runner, "run_district", broken)
+    monkeypatch.setattr(workbench.run.runner, "run_district", broken)
     outcome = run_one(DEMO / "casalasco", tmp_path, force=True)
     assert outcome.status == FAILED and len(calls) == 1
     assert outcome.error == "valore non valido: colonna sbagliata"

@@ -13,7 +13,7 @@ from workbench import fmt
 from workbench.argparse_it import ItalianParser
 from workbench.cli import build_parser, main
 from workbench.errors import Code, Problem, format_problems
-from workbench.params import ParameterError, check_parameters, notebook_parameters
+from workbench.run.params import ParameterError, check_parameters, notebook_parameters
 from workbench.paths import DEMO
 
 ENGLISH = re.compile(r"usage:|options:|error:|positional arguments|show this help|the following arguments|"
@@ -69,7 +69,7 @@ def test_problem_counts_agree_with_their_number(errors, warnings, head):
 
 
 def test_batch_summary_says_1_distretto():
-    from workbench.batch import DONE, Outcome, summary_table
+    from workbench.run.batch import DONE, Outcome, summary_table
 
     outcome = Outcome("cremasco", "cremasco", DONE, 1.0, "4/4")
     assert summary_table([outcome]).splitlines()[-1] == "1 distretto: 1 completato, 0 invariati, 0 con errori."
@@ -89,7 +89,7 @@ def test_dates_are_italian():
 # --- servers: what the console shows --------------------------------------------------------------
 
 def test_server_noise_goes_to_the_log_not_to_the_console(tmp_path, monkeypatch, capfd):
-    from workbench import serve
+    from workbench.run import serve
 
     monkeypatch.setattr(serve, "CACHE", tmp_path)
     child = ("import sys; print('[I 2026 Voila] Executing: 100%|##| 2/2 [00:01, 1.2 cell/s]'); "

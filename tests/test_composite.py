@@ -9,12 +9,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from workbench import readers
-from workbench.composite import (ampi, build_index_report, compute_index, goalposts, percentile_index,
+from workbench.inputs import readers
+from workbench.composite.index import (ampi, build_index_report, compute_index, goalposts, percentile_index,
                                  percentile_ranks, sensitivity, zscore_index)
-from workbench.composite_page import index_sections, index_view
+from workbench.composite.page import index_sections, index_view
 from workbench.errors import WorkbenchError
-from workbench.workspace import load_workspace
+from workbench.inputs.workspace import load_workspace
 
 CONFIG = 'nome = "Ambito di prova"\nanno = 2023\n'
 META = ("indicatore,etichetta,unita,polarita,fonte,tema\n"
@@ -288,7 +288,7 @@ def test_repeated_bad_cells_reported_on_every_row(tmp_path):
     ws_path = workspace(tmp_path, {"a": [2, 4, 6], "b": [10, 20, 40], "c": [1, 2, 3]})
     text = (ws_path / "indicatori.csv").read_text(encoding="utf-8").replace(",2023,", ",20x3,")
     (ws_path / "indicatori.csv").write_text(text, encoding="utf-8")
-    from workbench.workspace import check_workspace
+    from workbench.inputs.workspace import check_workspace
 
     _, problems = check_workspace(ws_path)
     rows = [p.row for p in problems if p.column == "anno"]

@@ -20,10 +20,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy.optimize import linprog
 
-from workbench import distress, services
+from workbench.distress import report as distress
+
+from workbench.services import supply as services
 from workbench.paths import DEMO
 from workbench.privacy import protect
-from workbench.workspace import load_workspace
+from workbench.inputs.workspace import load_workspace
 
 T = 5
 
@@ -214,7 +216,7 @@ def composite_equations(index: dict, year_rows: dict) -> list:
 
 @pytest.fixture(scope="module")
 def run(injected, tmp_path_factory):
-    from workbench.runner import run_district
+    from workbench.run.runner import run_district
 
     reports = tmp_path_factory.mktemp("report")
     run_district(injected, reports, progress=False, log=lambda *_: None)

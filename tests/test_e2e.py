@@ -11,7 +11,7 @@ import nbformat
 import pytest
 
 from workbench.paths import DEMO
-from workbench.runner import RunFailed, run_district
+from workbench.run.runner import RunFailed, run_district
 
 pytestmark = pytest.mark.slow
 CLI = [sys.executable, "-m", "workbench"]

@@ -11,7 +11,7 @@ import urllib.request
 
 import pytest
 
-from workbench.serve import FACILITATOR_ENV, TOKEN_ENV, voila_command, voila_env
+from workbench.run.serve import FACILITATOR_ENV, TOKEN_ENV, voila_command, voila_env
 
 pytestmark = pytest.mark.slow
 
@@ -68,7 +68,7 @@ def test_sigint_leaves_no_half_written_report(demo_copy, tmp_path):
 
 WRITER = """
 import sys
-from workbench.workshop import Store
+from workbench.workshop.store import Store
 store = Store(sys.argv[1], name="Prova")
 for i in range(100000):
     note = store.add_note(f"p{i % 7}", "tecnico", "proposta", f"nota {i}", "ambito", "")
@@ -77,7 +77,7 @@ for i in range(100000):
 
 
 def test_workshop_store_survives_a_killed_writer(tmp_path):
-    from workbench.workshop import Store
+    from workbench.workshop.store import Store
 
     path = tmp_path / "lab.sqlite"
     proc = subprocess.Popen([sys.executable, "-c", WRITER, str(path)], stdout=subprocess.PIPE, text=True)

@@ -8,14 +8,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from workbench import fmt, views
-from workbench.dashboard import distress_sections
-from workbench.distress import build_report
-from workbench.charts import indicator_specs, map_spec, ranking_spec, trend_spec
-from workbench.indicators import (district_averages, indicator_values, rate_scale, trend, wilson_interval,
+from workbench import fmt
+
+from workbench.distress import views
+from workbench.distress.page import distress_sections
+from workbench.distress.report import build_report
+from workbench.distress.charts import indicator_specs, map_spec, ranking_spec, trend_spec
+from workbench.distress.indicators import (district_averages, indicator_values, rate_scale, trend, wilson_interval,
                                   yearly_values)
 from workbench.privacy import suppress
-from workbench.workspace import check_workspace, load_workspace
+from workbench.inputs.workspace import check_workspace, load_workspace
 
 from .test_workspace import make
 
@@ -158,7 +160,7 @@ def test_trend_wording_tolerance_follows_the_interval(tmp_path):
     assert history["lo"].notna().all()
     questions = build_report(small)["indicatori"][0]["per_anno"]["2023"]["domande"]
     assert any("è rimasto stabile (da 10,0 a 11,0)" in q for q in questions)
-    from workbench.distress import change_word
+    from workbench.distress.report import change_word
 
     big = [wilson_interval(np.array([k]), np.array([100_000])) for k in (10_000, 11_000)]
     first, last = ({"valore": v, "lo": lo[0] * 100, "hi": hi[0] * 100} for v, (lo, hi) in zip((10.0, 11.0), big))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from jupyter_core.utils import run_sync
 
-from workbench import kernel
+from workbench.run import kernel
 from workbench.paths import NOTEBOOKS
 
 

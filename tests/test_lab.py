@@ -15,7 +15,7 @@ import urllib.request
 
 import pytest
 
-from workbench import lab
+from workbench.run import lab
 from workbench.paths import NOTEBOOKS
 
 from tests.conftest import free_port, wait_http

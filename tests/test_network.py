@@ -11,11 +11,15 @@ import networkx as nx
 import pandas as pd
 import pytest
 
-from workbench import netviz, network, network_page
-from workbench.contract import TIE_MERGE_RULE
+from workbench.network import graph as netviz
+
+from workbench.network import metrics as network
+
+from workbench.network import page as network_page
+from workbench.inputs.contract import TIE_MERGE_RULE
 from workbench.errors import Code
 from workbench.survey import survey_to_legami
-from workbench.workspace import check_workspace, load_workspace
+from workbench.inputs.workspace import check_workspace, load_workspace
 
 
 def graph_from(edges, groups=None, areas=None, subs=None) -> nx.DiGraph:
@@ -303,7 +307,7 @@ def test_pyvis_document_is_offline_and_filled():
 
 
 def test_network_page_is_light():
-    code = ("import sys, workbench.network_page; "
+    code = ("import sys, workbench.network.page; "
             "print([m for m in ('pandas', 'networkx', 'pyvis', 'altair', 'papermill') if m in sys.modules])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"

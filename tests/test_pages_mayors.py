@@ -9,7 +9,15 @@ import re
 
 import pytest
 
-from workbench import composite_page, dashboard, netviz, network_page, services_page
+from workbench.composite import page as composite_page
+
+from workbench.distress import page as dashboard
+
+from workbench.network import graph as netviz
+
+from workbench.network import page as network_page
+
+from workbench.services import page as services_page
 
 
 def _report(demo_reports, name: str) -> dict:
@@ -56,7 +64,7 @@ def test_services_page_says_the_shared_allocation_rules_once(demo_reports):
 
 
 def random_network(n: int, seed: int = 7) -> dict:
-    """A dataset as :func:`workbench.netviz.dataset` writes it: n actors in 8 communities, about 3 ties each."""
+    """A dataset as :func:`workbench.network.graph.dataset` writes it: n actors in 8 communities, about 3 ties each."""
     rnd = random.Random(seed)
     sectors = list(netviz.SECTOR_COLORS)
     nodes = [{"id": f"a{i}", "label": f"Attore {i}", "title": f"Attore {i}", "settore": sectors[i % 5],

@@ -15,7 +15,7 @@ import pytest
 
 from workbench.paths import DEMO
 from workbench.plan.store import PlanError, PlanStore
-from workbench.workshop import Store
+from workbench.workshop.store import Store
 
 from .conftest import free_port, wait_http
 
@@ -94,10 +94,10 @@ def test_plan_pages_import_stay_light():
 @pytest.fixture(scope="module")
 def prepared(tmp_path_factory):
     """The Cremasco with its demo plan installed and piano.json written (no papermill)."""
-    from workbench.distress import build_report
-    from workbench.nbtools import save_report
+    from workbench.distress.report import build_report
+    from workbench.report.contract import save_report
     from workbench.plan.setup import prepare_plan
-    from workbench.workspace import load_workspace
+    from workbench.inputs.workspace import load_workspace
 
     root = tmp_path_factory.mktemp("piano")
     shutil.copytree(DEMO / "cremasco", root / "cremasco")
@@ -127,8 +127,8 @@ def test_demo_plan_is_deterministic_and_labelled(prepared, tmp_path):
 
 
 def test_step_is_unavailable_without_a_plan(demo_copy, tmp_path):
-    from workbench import runner
-    from workbench.workspace import load_workspace
+    from workbench.run import runner
+    from workbench.inputs.workspace import load_workspace
 
     shutil.rmtree(demo_copy / "piano")
     step = next(s for s in runner.STEPS if s.notebook == "05_piano.ipynb")
@@ -233,7 +233,7 @@ def test_followup_numbers_come_from_the_published_values(prepared):
 
 def test_previous_cycle_values_and_actions(prepared, tmp_path):
     from workbench.plan.cycle import cycle_html, previous_cycle
-    from workbench.workspace import load_workspace
+    from workbench.inputs.workspace import load_workspace
 
     setup, cruscotti, _ = prepared
     previous = tmp_path / "report-precedente" / "cremasco"
@@ -295,8 +295,8 @@ def test_docx_converts_to_pdf_with_libreoffice(prepared, tmp_path):
 @pytest.fixture(scope="module")
 def plan_url(tmp_path_factory):
     """The demo district run with the distress, workshop and plan steps, served as `workbench mostra` does."""
-    from workbench import runner
-    from workbench.serve import dashboard_root, voila_command, voila_env
+    from workbench.run import runner
+    from workbench.run.serve import dashboard_root, voila_command, voila_env
 
     from .conftest import FACILITATOR_KEY
 

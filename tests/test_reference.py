@@ -15,9 +15,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from workbench import network
-from workbench.composite import ampi, percentile_index, percentile_ranks, zscore_index
-from workbench.indicators import newcombe_difference, wilson_interval
+from workbench.network import metrics as network
+from workbench.composite.index import ampi, percentile_index, percentile_ranks, zscore_index
+from workbench.distress.indicators import newcombe_difference, wilson_interval
 
 REFERENCE = Path(__file__).parent / "fixtures" / "reference"
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from workbench.paths import DEMO
-from workbench.workshop import Store
+from workbench.workshop.store import Store
 
 SCRIPT = "<script>document.title='PWNED'</script><img src=x onerror=\"document.title='PWNED'\">"
 
@@ -35,7 +35,7 @@ def test_item4_markdown_summaries_escape_district_workshop_and_families():
     import mistune
 
     from workbench.escape import code_block, markdown
-    from workbench.workshop_export import describe_setup
+    from workbench.workshop.export import describe_setup
 
     setup = {"laboratorio": {"nome": SCRIPT, "data": "2025-03-12"}, "distretto": {"nome": SCRIPT},
              "archivio": "laboratori/x.sqlite", "punti": 5, "famiglie": [SCRIPT],
@@ -50,7 +50,7 @@ def test_item4_markdown_summaries_escape_district_workshop_and_families():
 @pytest.mark.slow
 @pytest.mark.browser
 def test_item4_stored_script_injection_in_html_reports(tmp_path, page):
-    from workbench.runner import run_district
+    from workbench.run.runner import run_district
 
     reports = tmp_path / "reports"
     run_district(hostile_demo(tmp_path), reports, {"nome_laboratorio": SCRIPT}, progress=False,
@@ -98,7 +98,7 @@ def assert_no_live_formula(folder: Path, expected: str, sep: str) -> None:
 def test_item5_formula_injection_in_contributi_xlsx_and_csv(tmp_path):
     import csv
 
-    from workbench.workshop_export import export_workshop
+    from workbench.workshop.export import export_workshop
 
     store = Store(tmp_path / "laboratorio-prova.sqlite", name="Prova")
     note = store.add_note("=1+1", "tecnico", "proposta", FORMULA)
@@ -128,7 +128,7 @@ def test_item5_formula_injection_in_workbench_esporta(demo_copy, tmp_path):
 @pytest.mark.parametrize("cf", ["RSSMRA85T10A562S", "rssmra85t10a562s", "RSS MRA 85T10 A562S",
                                 "RSS-MRA-85-T-10-A562-S"])
 def test_item6_codice_fiscale_refused_in_notes_and_names(tmp_path, cf):
-    from workbench.workshop import WorkshopError
+    from workbench.workshop.store import WorkshopError
 
     store = Store(tmp_path / "lab.sqlite")
     with pytest.raises(WorkshopError, match="codice fiscale"):
@@ -145,8 +145,8 @@ def test_item6_codice_fiscale_refused_in_notes_and_names(tmp_path, cf):
 def test_item6_phone_and_email_warned_then_saved_when_sent_again(tmp_path):
     from types import SimpleNamespace
 
-    from workbench.workshop import PersonalDataWarning
-    from workbench.workshop_page import _save
+    from workbench.workshop.store import PersonalDataWarning
+    from workbench.workshop.page import _save
 
     store = Store(tmp_path / "lab.sqlite")
     text = "Per il trasporto chiamate il 333 1234567 o scrivete a m.rossi@example.org"
@@ -167,9 +167,9 @@ def test_item6_phone_and_email_warned_then_saved_when_sent_again(tmp_path):
 def test_item6_facilitator_redacts_a_note_with_history(tmp_path):
     import csv
 
-    from workbench.workshop import REDACTED
-    from workbench.workshop_export import export_workshop
-    from workbench.workshop_page import _redaction_box
+    from workbench.workshop.store import REDACTED
+    from workbench.workshop.export import export_workshop
+    from workbench.workshop.page import _redaction_box
 
     store = Store(tmp_path / "laboratorio-prova.sqlite", name="Prova")
     text = "Il sig. Bianchi (333 1234567) non riceve il pasto"
@@ -201,7 +201,7 @@ def test_item6_facilitator_redacts_a_note_with_history(tmp_path):
 
 def test_item6_spaced_codice_fiscale_refused_in_tables_too(demo_copy):
     from workbench.errors import Code
-    from workbench.workspace import check_workspace
+    from workbench.inputs.workspace import check_workspace
 
     meta = demo_copy / "indicatori_meta.csv"
     meta.write_text(meta.read_text(encoding="utf-8").replace("invecchiamento", "RSS MRA 85T10 A562S", 1),
@@ -223,7 +223,7 @@ def test_item6_spaced_codice_fiscale_refused_in_tables_too(demo_copy):
 def test_item7_config_type_errors_are_italian_problems(demo_copy, entry, detail):
     from workbench.cli import main
     from workbench.errors import Code
-    from workbench.workspace import check_workspace
+    from workbench.inputs.workspace import check_workspace
 
     config = demo_copy / "distretto.toml"
     key = entry.split(" =")[0]
@@ -237,7 +237,7 @@ def test_item7_config_type_errors_are_italian_problems(demo_copy, entry, detail)
 
 
 def test_item7_toml_syntax_error_in_italian(demo_copy):
-    from workbench.workspace import check_workspace
+    from workbench.inputs.workspace import check_workspace
 
     (demo_copy / "distretto.toml").write_text('nome = "Ambito" x\nanno = 2023\n', encoding="utf-8")
     _, problems = check_workspace(demo_copy)
@@ -261,7 +261,7 @@ def _set_cell(path: Path, row: int, column: str, value: str) -> None:
 @pytest.mark.parametrize("value", ["1e308", "-1e308", "1e16", "1e400", "inf", "-Infinity", "nan", "1.0e+309"])
 def test_item11_overflowing_and_non_finite_values_refused_by_verifica(demo_copy, value):
     from workbench.errors import Code
-    from workbench.workspace import check_workspace
+    from workbench.inputs.workspace import check_workspace
 
     _set_cell(demo_copy / "indicatori.csv", 2, "valore", value)
     workspace, problems = check_workspace(demo_copy)
@@ -272,7 +272,7 @@ def test_item11_overflowing_and_non_finite_values_refused_by_verifica(demo_copy,
 
 
 def test_item11_largest_accepted_value_loads(demo_copy):
-    from workbench.workspace import check_workspace
+    from workbench.inputs.workspace import check_workspace
 
     _set_cell(demo_copy / "indicatori.csv", 2, "valore", "1e15")
     workspace, problems = check_workspace(demo_copy)
@@ -285,7 +285,7 @@ INDICATORI = "istat,anno,indicatore,valore\n"
 
 
 def _indicator_values(demo_copy: Path, values: list[str], sep: str = ",") -> tuple:
-    from workbench.workspace import check_workspace
+    from workbench.inputs.workspace import check_workspace
 
     lines = [f"019035{sep}{2010 + i}{sep}indice_vecchiaia{sep}\"{v}\"" for i, v in enumerate(values)]
     (demo_copy / "indicatori.csv").write_text(INDICATORI.replace(",", sep) + "\n".join(lines) + "\n",
@@ -330,7 +330,7 @@ COMUNI_HEADER = "istat,comune,popolazione\n"
 @pytest.mark.parametrize("bom", [b"", b"\xef\xbb\xbf"])
 def test_item13_mixed_utf8_and_windows1252_refused_naming_the_first_bad_row(demo_copy, bom):
     from workbench.errors import Code
-    from workbench.workspace import check_workspace
+    from workbench.inputs.workspace import check_workspace
 
     comuni = demo_copy / "comuni.csv"
     lines = comuni.read_bytes().decode("utf-8").splitlines()
@@ -348,7 +348,7 @@ def test_item13_mixed_utf8_and_windows1252_refused_naming_the_first_bad_row(demo
 
 def test_item13_bom_followed_by_windows1252_is_named(demo_copy):
     from workbench.errors import Code
-    from workbench.workspace import check_workspace
+    from workbench.inputs.workspace import check_workspace
 
     comuni = demo_copy / "comuni.csv"
     text = comuni.read_text(encoding="utf-8").replace("Crema,", "Cremà,", 1)
@@ -358,7 +358,7 @@ def test_item13_bom_followed_by_windows1252_is_named(demo_copy):
 
 
 def test_item13_plain_windows1252_still_loads(demo_copy):
-    from workbench.workspace import check_workspace
+    from workbench.inputs.workspace import check_workspace
 
     comuni = demo_copy / "comuni.csv"
     comuni.write_bytes(comuni.read_text(encoding="utf-8").replace("Crema,", "Cremà,", 1).encode("cp1252"))
@@ -386,7 +386,7 @@ def _comuni_xlsx(path: Path, extra=None) -> Path:
 
 MEASURE = """
 import resource, sys, time
-from workbench.workspace import check_workspace
+from workbench.inputs.workspace import check_workspace
 start = time.perf_counter()
 workspace, problems = check_workspace(sys.argv[1])
 peak = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM:"))
@@ -411,9 +411,9 @@ def test_item8_stray_cell_at_XFD1048576_bounded_by_the_used_range(demo_copy):
 
 
 def test_item8_absurd_sheets_refused_clearly(demo_copy, monkeypatch):
-    from workbench import readers
+    from workbench.inputs import readers
     from workbench.errors import Code
-    from workbench.workspace import check_workspace
+    from workbench.inputs.workspace import check_workspace
 
     (demo_copy / "comuni.csv").unlink()
     _comuni_xlsx(demo_copy / "comuni.xlsx")
@@ -435,7 +435,7 @@ def test_item8_absurd_sheets_refused_clearly(demo_copy, monkeypatch):
 # -- misleading messages: say what is really wrong ------------------------------------------------------
 
 def _errors(folder: Path) -> list:
-    from workbench.workspace import check_workspace
+    from workbench.inputs.workspace import check_workspace
 
     return [p for p in check_workspace(folder)[1] if not p.warning]
 
@@ -476,7 +476,7 @@ def test_computed_formulas_are_read_by_their_value(demo_copy, tmp_path):
     """A workbook saved by Excel keeps the computed values next to the formulas: those are read."""
     import zipfile
 
-    from workbench.workspace import check_workspace
+    from workbench.inputs.workspace import check_workspace
 
     (demo_copy / "comuni.csv").unlink()
     plain = _comuni_xlsx(tmp_path / "plain.xlsx", lambda b: b.active.cell(2, 3, "=3000+857"))
@@ -543,7 +543,7 @@ def test_stray_note_in_an_unnamed_csv_column_is_named(demo_copy):
 
 def test_downloaded_twice_comuni_1_csv(demo_copy):
     from workbench.errors import Code
-    from workbench.workspace import check_workspace
+    from workbench.inputs.workspace import check_workspace
 
     (demo_copy / "comuni.csv").rename(demo_copy / "comuni (1).csv")
     errors = _errors(demo_copy)
@@ -580,7 +580,7 @@ def test_item9_damaged_store_is_named_pointing_to_the_backup_and_never_overwritt
     import hashlib
 
     from workbench.cli import main
-    from workbench.workshop import StoreDamaged
+    from workbench.workshop.store import StoreDamaged
 
     path = tmp_path / "laboratorio-prova.sqlite"
     store = Store(path, name="Prova")
@@ -604,7 +604,7 @@ def test_item9_damaged_store_is_named_pointing_to_the_backup_and_never_overwritt
 
 
 def test_item9_workshop_page_shows_the_damage_in_italian(tmp_path, monkeypatch):
-    from workbench import workshop_page
+    from workbench.workshop import page as workshop_page
 
     path = tmp_path / "laboratorio-prova.sqlite"
     path.write_text("non un database", encoding="utf-8")
@@ -700,7 +700,7 @@ def test_item10_sito_on_a_full_disk_without_namespaces(demo_reports, monkeypatch
 
 
 def test_item10_export_on_a_full_disk_without_namespaces(tmp_path, monkeypatch, capsys):
-    from workbench import workshop_export
+    from workbench.workshop import export as workshop_export
     from workbench.cli import main
 
     Store(tmp_path / "laboratorio-prova.sqlite", name="Prova").close()
@@ -723,7 +723,7 @@ def test_item14_kill_9_leftovers_are_cleaned_by_the_next_run(tmp_path):
     import sys
     import time
 
-    from workbench.runner import run_district
+    from workbench.run.runner import run_district
 
     reports = tmp_path / "reports"
     proc = subprocess.Popen([sys.executable, "-m", "workbench", "esegui", str(DEMO / "cremasco"), "--out",
@@ -741,7 +741,7 @@ def test_item14_kill_9_leftovers_are_cleaned_by_the_next_run(tmp_path):
 
 
 def test_item14_a_living_run_keeps_its_temporary_folder(tmp_path):
-    from workbench import runner
+    from workbench.run import runner
 
     reports = tmp_path / "reports"
     reports.mkdir()
@@ -756,7 +756,7 @@ def test_item14_a_living_run_keeps_its_temporary_folder(tmp_path):
 
 
 def test_item14_interrupted_two_rename_installation_is_finished(tmp_path):
-    from workbench import runner
+    from workbench.run import runner
 
     reports = tmp_path / "reports"
     (reports / ".cremasco-precedente").mkdir(parents=True)  # killed between the two renames
@@ -767,7 +767,7 @@ def test_item14_interrupted_two_rename_installation_is_finished(tmp_path):
 
 INSTALLER = """
 import pathlib, shutil, sys
-from workbench import runner
+from workbench.run import runner
 
 reports, name = pathlib.Path(sys.argv[1]), "cremasco"
 for i in range(int(sys.argv[2])):

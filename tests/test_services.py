@@ -10,12 +10,12 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from workbench import services as sv
+from workbench.services import supply as sv
 from workbench.cli import main
 from workbench.errors import Code
 from workbench.paths import DEMO
-from workbench.services_page import services_sections, services_view
-from workbench.workspace import check_workspace, load_workspace
+from workbench.services.page import services_sections, services_view
+from workbench.inputs.workspace import check_workspace, load_workspace
 
 COMUNI = pd.DataFrame({
     "istat": ["000001", "000002", "000003"], "comune": ["Alfa", "Beta", "Gamma"],

@@ -26,8 +26,8 @@ from urllib.parse import quote, urlsplit
 
 import pytest
 
-from workbench.manifest import read_manifest, write_manifest
-from workbench.serve import (allowed_hosts, dashboard_paths, dashboard_root, served_districts, voila_command,
+from workbench.report.manifest import read_manifest, write_manifest
+from workbench.run.serve import (allowed_hosts, dashboard_paths, dashboard_root, served_districts, voila_command,
                              voila_env)
 
 from tests.conftest import CHROMIUM, FACILITATOR_KEY, free_port, wait_http
@@ -215,7 +215,7 @@ def test_analysis_notebook_is_not_rerun_from_a_url(multi_url, multi_reports):
 
 
 def test_many_districts_are_served_without_preheated_kernels(multi_reports, demo_reports, monkeypatch):
-    from workbench import serve
+    from workbench.run import serve
 
     commands = []
     monkeypatch.setattr(serve, "run_until_stopped", lambda command, env: commands.append(command) or 0)

@@ -120,7 +120,7 @@ def _codes(wave) -> dict:
 
 def test_two_respondents_of_one_organisation_are_combined_by_the_rule(wave, demo_copy):
     from workbench.survey.wave import close
-    from workbench.workspace import check_workspace
+    from workbench.inputs.workspace import check_workspace
 
     codes = _codes(wave)
     actors = list(codes)
@@ -350,7 +350,7 @@ def test_two_organisations_answer_on_phones_and_the_facilitator_closes(wave_serv
     assert legami.loc[legami["da"] == a, "fiducia"].tolist() == ["4"]
 
     # notebook 03 runs on the district with the wave's ties and the approved actor (papermill)
-    from workbench import runner
+    from workbench.run import runner
 
     old = pd.read_csv(demo_copy / "legami.csv", dtype=str, keep_default_na=False)
     pd.concat([old, legami]).to_csv(demo_copy / "legami.csv", index=False)
@@ -369,7 +369,7 @@ def test_two_organisations_answer_on_phones_and_the_facilitator_closes(wave_serv
 def demo_trust():
     from workbench.paths import DEMO
     from workbench.survey.scores import trust_report
-    from workbench.workspace import load_workspace
+    from workbench.inputs.workspace import load_workspace
 
     ws = load_workspace(DEMO / "cremasco")
     return ws, trust_report(ws)
@@ -489,7 +489,7 @@ def test_demo_wave_is_rebuilt_identically_and_served_with_its_reserved_page(demo
     import json
 
     from workbench.paths import DEMO
-    from workbench.serve import served_districts
+    from workbench.run.serve import served_districts
     from workbench.survey.wave import load_example, open_store, open_wave, status
 
     sys.path.insert(0, str(DEMO.parent))
@@ -520,7 +520,7 @@ def test_demo_wave_is_rebuilt_identically_and_served_with_its_reserved_page(demo
     # answers and codes stay out of what is served and of the site's archive
     import zipfile
 
-    from workbench.site import zip_site
+    from workbench.run.site import zip_site
 
     assert {p.suffix for p in folder.rglob("*") if p.is_file()} == {".json", ".ipynb"}
     names = zipfile.ZipFile(zip_site(tmp_path, tmp_path.parent / "sito.zip")).namelist()

@@ -3,10 +3,10 @@
 import openpyxl
 import pytest
 
-from workbench.contract import TABLES
+from workbench.inputs.contract import TABLES
 from workbench.paths import DATA, TEMPLATES
-from workbench.templates import contract_markdown, write_template
-from workbench.workspace import check_workspace
+from workbench.inputs.templates import contract_markdown, write_template
+from workbench.inputs.workspace import check_workspace
 
 
 @pytest.mark.parametrize("name", list(TABLES))

@@ -11,7 +11,7 @@ import sys
 import pytest
 
 from tests.conftest import write_at_once
-from workbench.workshop import MAX_TEXT, Store, WorkshopError, new_id
+from workbench.workshop.store import MAX_TEXT, Store, WorkshopError, new_id
 
 WRITERS, NOTES_EACH = 50, 20
 
@@ -113,8 +113,8 @@ def test_rubric_latest_rating_and_gap(store):
 
 
 def test_text_is_escaped_everywhere_it_is_shown(store):
-    from workbench.workshop_export import _md_table
-    from workbench.workshop_page import notes_sections, ranking_rows, table_html
+    from workbench.workshop.export import _md_table
+    from workbench.workshop.page import notes_sections, ranking_rows, table_html
 
     evil = "<script>alert('x')</script><img src=x onerror=alert(1)>"
     note = store.add_note("<b>Eva</b>", "altro", "proposta", evil, "comune", "<i>Crema</i>", family="<u>f</u>")
@@ -126,7 +126,7 @@ def test_text_is_escaped_everywhere_it_is_shown(store):
 
 
 def test_participant_page_imports_stay_light():
-    code = ("import sys, workbench.workshop_page as p; heavy = [m for m in ('pandas', 'altair', 'numpy', "
+    code = ("import sys, workbench.workshop.page as p; heavy = [m for m in ('pandas', 'altair', 'numpy', "
             "'networkx', 'papermill', 'pyvis') if m in sys.modules]; print(heavy)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
@@ -139,15 +139,15 @@ DOCS = "titolo;fonte;anno;temi;link\nPiano di Zona 2021-2023;Ambito;2021;anziani
 
 @pytest.fixture
 def prepared(demo_copy, tmp_path):
-    from workbench.workshop_export import prepare_workshop
-    from workbench.workspace import load_workspace
+    from workbench.workshop.export import prepare_workshop
+    from workbench.inputs.workspace import load_workspace
 
     (demo_copy / "documenti.csv").write_text(DOCS, encoding="utf-8")
     toml = demo_copy / "distretto.toml"
     toml.write_text(toml.read_text(encoding="utf-8") + '\nfamiglie_progetto = ["casa", "lavoro"]\n',
                     encoding="utf-8")
-    from workbench.distress import build_report
-    from workbench.nbtools import save_report
+    from workbench.distress.report import build_report
+    from workbench.report.contract import save_report
 
     cruscotti = tmp_path / "reports" / "cremasco" / "cruscotti"
     ws = load_workspace(demo_copy)
@@ -228,14 +228,14 @@ def test_export_document_matches_the_store(prepared, tmp_path):
 
 
 def test_rerun_of_the_district_keeps_the_workshop_store(demo_copy, tmp_path, monkeypatch):
-    from workbench import runner
+    from workbench.run import runner
 
     monkeypatch.setattr(runner, "STEPS", tuple(s for s in runner.STEPS if s.notebook == "04_laboratorio.ipynb"))
     reports = tmp_path / "reports"
     params = {"nome_laboratorio": "Lab", "data": "2025-03-12"}
     final = runner.run_district(demo_copy, reports, params, progress=False, log=lambda *_: None)
     assert (final / "cruscotti" / "laboratorio.ipynb").is_file() and (final / "cruscotti" / "facilitatore.ipynb").is_file()
-    from workbench.workshop_page import load_setup
+    from workbench.workshop.page import load_setup
 
     path = (final / "cruscotti" / load_setup(final / "cruscotti")["archivio"]).resolve()
     Store(path).add_note("Anna", "tecnico", "proposta", "Da non perdere")

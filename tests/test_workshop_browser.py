@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import LOCAL
-from workbench.workshop import NOTE_TYPES, new_id
-from workbench.workshop_page import load_setup, open_store
+from workbench.workshop.store import NOTE_TYPES, new_id
+from workbench.workshop.page import load_setup, open_store
 
 pytestmark = pytest.mark.browser
 VIEWPORTS = [(390, 844), (1366, 768)]

@@ -6,7 +6,7 @@ import sqlite3
 
 import pytest
 
-from workbench.workshop import Store, WorkshopError, new_token, participant_key
+from workbench.workshop.store import Store, WorkshopError, new_token, participant_key
 
 
 @pytest.fixture
@@ -101,7 +101,7 @@ def test_store_of_the_previous_version_is_upgraded_not_refused(tmp_path):
 def test_export_credits_both_versions_of_a_note_edited_after_votes(tmp_path):
     import mistune
 
-    from workbench.workshop_export import export_workshop
+    from workbench.workshop.export import export_workshop
 
     path = tmp_path / "laboratorio-prova.sqlite"
     store = Store(path, name="Prova")

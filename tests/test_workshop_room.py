@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from workbench.workshop import NOTE_TYPES, Store, new_token
-from workbench.workshop_page import NoteForm, ParticipantPage
+from workbench.workshop.store import NOTE_TYPES, Store, new_token
+from workbench.workshop.page import NoteForm, ParticipantPage
 
 SETUP = {"laboratorio": {"nome": "Lab", "data": "2025-03-12", "slug": "lab-2025-03-12"}, "distretto": {"nome": "Amb"},
          "punti": 2, "riferimenti": {"comune": ["Crema", "Lodi"], "sub_ambito": ["Nord"], "area": ["anziani"],
@@ -141,8 +141,8 @@ def test_a_refreshed_page_is_the_same_participant(store):
 
 
 def test_notes_attach_to_comuni_sub_ambiti_and_ambito_without_optional_tables(demo_copy, tmp_path):
-    from workbench.workshop_export import prepare_workshop
-    from workbench.workspace import load_workspace
+    from workbench.workshop.export import prepare_workshop
+    from workbench.inputs.workspace import load_workspace
 
     for table in ("servizi", "attori", "legami", "ruoli"):
         (demo_copy / f"{table}.csv").unlink()
@@ -172,7 +172,7 @@ def test_notes_attach_to_comuni_sub_ambiti_and_ambito_without_optional_tables(de
 
 
 def test_room_pages_are_preheated_on_the_room_network_only(demo_reports, monkeypatch):
-    from workbench import serve
+    from workbench.run import serve
 
     commands = []
     monkeypatch.setattr(serve, "run_until_stopped", lambda command, env: commands.append(command) or 0)
@@ -193,8 +193,8 @@ def test_room_pages_are_preheated_on_the_room_network_only(demo_reports, monkeyp
 def test_room_pool_is_refilled_only_up_to_the_spares():
     from types import SimpleNamespace
 
-    from workbench.serve import ROOM_PAGE, ROOM_SPARES
-    from workbench.voila_app import WorkbenchVoila
+    from workbench.run.serve import ROOM_PAGE, ROOM_SPARES
+    from workbench.run.voila_app import WorkbenchVoila
 
     calls = []
     manager = SimpleNamespace(kernel_pools_config={"default": {"pool_size": 1}, ROOM_PAGE: {"pool_size": 40}})

@@ -9,7 +9,7 @@ import openpyxl
 import pytest
 
 from workbench.errors import Code, WorkspaceInvalid
-from workbench.workspace import check_workspace, load_workspace
+from workbench.inputs.workspace import check_workspace, load_workspace
 
 CONFIG = 'nome = "Ambito di prova"\nanno = 2023\n'
 COMUNI = "istat,comune,popolazione\n019035,Crema,34000\n019002,Agnadello,3857\n"

@@ -1,7 +1,7 @@
 """Welfare workbench: data tools for the Italian Piani di Zona.
 
 Kept import-light on purpose: dashboards import single modules
-(``workbench.dashboard``), never the whole library.
+(``workbench.distress.page``), never the whole library.
 """
 
 import sys

@@ -6,19 +6,19 @@ import argparse
 import sys
 from pathlib import Path
 
-from .argparse_it import ItalianParser, ItalianRawFormatter
-from .errors import WorkbenchError, disk_error, format_problems
-from .fmt import plural
-from .plan.cli import register as register_plan
-from .survey import cli as survey_cli
+from workbench.argparse_it import ItalianParser, ItalianRawFormatter
+from workbench.errors import WorkbenchError, disk_error, format_problems
+from workbench.fmt import plural
+from workbench.plan.cli import register as register_plan
+from workbench.survey import cli as survey_cli
 
 __all__ = ["main"]
 
 
 def _write_problems(problems, target: str) -> None:
     """The problems as a CSV or Excel table (every cell is text: nothing from the input becomes a formula)."""
-    from .errors import PROBLEM_COLUMNS, problem_rows
-    from .escape import spreadsheet_text
+    from workbench.errors import PROBLEM_COLUMNS, problem_rows
+    from workbench.escape import spreadsheet_text
 
     rows = problem_rows(problems)
     path = Path(target)
@@ -45,7 +45,7 @@ def _write_problems(problems, target: str) -> None:
 
 
 def cmd_verifica(args) -> int:
-    from .workspace import check_workspace
+    from workbench.inputs.workspace import check_workspace
 
     workspace, problems = check_workspace(args.cartella)
     if args.formato:
@@ -64,7 +64,7 @@ def cmd_verifica(args) -> int:
 
 
 def cmd_nuovo(args) -> int:
-    from .starter import create_workspace, members_from
+    from workbench.inputs.starter import create_workspace, members_from
 
     members = members_from(args.comuni, args.provincia, args.da_file)
     written = create_workspace(args.cartella, args.nome, members, overwrite=args.sovrascrivi)
@@ -77,8 +77,8 @@ def cmd_nuovo(args) -> int:
 
 
 def cmd_esegui(args) -> int:
-    from .batch import find_workspaces, run_batch, run_one, summary_table
-    from .params import check_parameters
+    from workbench.run.batch import find_workspaces, run_batch, run_one, summary_table
+    from workbench.run.params import check_parameters
 
     params = check_parameters(args.parametro)  # before anything runs
     workspaces = find_workspaces(args.cartelle)
@@ -92,7 +92,7 @@ def cmd_esegui(args) -> int:
 
 
 def cmd_sito(args) -> int:
-    from .site import build_site, zip_site
+    from workbench.run.site import build_site, zip_site
 
     print("Scritto", build_site(args.report))
     if args.zip:
@@ -101,20 +101,20 @@ def cmd_sito(args) -> int:
 
 
 def cmd_mostra(args) -> int:
-    from .serve import serve_dashboards
+    from workbench.run.serve import serve_dashboards
 
     return serve_dashboards(args.report, port=args.porta, lan=args.rete, open_browser=args.browser,
                             preheat=args.preriscalda)
 
 
 def cmd_lab(args) -> int:
-    from .lab import open_lab
+    from workbench.run.lab import open_lab
 
     return open_lab(args.cartella, args.notebook, args.porta)
 
 
 def cmd_modelli(args) -> int:
-    from .templates import write_templates
+    from workbench.inputs.templates import write_templates
 
     for path in write_templates(args.out):
         print("Scritto", path)
@@ -122,7 +122,7 @@ def cmd_modelli(args) -> int:
 
 
 def cmd_esporta_laboratorio(args) -> int:
-    from .workshop_export import export_workshop
+    from workbench.workshop.export import export_workshop
 
     for kind, path in export_workshop(args.percorso, args.out).items():
         print(f"  {kind}: {path}")
@@ -130,8 +130,8 @@ def cmd_esporta_laboratorio(args) -> int:
 
 
 def cmd_esporta(args) -> int:
-    from .services import export_tables
-    from .workspace import load_workspace
+    from workbench.services.supply import export_tables
+    from workbench.inputs.workspace import load_workspace
 
     ws = load_workspace(args.cartella)
     try:
@@ -170,7 +170,7 @@ def build_parser() -> argparse.ArgumentParser:
                    "copia in «precedenti/»)")
     p.set_defaults(func=cmd_nuovo)
 
-    from .params import parameters_help
+    from workbench.run.params import parameters_help
 
     p = sub.add_parser("esegui", help="esegue i notebook con papermill e produce il report",
                        epilog=parameters_help(), formatter_class=ItalianRawFormatter)

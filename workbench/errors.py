@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .fmt import plural
+from workbench.fmt import plural
 
 __all__ = ["Code", "Problem", "WorkbenchError", "WorkspaceInvalid", "DiskError", "ReportMissing", "NoNetwork",
            "RunFailed", "WorkspaceExists", "StoreError", "StoreDamaged", "error_names", "format_problems",

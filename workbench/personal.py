@@ -1,7 +1,7 @@
 """Personal data in text: codici fiscali (refused everywhere) and contacts or names (warned about).
 
-One definition for the tables (``workbench.validation``) and the workshop's free text
-(``workbench.workshop``). Light on purpose: standard library only.
+One definition for the tables (``workbench.inputs.validation``) and the workshop's free text
+(``workbench.workshop.store``). Light on purpose: standard library only.
 """
 
 from __future__ import annotations

@@ -383,7 +383,7 @@ def suppress(frame: pd.DataFrame, threshold: int, counts: dict[str, list[str]], 
 def _pooled(frame: pd.DataFrame, total: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Members of the district value of ``frame`` and their coefficient on the count.
 
-    As :func:`workbench.indicators.district_averages`: the pooled rate Σ numerators / Σ
+    As :func:`workbench.distress.indicators.district_averages`: the pooled rate Σ numerators / Σ
     denominators reveals Σ numerators; the population-weighted mean of rates ``k·num/den``
     reveals Σ (population / denominator) · num (the other terms are published); the total of a count
     indicator (``total``, values = counts) is Σ num.
@@ -436,7 +436,7 @@ def protect_services(per_comune: pd.DataFrame, averages: pd.DataFrame, threshold
     Relations published: each comune's «all areas» row is the sum of its areas; each
     sub-ambito and ambito row (by area, «all areas» included) is the sum of its comuni.
     """
-    from .services import ALL_AREAS
+    from workbench.services.supply import ALL_AREAS
 
     comuni = per_comune.assign(livello="comune", nome=per_comune["sub_ambito"])
     frame = pd.concat([comuni[["livello", "nome", "istat", "sub_ambito", "area", "utenti"]],
@@ -461,7 +461,7 @@ def confidential_rows(ws, rows: pd.DataFrame) -> np.ndarray:
     The composite index treats them as missing, so that no index, rank or reference value is
     computed from a hidden count.
     """
-    from .indicators import district_averages, indicator_values
+    from workbench.distress.indicators import district_averages, indicator_values
 
     hidden = np.zeros(len(rows), bool)
     small = primary(pd.to_numeric(rows["numeratore"], errors="coerce"), ws.threshold, ws.hide_zeros)

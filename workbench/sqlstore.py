@@ -19,7 +19,7 @@ import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
-from .errors import StoreDamaged, StoreError
+from workbench.errors import StoreDamaged, StoreError
 
 __all__ = ["SQLiteStore", "StoreError", "StoreDamaged", "new_id", "now", "BUSY_MS"]
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .paths import GEO, REFERENCE
+from workbench.paths import GEO, REFERENCE
 
 __all__ = ["registry", "predecessors", "boundaries", "district_map", "find_comune", "province_comuni", "describe",
            "topojson_features", "rewind"]

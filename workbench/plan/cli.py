@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..errors import WorkbenchError
+from workbench.errors import WorkbenchError
 
 __all__ = ["register", "resolve_plan"]
 
@@ -17,7 +17,7 @@ def resolve_plan(path: str | Path) -> Path:
     ...
     workbench.errors.WorkbenchError: In /non/esiste non trovo un piano: indica il file .sqlite del piano (in REPORT/piani/DISTRETTO/) o la cartella del report del distretto.
     """
-    from .store import find_plans
+    from workbench.plan.store import find_plans
 
     path = Path(path)
     if path.is_file() and path.suffix == ".sqlite":
@@ -30,9 +30,9 @@ def resolve_plan(path: str | Path) -> Path:
 
 
 def cmd_crea(args) -> int:
-    from ..manifest import read_manifest
-    from ..workshop_export import WORKSHOPS_DIR
-    from .store import PlanStore, plan_path
+    from workbench.report.manifest import read_manifest
+    from workbench.workshop.export import WORKSHOPS_DIR
+    from workbench.plan.store import PlanStore, plan_path
 
     folder = Path(args.report).resolve()
     if not folder.is_dir():
@@ -59,7 +59,7 @@ def cmd_crea(args) -> int:
 
 
 def cmd_aggiungi(args) -> int:
-    from .store import PlanStore
+    from workbench.plan.store import PlanStore
 
     plan = PlanStore(resolve_plan(args.piano))
     try:
@@ -72,7 +72,7 @@ def cmd_aggiungi(args) -> int:
 
 
 def cmd_esporta(args) -> int:
-    from .document import export_plan
+    from workbench.plan.document import export_plan
 
     for kind, path in export_plan(resolve_plan(args.piano), args.out).items():
         print(f"  {kind}: {path}")

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .. import fmt
+from workbench import fmt
 
 __all__ = ["previous_cycle", "cycle_html", "CONFIG_KEY"]
 
@@ -48,8 +48,8 @@ def _areas(report: dict | None) -> dict:
 
 def _previous_actions(cruscotti: Path) -> tuple[list[dict], dict]:
     """The previous plan's actions and the notes they came from (id -> note), when its plan is there."""
-    from .rooms import read_rooms
-    from .store import PlanStore
+    from workbench.plan.rooms import read_rooms
+    from workbench.plan.store import PlanStore
 
     setup = _read(cruscotti, "piano.json")
     if not setup or not (cruscotti / setup["archivio"]).is_file():
@@ -116,7 +116,7 @@ def cycle_html(setup: dict) -> str:
     """
     import html
 
-    from .page import table_html
+    from workbench.plan.page import table_html
 
     cycle = setup.get("ciclo_precedente")
     if not cycle:

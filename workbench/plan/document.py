@@ -21,10 +21,10 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..escape import markdown as _md
-from ..workshop import NOTE_TYPES
-from ..workshop_page import TYPE_TITLES, rubric_chart_rows, rubric_rows, target_label
-from .rooms import (UNASSIGNED, family_by_role, italian_date, plan_ranking, plan_rubric, ranking_rows, read_rooms,
+from workbench.escape import markdown as _md
+from workbench.workshop.store import NOTE_TYPES
+from workbench.workshop.page import TYPE_TITLES, rubric_chart_rows, rubric_rows, target_label
+from workbench.plan.rooms import (UNASSIGNED, family_by_role, italian_date, plan_ranking, plan_rubric, ranking_rows, read_rooms,
                     role_priorities, room_rows)
 
 __all__ = ["Block", "plan_content", "write_docx", "write_html", "write_markdown", "chart_png", "export_plan", "TITLE"]
@@ -55,7 +55,7 @@ def chart_png(spec: dict, **datasets) -> bytes:
     """
     import vl_convert
 
-    from ..render import ITALIAN, with_data
+    from workbench.ui.render import ITALIAN, with_data
 
     return vl_convert.vegalite_to_png(with_data(spec, **datasets), scale=2, format_locale=ITALIAN)
 
@@ -72,7 +72,7 @@ def _cover(info: dict, rooms: list[dict]) -> list[Block]:
 
 
 def _readings(rooms: list[dict], folder: Path | None) -> list[Block]:
-    from ..workshop_export import _data_views
+    from workbench.workshop.export import _data_views
 
     blocks = [Block("heading", "2. Le letture dei dati discusse", 1)]
     notes = [n for r in rooms for n in r.get("notes", [])]
@@ -181,7 +181,7 @@ def plan_content(plan, setup: dict | None = None, folder: Path | None = None) ->
     >>> [b.text for b in blocks if b.kind == "heading" and b.level == 1][:2]
     ['1. Il percorso: i laboratori del piano', '2. Le letture dei dati discusse']
     """
-    from ..workshop_export import chart_specs
+    from workbench.workshop.export import chart_specs
 
     info, rooms, actions = plan.info(), read_rooms(plan), plan.actions()
     setup = setup or {}
@@ -322,7 +322,7 @@ def write_docx(info: dict, blocks: list[Block], target: Path) -> Path:
 # -- HTML and Markdown -------------------------------------------------------------------------------
 
 def _html_table(block: Block) -> str:
-    from ..workshop_page import table_html
+    from workbench.workshop.page import table_html
 
     return table_html(block.rows, block.text)
 
@@ -335,7 +335,7 @@ def write_html(info: dict, blocks: list[Block], target: Path) -> Path:
     >>> "<p>&lt;b&gt;x&lt;/b&gt;</p>" in path.read_text(encoding="utf-8")
     True
     """
-    from ..workshop_page import STYLE
+    from workbench.workshop.page import STYLE
 
     e = html.escape
     parts = [f"<!DOCTYPE html><html lang='it'><head><meta charset='utf-8'><title>{e(TITLE)} — {e(info['nome'])}"
@@ -367,7 +367,7 @@ def write_markdown(info: dict, blocks: list[Block], target: Path) -> Path:
     >>> print(path.read_text(encoding="utf-8").splitlines()[0])
     ## 1. \\*Sezione\\*
     """
-    from ..workshop_export import _md_table
+    from workbench.workshop.export import _md_table
 
     images = target.with_name(f"{target.stem}-immagini")
     out, n = [], 0
@@ -400,9 +400,9 @@ def export_plan(path: str | Path, out: str | Path | None = None, log=print) -> d
     """
     import json
 
-    from ..errors import WorkbenchError, writing
-    from .setup import SETUP_FILE
-    from .store import PlanStore
+    from workbench.errors import WorkbenchError, writing
+    from workbench.plan.setup import SETUP_FILE
+    from workbench.plan.store import PlanStore
 
     path = Path(path).resolve()
     if not path.is_file():

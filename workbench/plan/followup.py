@@ -9,8 +9,8 @@ values already privacy-protected (a hidden value is ``None``).
 
 from __future__ import annotations
 
-from .. import fmt
-from .store import STATUSES
+from workbench import fmt
+from workbench.plan.store import STATUSES
 
 __all__ = ["snapshot", "family_status", "owner_rows", "busy_owners", "before_after", "MANY_ACTIONS"]
 
@@ -53,7 +53,7 @@ def family_status(actions: list[dict], families=()) -> list[dict]:
 
 def owner_rows(actions: list[dict], names: dict[str, str], roles: dict | None = None) -> list[dict]:
     """One row per owner organisation: its actions by status, as partner, and the processes it is
-    responsible for in the role matrix (``roles`` as :func:`workbench.network.role_matrix` returns it).
+    responsible for in the role matrix (``roles`` as :func:`workbench.network.metrics.role_matrix` returns it).
 
     >>> owner_rows([{"ente": "UDP", "partner": ["CAP"], "stato": "in corso"}], {"UDP": "Ufficio di Piano"},
     ...            {"celle": [{"attore": "Ufficio di Piano", "processo": "Rete", "ruolo": "responsabile"}]})[0]

@@ -14,13 +14,13 @@ import json
 import sqlite3
 from pathlib import Path
 
-from ..sqlstore import StoreError
-from ..workshop_page import STYLE, _save, rubric_rows
-from ..workshop_page import table_html as _table_html
-from .followup import before_after, busy_owners, family_status, owner_rows, snapshot
-from .rooms import family_by_role, plan_ranking, plan_rubric, ranking_rows, read_rooms, role_priorities, room_rows
-from .setup import SETUP_FILE
-from .store import STATUSES, PlanStore
+from workbench.sqlstore import StoreError
+from workbench.workshop.page import STYLE, _save, rubric_rows
+from workbench.workshop.page import table_html as _table_html
+from workbench.plan.followup import before_after, busy_owners, family_status, owner_rows, snapshot
+from workbench.plan.rooms import family_by_role, plan_ranking, plan_rubric, ranking_rows, read_rooms, role_priorities, room_rows
+from workbench.plan.setup import SETUP_FILE
+from workbench.plan.store import STATUSES, PlanStore
 
 __all__ = ["load_plan", "plan_page", "actions_page", "followup_page", "plan_html", "followup_html", "action_rows",
            "table_html"]
@@ -137,7 +137,7 @@ def plan_page(folder: str | Path | dict = "."):
     import ipywidgets as w
     from IPython.display import HTML, display
 
-    from ..dashboard import live_view
+    from workbench.ui.page import live_view
 
     opened = _open(folder, readonly=True)
     if opened is None:
@@ -198,8 +198,8 @@ def followup_page(folder: str | Path | dict = "."):
     import ipywidgets as w
     from IPython.display import HTML, display
 
-    from ..dashboard import live_view
-    from .cycle import cycle_html
+    from workbench.ui.page import live_view
+    from workbench.plan.cycle import cycle_html
 
     opened = _open(folder, readonly=True)
     if opened is None:

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from ..workshop import ROLES, Store, rubric_of
-from ..workshop_page import target_label
-from .store import PlanStore
+from workbench.workshop.store import ROLES, Store, rubric_of
+from workbench.workshop.page import target_label
+from workbench.plan.store import PlanStore
 
 __all__ = ["read_rooms", "plan_ranking", "room_rows", "role_priorities", "family_by_role", "ranking_rows", "plan_rubric",
            "italian_date", "UNASSIGNED"]

@@ -15,10 +15,10 @@ import json
 import os
 from pathlib import Path
 
-from ..errors import WorkbenchError
-from ..workshop import DEFAULT_FAMILIES, Store, store_name
-from ..workshop_export import WORKSHOPS_DIR
-from .store import STATUSES, PlanStore, find_plans, plan_path
+from workbench.errors import WorkbenchError
+from workbench.workshop.store import DEFAULT_FAMILIES, Store, store_name
+from workbench.workshop.export import WORKSHOPS_DIR
+from workbench.plan.store import STATUSES, PlanStore, find_plans, plan_path
 
 __all__ = ["prepare_plan", "plan_unavailable", "indicator_values", "install_demo", "describe_plan", "SETUP_FILE",
            "DEMO_FILE"]
@@ -68,7 +68,7 @@ def _actors(ws) -> list[dict]:
 def _roles(ws) -> dict | None:
     if ws.table("ruoli").empty or ws.table("attori").empty:
         return None
-    from ..network import role_matrix
+    from workbench.network.metrics import role_matrix
 
     return role_matrix(ws.table("ruoli"), ws.table("attori"))
 
@@ -95,7 +95,7 @@ def prepare_plan(ws, output: str | Path | None = None, reports: str | Path | Non
 
     Parameters
     ----------
-    ws : the loaded :class:`~workbench.workspace.Workspace`
+    ws : the loaded :class:`~workbench.inputs.workspace.Workspace`
     output : dashboards folder (``cartella_output`` of the run); ``None`` = do not write the set-up
     reports : reports folder (``REPORTS``); default: two levels above ``output``
     name : the plan's name (default: the district's most recent plan)
@@ -128,7 +128,7 @@ def prepare_plan(ws, output: str | Path | None = None, reports: str | Path | Non
         "ciclo_precedente": previous,
     }
     if output:
-        from ..nbtools import save_report
+        from workbench.report.contract import save_report
 
         save_report(setup, output, SETUP_FILE)
     return setup
@@ -141,7 +141,7 @@ def describe_plan(setup: dict) -> str:
     ...     "laboratori": [], "attori": [], "indicatori": {}}).splitlines()[0])
     **Piano \\*2025\\*** — Ambito
     """
-    from ..escape import markdown as md
+    from workbench.escape import markdown as md
 
     plan = setup["piano"]
     rooms = "; ".join(f"{md(w['stanza'])} ({md(w['data'])})" for w in setup["laboratori"]) or "nessuno"
@@ -182,7 +182,7 @@ def install_demo(ws, reports: str | Path, report: dict | None = None) -> Path:
     Deterministic: the same seed file always gives the same notes, votes, ratings and actions. ``report`` is
     the distress report whose values the actions record at their start (computed when not given).
     """
-    from .followup import snapshot
+    from workbench.plan.followup import snapshot
 
     seed = json.loads((ws.path / DEMO_FILE).read_text(encoding="utf-8"))
     reports = Path(reports)
@@ -208,6 +208,6 @@ def install_demo(ws, reports: str | Path, report: dict | None = None) -> Path:
 
 
 def _distress(ws) -> dict:
-    from ..distress import build_report
+    from workbench.distress.report import build_report
 
     return build_report(ws)

@@ -1,7 +1,7 @@
 """The plan store: the workshops a plan groups, its actions and the history of every change, in one SQLite file.
 
 A plan (``piano``) groups the workshops of one district (one for administrators, two for social workers,
-one per sub-ambito…): each workshop keeps its own store (:class:`workbench.workshop.Store`); the plan records
+one per sub-ambito…): each workshop keeps its own store (:class:`workbench.workshop.store.Store`); the plan records
 where it is and which room it was. A proposal voted in a room can become an **action** with an owner
 organisation (an actor of ``attori``), partners, a project family, the indicators to watch, the comuni it
 targets, a target date, a status and a progress note. Every change of an action appends a version to the
@@ -19,9 +19,9 @@ import json
 import os
 from pathlib import Path
 
-from ..personal import codici_fiscali, personal_data_found
-from ..sqlstore import SQLiteStore, StoreError, new_id
-from ..sqlstore import now as _now
+from workbench.personal import codici_fiscali, personal_data_found
+from workbench.sqlstore import SQLiteStore, StoreError, new_id
+from workbench.sqlstore import now as _now
 
 __all__ = ["PlanStore", "PlanError", "STATUSES", "PLANS_DIR", "plan_path", "find_plans", "new_id"]
 
@@ -64,7 +64,7 @@ def plan_path(reports: str | Path, district: str, name: str) -> Path:
     >>> plan_path("report", "cremasco", "Piano di Zona 2025-2027").as_posix()
     'report/piani/cremasco/piano-piano-di-zona-2025-2027.sqlite'
     """
-    from ..workshop import slug
+    from workbench.workshop.store import slug
 
     return Path(reports) / PLANS_DIR / district / f"piano-{slug(name)}.sqlite"
 
@@ -178,7 +178,7 @@ class PlanStore(SQLiteStore):
         ``room`` names the room (e.g. «amministratori», «assistenti sociali 1»); default: the workshop's name.
         Adding the same store again changes only its room.
         """
-        from ..workshop import Store
+        from workbench.workshop.store import Store
 
         store = Path(store).resolve()
         workshop = Store(store, readonly=True)

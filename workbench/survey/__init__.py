@@ -18,7 +18,7 @@ __all__ = ["SurveyResult", "survey_to_legami", "read_survey", "COLUMNS"]
 def __getattr__(name: str):
     """``workbench.survey.survey_to_legami`` and the other names of :mod:`.imports`, imported on first use."""
     if name in __all__:
-        from . import imports
+        from workbench.survey import imports
 
         return getattr(imports, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

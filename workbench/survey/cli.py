@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..errors import format_problems
+from workbench.errors import format_problems
 
 __all__ = ["register"]
 
 
 def cmd_importa(args) -> int:
-    from ..workspace import load_workspace
-    from .imports import read_survey, survey_to_legami
+    from workbench.inputs.workspace import load_workspace
+    from workbench.survey.imports import read_survey, survey_to_legami
 
     attori = load_workspace(args.cartella).table("attori")
     if attori.empty:
@@ -33,12 +33,12 @@ def cmd_importa(args) -> int:
 
 
 def cmd_apri(args) -> int:
-    from .store import AnswerStore
-    from .wave import CODES_FILE, STORE_FILE, open_wave, private_folder
+    from workbench.survey.store import AnswerStore
+    from workbench.survey.wave import CODES_FILE, STORE_FILE, open_wave, private_folder
 
     folder = open_wave(args.cartella, args.onda, args.out, args.per_organizzazione)
     if args.esempio:
-        from .wave import load_example
+        from workbench.survey.wave import load_example
 
         loaded = load_example(folder, args.esempio)
         print(f"Risposte di esempio (dati dimostrativi) di {loaded} organizzazioni caricate da {args.esempio}."
@@ -57,13 +57,13 @@ def cmd_apri(args) -> int:
 
 
 def cmd_servi(args) -> int:
-    from .wave import serve_wave
+    from workbench.survey.wave import serve_wave
 
     return serve_wave(args.onda, port=args.porta, lan=args.rete, open_browser=args.browser)
 
 
 def cmd_segui(args) -> int:
-    from .wave import open_store, status, status_text
+    from workbench.survey.wave import open_store, status, status_text
 
     setup, store = open_store(args.onda, readonly=True)
     try:
@@ -75,7 +75,7 @@ def cmd_segui(args) -> int:
 
 
 def cmd_chiudi(args) -> int:
-    from .wave import close
+    from workbench.survey.wave import close
 
     result = close(args.onda, args.out)
     print(f"Onda {result['onda']} chiusa: le risposte non si possono più modificare.")

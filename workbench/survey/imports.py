@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..contract import INTENSITY, TIE_TYPES
-from ..errors import Code, Problem
+from workbench.inputs.contract import INTENSITY, TIE_TYPES
+from workbench.errors import Code, Problem
 
 __all__ = ["SurveyResult", "survey_to_legami", "read_survey", "COLUMNS"]
 
@@ -54,7 +54,7 @@ def _score(cell, low: int, high: int, labels: dict | None = None):
 
 def read_survey(path: str | Path) -> pd.DataFrame:
     """Read an export (CSV or Excel) as strings, with the Excel row number in ``_riga``."""
-    from ..readers import read_table
+    from workbench.inputs.readers import read_table
 
     raw = read_table(Path(path))
     if raw.problems:

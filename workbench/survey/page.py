@@ -18,11 +18,11 @@ import os
 from pathlib import Path
 from urllib.parse import parse_qs
 
-from .. import views
-from ..contract import SECTORS
-from ..errors import StoreError
-from .store import ITEMS, KINDS, LEVELS, OUTCOMES, RESOURCES, TRUST, VALUE, new_id
-from .wave import TITLE, close, open_store, proposed_id, status
+from workbench.inputs.contract import SECTORS
+from workbench.errors import StoreError
+from workbench.survey.store import ITEMS, KINDS, LEVELS, OUTCOMES, RESOURCES, TRUST, VALUE, new_id
+from workbench.survey.wave import TITLE, close, open_store, proposed_id, status
+from workbench.ui.tables import table_html
 
 __all__ = ["respondent_page", "facilitator_page", "status_html", "query_code", "search", "STYLE", "SCALE"]
 
@@ -341,7 +341,7 @@ def respondent_page(folder: str | Path = ".", code: str | None = None):
 
 def status_html(state: dict) -> str:
     """Response rate, the table by sector and who has not answered, escaped."""
-    from .. import fmt
+    from workbench import fmt
 
     rate = "—" if state["tasso"] is None else fmt.number(100 * state["tasso"], 0) + "%"
     rows = [{"Settore": r["settore"], "Organizzazioni": r["organizzazioni"], "Hanno finito": r["finito"],
@@ -349,10 +349,10 @@ def status_html(state: dict) -> str:
     silent = ", ".join(a["nome"] for a in state["senza_risposta"]) or "nessuna"
     return (STYLE + f"<div class='wb-q'><h2>Tasso di risposta: {_e(rate)}</h2><p>Hanno finito "
             f"{state['finito']} organizzazioni su {state['organizzazioni']}, {state['in corso']} in corso "
-            f"(onda {_e(state['stato'])}).</p><div class='wb-scroll'>" + views.table_html(rows, "Risposte per settore")
+            f"(onda {_e(state['stato'])}).</p><div class='wb-scroll'>" + table_html(rows, "Risposte per settore")
             + "</div>"
             + f"<h2>Non hanno ancora risposto ({len(state['senza_risposta'])})</h2><p>{_e(silent)}</p>"
-            + "".join(f"<h2>{title}</h2>" + views.table_html([{"Voce": r["voce"], "Risposte": r["risposte"]}
+            + "".join(f"<h2>{title}</h2>" + table_html([{"Voce": r["voce"], "Risposte": r["risposte"]}
                                                              for r in state[field]], empty="Ancora nessuna risposta.")
                       for field, title in (("risorse", "Che cosa portano le organizzazioni alla rete"),
                                            ("esiti", "I risultati della rete più importanti per chi risponde")))

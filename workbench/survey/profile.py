@@ -13,9 +13,9 @@ import html
 import re
 from pathlib import Path
 
-from .. import fmt
-from ..views import table_html
-from .store import LEVELS
+from workbench import fmt
+from workbench.ui.tables import table_html
+from workbench.survey.store import LEVELS
 
 __all__ = ["profile_body", "profile_document", "download_link", "file_name", "write_profiles", "PRINT_STYLE"]
 

@@ -5,7 +5,7 @@ Definitions (stated in the dashboard):
 
 - **Fiducia / valore ricevuti** by an organisation: the mean, over the organisations that named it as a
   partner in the wave, of the trust (value) each gave it (a pair's score is the mean over the kinds of
-  tie it declared, :func:`workbench.network.pair_ties`). 1 = per niente, 4 = molto.
+  tie it declared, :func:`workbench.network.metrics.pair_ties`). 1 = per niente, 4 = molto.
 - **Privacy**: a mean is shown only when at least ``soglia_riservatezza`` organisations rated the
   partner (the small counts of :func:`workbench.privacy.primary` are hidden); the **network average**
   pools only the ratings of the organisations whose mean is shown, so no published figure can be
@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..network import brokerage, build_graph, pair_ties, respondents, select_ties
-from ..privacy import primary
+from workbench.network.metrics import brokerage, build_graph, pair_ties, respondents, select_ties
+from workbench.privacy import primary
 
 __all__ = ["member_scores", "network_average", "connectivity", "wave_change", "trust_report", "hidden_text"]
 

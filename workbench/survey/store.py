@@ -16,10 +16,10 @@ import json
 import secrets
 from pathlib import Path
 
-from ..contract import SECTORS, TIE_TYPES
-from ..errors import StoreError
-from ..personal import codici_fiscali, personal_data_found
-from ..sqlstore import SQLiteStore, new_id, now
+from workbench.inputs.contract import SECTORS, TIE_TYPES
+from workbench.errors import StoreError
+from workbench.personal import codici_fiscali, personal_data_found
+from workbench.sqlstore import SQLiteStore, new_id, now
 
 __all__ = ["AnswerStore", "SurveyError", "KINDS", "LEVELS", "TRUST", "VALUE", "ITEMS", "RESOURCES", "OUTCOMES",
            "FIELDS", "new_id", "new_code", "OPEN", "CLOSED"]

@@ -14,9 +14,9 @@ import html
 import json
 from pathlib import Path
 
-from .. import fmt
-from ..views import table_html
-from .profile import PRINT_STYLE, download_link, profile_body
+from workbench import fmt
+from workbench.ui.tables import table_html
+from workbench.survey.profile import PRINT_STYLE, download_link, profile_body
 
 __all__ = ["trust_page", "show_trust", "wave_html", "change_html", "members_rows", "load", "REPORT_FILE", "DEFINITIONS"]
 

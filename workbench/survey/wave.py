@@ -1,6 +1,6 @@
 """One wave of the partners' survey: open it for a district, follow the answers, close it into ``legami``.
 
-A wave is a folder shaped as a report, so that :mod:`workbench.serve` serves it as it serves the dashboards,
+A wave is a folder shaped as a report, so that :mod:`workbench.run.serve` serves it as it serves the dashboards,
 and a private folder next to it, with no manifest, that is never served nor put in the site's archive::
 
     OUT/questionario-<district>-<wave>/
@@ -32,11 +32,11 @@ import shutil
 from collections import Counter
 from pathlib import Path
 
-from .. import fmt
-from ..errors import WorkbenchError
-from ..manifest import DONE, MANIFEST, read_manifest, write_manifest
-from ..sqlstore import now
-from .store import CLOSED, ITEMS, KINDS, TRUST, VALUE, AnswerStore
+from workbench import fmt
+from workbench.errors import WorkbenchError
+from workbench.report.manifest import DONE, MANIFEST, read_manifest, write_manifest
+from workbench.sqlstore import now
+from workbench.survey.store import CLOSED, ITEMS, KINDS, TRUST, VALUE, AnswerStore
 
 __all__ = ["open_wave", "load_example", "status", "combine", "close", "wave_folder", "load_setup", "open_store",
            "SETUP_FILE", "STORE_FILE", "PAGES", "TITLE", "proposed_id", "status_text", "serve_wave", "private_folder",
@@ -45,7 +45,7 @@ __all__ = ["open_wave", "load_example", "status", "combine", "close", "wave_fold
 SETUP_FILE = "onda.json"
 STORE_FILE = "risposte.sqlite"
 CODES_FILE = "codici.csv"
-#: The respondent's page and the facilitator's page (reserved, see ``workbench.serve.RESERVED``).
+#: The respondent's page and the facilitator's page (reserved, see ``workbench.run.serve.RESERVED``).
 PAGES = ("questionario.ipynb", "questionario_facilitatore.ipynb")
 TITLE = "Questionario sui partner della rete"
 
@@ -102,8 +102,8 @@ def open_wave(district_folder: str | Path, wave: int, out: str | Path, per_actor
     -------
     The wave's folder.
     """
-    from ..paths import NOTEBOOKS
-    from ..workspace import load_workspace
+    from workbench.paths import NOTEBOOKS
+    from workbench.inputs.workspace import load_workspace
 
     ws = load_workspace(district_folder)
     attori = ws.table("attori")
@@ -285,7 +285,7 @@ def close(folder: str | Path, out: str | Path | None = None) -> dict:
     """
     import pandas as pd
 
-    from ..escape import write_csv
+    from workbench.escape import write_csv
 
     setup, store = open_store(folder)
     try:
@@ -360,7 +360,7 @@ def serve_wave(folder: str | Path, port: int = 8866, lan: bool = False, open_bro
     """
     import secrets
 
-    from ..serve import allowed_hosts, dashboard_root, run_until_stopped, voila_command, voila_env
+    from workbench.run.serve import allowed_hosts, dashboard_root, run_until_stopped, voila_command, voila_env
 
     root = dashboard_root(Path(folder))
     token = secrets.token_urlsafe(16) if lan else None

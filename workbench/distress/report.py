@@ -1,0 +1,149 @@
+"""Build the social-distress report of notebook 01: every indicator and year, ready for dashboards."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from workbench import fmt
+from workbench.distress.charts import indicator_specs
+from workbench.distress.indicators import DEFAULT_MIN_POPULATION, MIN_EVENTS, newcombe_difference, trend, yearly_values
+from workbench.privacy import label, protect_rates
+from workbench.territory import district_map
+from workbench.inputs.workspace import Workspace
+
+__all__ = ["build_report", "guiding_questions", "change_word"]
+
+#: The count of a rate and what reveals it (the denominators are published).
+COUNTS = {"numeratore": ["valore", "lo", "hi", "posizione", "pochi_casi", "instabile"]}
+
+
+def _clean(value):
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        return None
+    return value.item() if hasattr(value, "item") else value
+
+
+def _records(frame: pd.DataFrame) -> list[dict]:
+    return [{k: _clean(v) for k, v in row.items()} for row in frame.to_dict("records")]
+
+
+def _decimals(values: pd.Series) -> int:
+    top = values.abs().max()
+    return 0 if pd.notna(top) and top >= 1000 else 1
+
+
+def _known(*values) -> bool:
+    return all(v is not None and not (isinstance(v, float) and math.isnan(v)) for v in values)
+
+
+def change_word(first: dict, last: dict, decimals: int) -> str:
+    """«è cresciuto», «è diminuito» or «è rimasto stabile» between two district values.
+
+    With the 95% intervals of both values (pooled proportions) the value is stable when the
+    Newcombe interval of the difference contains zero; otherwise when both values read the same
+    at the shown number of decimals.
+
+    >>> change_word({"valore": 10.0}, {"valore": 10.0}, 1), change_word({"valore": 10.0}, {"valore": 10.2}, 1)
+    ('è rimasto stabile', 'è cresciuto')
+    >>> change_word({"valore": 10.0, "lo": 9.0, "hi": 11.0}, {"valore": 10.2, "lo": 9.2, "hi": 11.2}, 1)
+    'è rimasto stabile'
+    """
+    a, b = first["valore"], last["valore"]
+    if _known(first.get("lo"), first.get("hi"), last.get("lo"), last.get("hi")):
+        lo, hi = newcombe_difference(a, first["lo"], first["hi"], b, last["lo"], last["hi"])
+        stable = lo <= 0 <= hi
+    else:
+        stable = fmt.number(a, decimals) == fmt.number(b, decimals)
+    if stable:
+        return "è rimasto stabile"
+    return "è cresciuto" if b > a else "è diminuito"
+
+
+def guiding_questions(values: pd.DataFrame, averages: pd.DataFrame, history: pd.DataFrame,
+                      label: str, polarity: int, decimals: int) -> list[str]:
+    """Questions in plain Italian for the workshop, drawn from the data of one indicator and year."""
+    questions = []
+    ranked = values[values["valore"].notna()]  # hidden values are not named
+    if polarity and len(ranked):
+        top = ", ".join(ranked.head(3)["comune"])
+        questions.append(f"{top}: sono i comuni con i valori più critici per «{label}». "
+                         "Il bisogno è già conosciuto dai servizi? Chi lo sta intercettando?")
+    subs = averages[averages["livello"] == "sub_ambito"].dropna(subset=["valore"])
+    if len(subs) > 1:
+        hi, lo = subs.loc[subs["valore"].idxmax()], subs.loc[subs["valore"].idxmin()]
+        questions.append(f"Tra i sub-ambiti il valore va da {fmt.number(lo['valore'], decimals)} ({lo['nome']}) "
+                         f"a {fmt.number(hi['valore'], decimals)} ({hi['nome']}): servono risposte diverse per territorio?")
+    district = history[history["livello"] == "ambito"].dropna(subset=["valore"]).sort_values("anno")
+    if len(district) > 1:
+        first, last = district.iloc[0], district.iloc[-1]
+        verb = change_word(first.to_dict(), last.to_dict(), decimals)
+        questions.append(f"Dal {first['anno']} al {last['anno']} il valore dell'ambito {verb} "
+                         f"(da {fmt.number(first['valore'], decimals)} a {fmt.number(last['valore'], decimals)}): "
+                         "che cosa lo spiega e che cosa cambia per i servizi?")
+    unstable = int(values["instabile"].eq(True).sum())
+    if unstable:
+        questions.append(f"In {fmt.plural(unstable, 'comune', 'comuni')} il dato poggia su pochi residenti o pochi casi: "
+                         "come leggerlo senza trarre conclusioni affrettate? Quali informazioni qualitative servono?")
+    hidden = values["riservato"].astype(bool) if "riservato" in values else False
+    missing = int((values["valore"].isna() & ~hidden).sum())
+    if missing:
+        questions.append(f"Per {fmt.plural(missing, 'comune', 'comuni')} il dato manca: chi può aiutarci a ricostruirlo?")
+    questions.append("Quali servizi e quali attori del territorio rispondono oggi a questo bisogno, e dove non arrivano?")
+    return questions
+
+
+def _protected(ws: Workspace, values: pd.DataFrame, averages: pd.DataFrame,
+               polarity: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Comuni and district values of one year with small counts hidden, ranks among published values."""
+    hidden, hidden_avg = protect_rates(values, averages, ws.threshold, ws.hide_zeros)
+    if not (hidden.any() or hidden_avg.any()):
+        return values.assign(riservato=False), averages.assign(riservato=False)
+    shared = label(values, ws.threshold, COUNTS, hidden, ws.hide_zeros)
+    key = pd.to_numeric(shared["valore"], errors="coerce") * (polarity or 1)
+    shared["posizione"] = key.rank(ascending=False, method="min").astype("Int64")
+    shared = shared.sort_values(["posizione", "comune"], na_position="last").reset_index(drop=True)
+    averages = averages.assign(valore=averages["valore"].where(~hidden_avg), riservato=hidden_avg)
+    return shared, averages
+
+
+def _indicator_year(values: pd.DataFrame, averages: pd.DataFrame, meta: dict, history: pd.DataFrame):
+    decimals = _decimals(values["valore"])
+    questions = guiding_questions(values, averages, history, meta["etichetta"], int(meta["polarita"]), decimals)
+    return {"valori": _records(values), "medie": _records(averages), "domande": questions, "decimali": decimals}
+
+
+def build_report(ws: Workspace, min_population: int = DEFAULT_MIN_POPULATION) -> dict:
+    """Everything the distress dashboard shows, already computed and privacy-suppressed.
+
+    The result is JSON-serialisable; :mod:`workbench.distress.views` turns it into chart data.
+    """
+    meta = ws.table("indicatori_meta").set_index("indicatore")
+    comuni = ws.table("comuni")
+    geo, missing_geo = district_map(comuni, ws.path)
+    indicators = []
+    for code in meta.index:
+        per_year = yearly_values(ws, code, min_population)
+        if not per_year:
+            continue
+        years = sorted(per_year)
+        row = meta.loc[code].to_dict()
+        history = trend(ws, code, per_year)
+        shared = {y: _protected(ws, per_year[y], history[history["anno"] == y].drop(columns="anno")
+                                .reset_index(drop=True), int(row["polarita"])) for y in years}
+        history = pd.concat([a.assign(anno=y) for y, (_, a) in shared.items()], ignore_index=True)
+        indicators.append({
+            "codice": code, "etichetta": row["etichetta"], "unita": row["unita"], "fonte": row["fonte"],
+            "polarita": int(row["polarita"]), "tema": row.get("tema"), "anni": years,
+            "specs": indicator_specs(row, ws.is_synthetic("indicatori")),
+            "andamento": _records(history),
+            "per_anno": {str(y): _indicator_year(*shared[y], row, history) for y in years},
+        })
+    return {
+        "distretto": {"nome": ws.name, "anno": ws.config["anno"], "note": ws.config["note"],
+                      "sub_ambiti": sorted(comuni["sub_ambito"].dropna().unique().tolist()),
+                      "soglia_riservatezza": ws.threshold, "soglia_popolazione": min_population,
+                      "min_casi": MIN_EVENTS},
+        "confini": geo, "confini_mancanti": missing_geo, "indicatori": indicators,
+    }

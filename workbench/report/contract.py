@@ -1,0 +1,98 @@
+"""The report contract: what a papermill run hands to the dashboards, in one place.
+
+Each reading writes one JSON file into the district's ``cruscotti/`` folder; the dashboards only read
+it. Every report opens with the same district header (:func:`district_header`). :data:`SCHEMA` is the
+version of this layout: a report folder written by an older workbench records an older one (or none)
+and is not served until it is run again (:func:`outdated`).
+
+Pure Python: the pages import this module, never pandas.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from workbench.errors import ReportMissing
+
+__all__ = ["SCHEMA", "DISTRESS", "INDEX", "SERVICES", "NETWORK", "TRUST", "WORKSHOP", "PLAN", "WAVE",
+           "district_header", "load_report", "save_report", "outdated"]
+
+#: Version of the report layout (file names, header, modules the dashboards import). 2 = domain subpackages.
+SCHEMA = 2
+DISTRESS = "disagio.json"    # notebook 01: indicators by comune, maps, rankings, trends
+INDEX = "indice.json"        # notebook 01: the composite index
+SERVICES = "servizi.json"    # notebook 02: supply of services
+NETWORK = "rete.json"        # notebook 03: the network of actors
+TRUST = "fiducia.json"       # notebook 03: trust and value from the partners' survey
+WORKSHOP = "laboratorio.json"  # notebook 04: the workshop's setup
+PLAN = "piano.json"          # notebook 05: the plan's setup
+WAVE = "onda.json"           # ``workbench questionario apri``: one survey wave
+
+
+def district_header(ws, synthetic_tables: tuple[str, ...] = ("indicatori",), **extra) -> dict:
+    """The ``distretto`` entry that opens every report: name, year, notes, sub-ambiti, threshold, demo data.
+
+    Parameters
+    ----------
+    ws : workbench.inputs.workspace.Workspace
+        The validated workspace.
+    synthetic_tables : tuple of str
+        The tables the report is computed from; ``dimostrativi`` is true when any of them holds demo data.
+    **extra
+        Reading-specific entries (e.g. ``soglia_popolazione``).
+
+    Returns
+    -------
+    dict
+        ``nome``, ``anno``, ``note``, ``sub_ambiti``, ``soglia_riservatezza``, ``dimostrativi``,
+        ``tabelle_dimostrative`` and the extra entries.
+    """
+    synthetic = [t for t in synthetic_tables if ws.is_synthetic(t)]
+    subs = sorted(set(ws.table("comuni")["sub_ambito"].dropna()))
+    return {"nome": ws.name, "anno": ws.config["anno"], "note": ws.config["note"], "sub_ambiti": subs,
+            "soglia_riservatezza": ws.threshold, "dimostrativi": bool(synthetic),
+            "tabelle_dimostrative": synthetic, **extra}
+
+
+def load_report(folder: str | Path, name: str) -> dict:
+    """Read a precomputed report (JSON) written by a papermill run.
+
+    Raises
+    ------
+    ReportMissing
+        When the file is not there, with what to run (in Italian).
+    """
+    path = Path(folder) / name
+    if not path.is_file():
+        raise ReportMissing(f"Non trovo i dati del cruscotto ({path}). Esegui prima: workbench esegui CARTELLA --out REPORT")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def save_report(report: dict, folder: str | Path | None, name: str) -> Path | None:
+    """Write a report as JSON (atomically) where the dashboard will read it; ``None`` = do not save.
+
+    >>> import tempfile
+    >>> folder = tempfile.mkdtemp()
+    >>> load_report(folder, DISTRESS) if save_report({"a": "è"}, folder, DISTRESS) else None
+    {'a': 'è'}
+    """
+    if not folder:
+        return None
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / name
+    tmp = target.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(report, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+    tmp.replace(target)
+    return target
+
+
+def outdated(manifest: dict) -> bool:
+    """True when a report folder was written by a workbench whose report layout is older than this one.
+
+    >>> outdated({"schema": SCHEMA}), outdated({"versione": "0.1.0"})
+    (False, True)
+    """
+    return int(manifest.get("schema") or 1) < SCHEMA
