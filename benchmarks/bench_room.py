@@ -215,7 +215,7 @@ async def room(base: str, token: str, tabs: int, spread: float, server: psutil.P
 
 def lost(report: Path, people: list[dict]) -> tuple[int, int]:
     """Notes and dots whose saving was confirmed on the page but that are missing from the store."""
-    from workbench.workshop.page import load_setup, open_store
+    from workbench.workshop.store import load_setup, open_store
 
     cruscotti = report / "cruscotti"
     store = open_store(cruscotti, load_setup(cruscotti), readonly=True)

@@ -146,7 +146,7 @@ def test_item6_phone_and_email_warned_then_saved_when_sent_again(tmp_path):
     from types import SimpleNamespace
 
     from workbench.workshop.store import PersonalDataWarning
-    from workbench.workshop.page import _save
+    from workbench.ui.saving import save_once as _save
 
     store = Store(tmp_path / "lab.sqlite")
     text = "Per il trasporto chiamate il 333 1234567 o scrivete a m.rossi@example.org"

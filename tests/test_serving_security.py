@@ -26,8 +26,9 @@ from urllib.parse import quote, urlsplit
 
 import pytest
 
-from workbench.report.manifest import read_manifest, write_manifest
-from workbench.run.serve import (allowed_hosts, dashboard_paths, dashboard_root, served_districts, voila_command,
+from workbench.report.contract import SCHEMA
+from workbench.report.manifest import OUTDATED, read_manifest, write_manifest
+from workbench.run.serve import (Card, allowed_hosts, dashboard_paths, dashboard_root, served_districts, voila_command,
                              voila_env)
 
 from tests.conftest import CHROMIUM, FACILITATOR_KEY, free_port, wait_http
@@ -164,16 +165,18 @@ def test_a_tampered_manifest_cannot_point_outside_the_dashboards(multi_reports, 
     shutil.copytree(multi_reports / "cremasco", reports / "uno", ignore=shutil.ignore_patterns("*.json"))
     for name in ("due", "tre", "quattro", "vecchio"):
         shutil.copytree(reports / "uno", reports / name)
-    manifest = {"distretto": "Uno", "passi": [{"notebook": "01_disagio.ipynb", "titolo": "x", "cruscotti": [
+    manifest = {"distretto": "Uno", "schema": SCHEMA, "passi": [{"notebook": "01_disagio.ipynb", "titolo": "x", "cruscotti": [
         "../report/01_disagio.ipynb", "/etc/passwd.ipynb", "..", ".ipynb", "disagio.ipynb"]}]}
     (reports / "uno" / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
     (reports / "due" / "manifest.json").write_text("{non è json", encoding="utf-8")
-    (reports / "tre" / "manifest.json").write_text(json.dumps({"passi": ["non un passo"]}), encoding="utf-8")
-    (reports / "quattro" / "manifest.json").write_text(json.dumps({"passi": [{"cruscotti": "disagio.ipynb"}]}),
+    (reports / "tre" / "manifest.json").write_text(json.dumps({"schema": SCHEMA, "passi": ["non un passo"]}), encoding="utf-8")
+    (reports / "quattro" / "manifest.json").write_text(json.dumps({"schema": SCHEMA, "passi": [{"cruscotti": "disagio.ipynb"}]}),
                                                        encoding="utf-8")
     old = {"passi": [{"notebook": "01_disagio.ipynb", "cruscotto": "indice.ipynb", "titolo": "Indice"}]}
-    (reports / "vecchio" / "manifest.json").write_text(json.dumps(old), encoding="utf-8")  # before «stato»
-    assert dashboard_paths(served_districts(reports)) == {"uno/cruscotti/disagio.ipynb", "vecchio/cruscotti/indice.ipynb"}
+    (reports / "vecchio" / "manifest.json").write_text(json.dumps(old), encoding="utf-8")  # an older workbench's
+    served = served_districts(reports)
+    assert dashboard_paths(served) == {"uno/cruscotti/disagio.ipynb"}
+    assert [c for d in served for c in d.cards if c.reason == OUTDATED] == [Card("Report da aggiornare", None, OUTDATED)]
 
 
 def test_served_districts_follow_a_new_run(multi_reports, tmp_path):

@@ -114,7 +114,7 @@ def test_rubric_latest_rating_and_gap(store):
 
 def test_text_is_escaped_everywhere_it_is_shown(store):
     from workbench.workshop.export import _md_table
-    from workbench.workshop.page import notes_sections, ranking_rows, table_html
+    from workbench.workshop.html import notes_sections, ranking_rows, table_html
 
     evil = "<script>alert('x')</script><img src=x onerror=alert(1)>"
     note = store.add_note("<b>Eva</b>", "altro", "proposta", evil, "comune", "<i>Crema</i>", family="<u>f</u>")
@@ -235,7 +235,7 @@ def test_rerun_of_the_district_keeps_the_workshop_store(demo_copy, tmp_path, mon
     params = {"nome_laboratorio": "Lab", "data": "2025-03-12"}
     final = runner.run_district(demo_copy, reports, params, progress=False, log=lambda *_: None)
     assert (final / "cruscotti" / "laboratorio.ipynb").is_file() and (final / "cruscotti" / "facilitatore.ipynb").is_file()
-    from workbench.workshop.page import load_setup
+    from workbench.workshop.store import load_setup
 
     path = (final / "cruscotti" / load_setup(final / "cruscotti")["archivio"]).resolve()
     Store(path).add_note("Anna", "tecnico", "proposta", "Da non perdere")

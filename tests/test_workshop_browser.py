@@ -7,7 +7,7 @@ import pytest
 
 from tests.conftest import LOCAL
 from workbench.workshop.store import NOTE_TYPES, new_id
-from workbench.workshop.page import load_setup, open_store
+from workbench.workshop.store import load_setup, open_store
 
 pytestmark = pytest.mark.browser
 VIEWPORTS = [(390, 844), (1366, 768)]

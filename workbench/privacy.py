@@ -436,7 +436,7 @@ def protect_services(per_comune: pd.DataFrame, averages: pd.DataFrame, threshold
     Relations published: each comune's «all areas» row is the sum of its areas; each
     sub-ambito and ambito row (by area, «all areas» included) is the sum of its comuni.
     """
-    from workbench.services.supply import ALL_AREAS
+    from workbench.report.contract import ALL_AREAS
 
     comuni = per_comune.assign(livello="comune", nome=per_comune["sub_ambito"])
     frame = pd.concat([comuni[["livello", "nome", "istat", "sub_ambito", "area", "utenti"]],

@@ -41,6 +41,7 @@ import pandas as pd
 from workbench.errors import WorkbenchError
 from workbench.distress.indicators import DEFAULT_MIN_POPULATION, MIN_EVENTS, is_proportion, scaled_interval
 from workbench.privacy import confidential_rows
+from workbench.report.contract import district_header
 from workbench.inputs.workspace import Workspace, load_workspace
 
 __all__ = ["METHODS", "DEFAULT_BANDS", "FLAG_PERCENTILE", "IndexInput", "CompositeResult",
@@ -644,9 +645,7 @@ def build_index_report(ws: Workspace, result: CompositeResult) -> dict:
     table = result.table.drop(columns=[c for c in result.table.columns if c.startswith("tema:")])
     themes = sorted(c[5:] for c in result.table.columns if c.startswith("tema:"))
     return {
-        "distretto": {"nome": ws.name, "anno": ws.config["anno"], "note": ws.config["note"],
-                      "soglia_popolazione": result.min_population, "soglia_riservatezza": ws.threshold,
-                      "dati_dimostrativi": ws.is_synthetic("indicatori")},
+        "distretto": district_header(ws, ("indicatori",), soglia_popolazione=result.min_population),
         "metodo": result.method, "metodi": METHODS, "riferimento": result.reference,
         "fasce": [[u, label] for u, label in (result.bands or ())], "temi": themes, "temi_pari_peso": result.by_theme,
         "regola_mancanti": MISSING_RULE, "media_ambito": DISTRICT_MEAN, "indicatori": indicators,

@@ -250,7 +250,7 @@ def index_page(source: str | Path | dict = ".", name: str = INDEX):
     if report is None:
         return None
     d = report["distretto"]
-    demo = " (dati dimostrativi)" if d.get("dati_dimostrativi") else ""
+    demo = " (dati dimostrativi)" if d["dimostrativi"] else ""
     display(HTML(STYLE + vega_loader() + f"<h1>{html.escape(d['nome'])}: indice composito di disagio{demo}</h1>"
                  "<p class='wb-note'>Un solo numero per comune è utile ma fragile: la pagina "
                  "mostra quanto cambia la classifica con il metodo di calcolo e quanto è solida la posizione di ogni "

@@ -10,6 +10,7 @@ from workbench import fmt
 from workbench.distress.charts import indicator_specs
 from workbench.distress.indicators import DEFAULT_MIN_POPULATION, MIN_EVENTS, newcombe_difference, trend, yearly_values
 from workbench.privacy import label, protect_rates
+from workbench.report.contract import district_header
 from workbench.territory import district_map
 from workbench.inputs.workspace import Workspace
 
@@ -141,9 +142,6 @@ def build_report(ws: Workspace, min_population: int = DEFAULT_MIN_POPULATION) ->
             "per_anno": {str(y): _indicator_year(*shared[y], row, history) for y in years},
         })
     return {
-        "distretto": {"nome": ws.name, "anno": ws.config["anno"], "note": ws.config["note"],
-                      "sub_ambiti": sorted(comuni["sub_ambito"].dropna().unique().tolist()),
-                      "soglia_riservatezza": ws.threshold, "soglia_popolazione": min_population,
-                      "min_casi": MIN_EVENTS},
+        "distretto": district_header(ws, ("indicatori",), soglia_popolazione=min_population, min_casi=MIN_EVENTS),
         "confini": geo, "confini_mancanti": missing_geo, "indicatori": indicators,
     }

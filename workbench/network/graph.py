@@ -3,7 +3,7 @@
 pyvis (unmaintained since 2023) is used in a single way: ``Network(cdn_resources="in_line")`` and
 ``generate_html()``, which inline vis-network. The document still links bootstrap from a CDN (pyvis#229):
 every external ``<link>`` / ``<script src=…>`` is stripped. The document is produced once, with placeholders
-for nodes, edges and the legend (:data:`workbench.network.page.NODES_MARK` …); views fill it in pure Python
+for nodes, edges and the legend (:data:`NODES_MARK` …); views fill it in pure Python
 (:func:`workbench.network.page.fill_template`) so the Voila page needs neither pyvis nor networkx. It is
 shown with :func:`workbench.ui.render.iframe_html`, which draws offline in JupyterLab, Voila and HTML exports.
 """
@@ -16,9 +16,11 @@ import re
 from pathlib import Path
 
 from workbench.inputs.contract import SECTORS
-from workbench.network.page import EDGES_MARK, LEGEND_MARK, NODES_MARK, TEMPLATE_FILE
 
 __all__ = ["SECTOR_COLORS", "template", "strip_external", "dataset", "save_template", "OPTIONS"]
+
+TEMPLATE_FILE = "rete_grafo.html"
+NODES_MARK, EDGES_MARK, LEGEND_MARK = "/*WB_NODES*/[]", "/*WB_EDGES*/[]", "<!--WB_LEGEND-->"
 
 SECTOR_COLORS = dict(zip(SECTORS, ("#1f77b4", "#9467bd", "#d62728", "#2ca02c", "#ff7f0e", "#8c564b",
                                    "#e377c2", "#17becf", "#bcbd22", "#7f7f7f")))

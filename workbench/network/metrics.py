@@ -17,6 +17,7 @@ import pandas as pd
 from workbench import fmt
 from workbench.inputs.contract import AREAS, INTENSITY, TIE_TYPES
 from workbench.errors import NoNetwork
+from workbench.report.contract import district_header
 
 __all__ = ["merge_ties", "pair_ties", "build_graph", "centralization", "ei_index", "brokerage", "ROLES",
            "communities", "betweenness", "cohesion_profile", "sector_pairs", "bridges", "area_coverage",
@@ -24,6 +25,8 @@ __all__ = ["merge_ties", "pair_ties", "build_graph", "centralization", "ei_index
            "NoNetwork"]
 
 #: Gould–Fernandez brokerage roles (Italian names used in the outputs).
+#: The tables a network report is computed from (any of them demo data = a demo report).
+NETWORK_TABLES = ("attori", "legami", "ruoli")
 ROLES = ("coordinatore", "itinerante", "rappresentante", "guardiano", "intermediario")
 #: Above this many actors betweenness is estimated from a sample of sources (said in the output).
 EXACT_BETWEENNESS_MAX = 500
@@ -539,10 +542,10 @@ def build_report(ws, onda=None, tipi=None, min_intensity: int = 1) -> dict:
     previous = [w for w in waves if w < onda]
     change = wave_change(legami, attori, previous[-1], onda, tipi, min_intensity) if previous else None
     community = {n: i for i, p in enumerate(parts) for n in p}
-    synthetic = [t for t in ("attori", "legami", "ruoli") if ws.is_synthetic(t)]
     pairs = sector_pairs(g)
+    district = district_header(ws, NETWORK_TABLES)
     return {
-        "distretto": {"nome": ws.name, "dimostrativi": bool(synthetic), "tabelle_dimostrative": synthetic},
+        "distretto": district,
         "onda": onda, "onde": waves, "tipi": tipi, "intensita_minima": min_intensity,
         "intensita": {str(k): v for k, v in INTENSITY.items()},
         "profilo": profile, "intermediazione_nota": between_note,
@@ -551,7 +554,7 @@ def build_report(ws, onda=None, tipi=None, min_intensity: int = 1) -> dict:
         "ruoli_broker": [{"Attore": g.nodes[n]["nome"], "Settore": g.nodes[n]["settore"], **c}
                          for n, c in sorted(broker.items(), key=lambda kv: -sum(kv[1].values()))[:15]
                          if sum(c.values())],
-        "grafo": netviz.dataset(g, ties, community, syn, synthetic=bool(synthetic), betweenness=between),
-        "specs": network_specs(bool(synthetic)),
+        "grafo": netviz.dataset(g, ties, community, syn, synthetic=district["dimostrativi"], betweenness=between),
+        "specs": network_specs(district["dimostrativi"]),
         "domande": _questions({i["chiave"]: i for i in profile}, coverage, syn, roles),
     }

@@ -18,6 +18,7 @@ from pathlib import Path
 from IPython.display import HTML, display
 
 from workbench.errors import ReportMissing
+from workbench.network.graph import EDGES_MARK, LEGEND_MARK, NODES_MARK, TEMPLATE_FILE
 from workbench.report.contract import NETWORK, load_report
 from workbench.ui.page import control_layout, filter_row
 from workbench.ui.style import STYLE, friendly_error
@@ -25,13 +26,11 @@ from workbench.ui.tables import table_html
 from workbench.ui.render import chart_html, iframe_html, vega_loader, with_data
 
 __all__ = ["graph_view", "graph_document", "fill_template", "legend_html", "network_sections", "show_network", "network_page",
-           "MAX_NODES", "ALL", "TEMPLATE_FILE", "NODES_MARK", "EDGES_MARK", "LEGEND_MARK"]
+           "MAX_NODES", "ALL"]
 
 ALL = "Tutti"
 #: Above this many actors the graph is aggregated by sector and sub-ambito.
 MAX_NODES = 500
-TEMPLATE_FILE = "rete_grafo.html"
-NODES_MARK, EDGES_MARK, LEGEND_MARK = "/*WB_NODES*/[]", "/*WB_EDGES*/[]", "<!--WB_LEGEND-->"
 SYNERGY_COLOR = "#e07b00"
 #: Actors named on the graph (the most central by betweenness and by ties); the others are named on hover.
 LABELLED = 16

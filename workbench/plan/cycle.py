@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from workbench.report.contract import DISTRESS, PLAN, SERVICES
 from workbench import fmt
 
 __all__ = ["previous_cycle", "cycle_html", "CONFIG_KEY"]
@@ -51,7 +52,7 @@ def _previous_actions(cruscotti: Path) -> tuple[list[dict], dict]:
     from workbench.plan.rooms import read_rooms
     from workbench.plan.store import PlanStore
 
-    setup = _read(cruscotti, "piano.json")
+    setup = _read(cruscotti, PLAN)
     if not setup or not (cruscotti / setup["archivio"]).is_file():
         return [], {}
     plan = PlanStore(cruscotti / setup["archivio"], readonly=True)
@@ -77,12 +78,12 @@ def previous_cycle(ws, output: str | Path | None = None) -> dict | None:
         return None
     folder = (ws.path / ref).resolve()
     cruscotti = folder / "cruscotti"
-    if not (cruscotti / "disagio.json").is_file():
+    if not (cruscotti / DISTRESS).is_file():
         return {"nome": ref, "errore": f"distretto.toml, voce «{CONFIG_KEY}»: in {folder} non c'è il report del "
                 f"ciclo precedente (manca cruscotti/disagio.json). Indica la cartella del distretto scritta da "
                 "`workbench esegui` nel ciclo precedente, per esempio \"../report-2023/cremasco\"."}
     now = Path(output) if output else None
-    before, after = _ambito(_read(cruscotti, "disagio.json")), _ambito(_read(now, "disagio.json") if now else None)
+    before, after = _ambito(_read(cruscotti, DISTRESS)), _ambito(_read(now, DISTRESS) if now else None)
     actions, notes = _previous_actions(cruscotti)
 
     def label(a: dict) -> str:
@@ -92,8 +93,8 @@ def previous_cycle(ws, output: str | Path | None = None) -> dict | None:
                    "anno_ora": after.get(code, (None,) * 5)[2], "ora": after.get(code, (None,) * 5)[3],
                    "decimali": dec, "azioni": [label(a) for a in actions if code in a["indicatori"]]}
                   for code, (lab, unit, year, value, dec) in before.items()]
-    areas_before = _areas(_read(cruscotti, "servizi.json"))
-    areas_after = _areas(_read(now, "servizi.json") if now else None)
+    areas_before = _areas(_read(cruscotti, SERVICES))
+    areas_after = _areas(_read(now, SERVICES) if now else None)
     services = [{"area": area, "anno_prima": year, "prima": value, "anno_ora": areas_after.get(area, (None, None))[0],
                  "ora": areas_after.get(area, (None, None))[1],
                  "azioni": [label(a) for a in actions if (n := notes.get(a["nota"])) and n["riferimento"] == "area"

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from workbench.escape import markdown as _md
 from workbench.workshop.store import NOTE_TYPES
-from workbench.workshop.page import TYPE_TITLES, rubric_chart_rows, rubric_rows, target_label
+from workbench.workshop.html import TYPE_TITLES, rubric_chart_rows, rubric_rows, target_label
 from workbench.plan.rooms import (UNASSIGNED, family_by_role, italian_date, plan_ranking, plan_rubric, ranking_rows, read_rooms,
                     role_priorities, room_rows)
 
@@ -322,7 +322,7 @@ def write_docx(info: dict, blocks: list[Block], target: Path) -> Path:
 # -- HTML and Markdown -------------------------------------------------------------------------------
 
 def _html_table(block: Block) -> str:
-    from workbench.workshop.page import table_html
+    from workbench.workshop.html import table_html
 
     return table_html(block.rows, block.text)
 
@@ -335,7 +335,7 @@ def write_html(info: dict, blocks: list[Block], target: Path) -> Path:
     >>> "<p>&lt;b&gt;x&lt;/b&gt;</p>" in path.read_text(encoding="utf-8")
     True
     """
-    from workbench.workshop.page import STYLE
+    from workbench.workshop.html import STYLE
 
     e = html.escape
     parts = [f"<!DOCTYPE html><html lang='it'><head><meta charset='utf-8'><title>{e(TITLE)} — {e(info['nome'])}"

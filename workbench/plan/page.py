@@ -15,8 +15,9 @@ import sqlite3
 from pathlib import Path
 
 from workbench.sqlstore import StoreError
-from workbench.workshop.page import STYLE, _save, rubric_rows
-from workbench.workshop.page import table_html as _table_html
+from workbench.workshop.html import STYLE, rubric_rows
+from workbench.ui.saving import save_once
+from workbench.workshop.html import table_html as _table_html
 from workbench.plan.followup import before_after, busy_owners, family_status, owner_rows, snapshot
 from workbench.plan.rooms import family_by_role, plan_ranking, plan_rubric, ranking_rows, read_rooms, role_priorities, room_rows
 from workbench.plan.setup import SETUP_FILE
@@ -278,7 +279,7 @@ def actions_page(folder: str | Path | dict = "."):
             created["id"] = plan.create_action(title.value, ente, family.value, partners.value, watch.value,
                                                places.value, due.value, workshop=room, note=note, start=start, op=op)
 
-        if _save(write, create_status, "Azione creata: compare nel monitoraggio.", pending, payload):
+        if save_once(write, create_status, "Azione creata: compare nel monitoraggio.", pending, payload):
             refresh(select=created["id"])
 
     create.on_click(on_create)
@@ -303,7 +304,7 @@ def actions_page(folder: str | Path | dict = "."):
     action.observe(on_action, names="value")
 
     def on_update(_):
-        if action.value and _save(lambda op: plan.update_action(action.value, "facilitatore", op=op, stato=status.value,
+        if action.value and save_once(lambda op: plan.update_action(action.value, "facilitatore", op=op, stato=status.value,
                                                                 avanzamento=progress.value),
                                   update_status, f"Stato salvato: {status.value}.", pending,
                                   ("stato", action.value, status.value, progress.value)):

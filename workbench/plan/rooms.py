@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 
 from workbench.workshop.store import ROLES, Store, rubric_of
-from workbench.workshop.page import target_label
+from workbench.workshop.html import target_label
 from workbench.plan.store import PlanStore
 
 __all__ = ["read_rooms", "plan_ranking", "room_rows", "role_priorities", "family_by_role", "ranking_rows", "plan_rubric",

@@ -15,6 +15,7 @@ import json
 import os
 from pathlib import Path
 
+from workbench.report.contract import DISTRESS, PLAN as SETUP_FILE
 from workbench.errors import WorkbenchError
 from workbench.workshop.store import DEFAULT_FAMILIES, Store, store_name
 from workbench.workshop.export import WORKSHOPS_DIR
@@ -23,7 +24,6 @@ from workbench.plan.store import STATUSES, PlanStore, find_plans, plan_path
 __all__ = ["prepare_plan", "plan_unavailable", "indicator_values", "install_demo", "describe_plan", "SETUP_FILE",
            "DEMO_FILE"]
 
-SETUP_FILE = "piano.json"
 DEMO_FILE = Path("piano") / "piano_dimostrativo.json"
 
 
@@ -106,8 +106,8 @@ def prepare_plan(ws, output: str | Path | None = None, reports: str | Path | Non
     reports = Path(reports).resolve() if reports else output.parent.parent if output else None
     if reports is None:
         raise WorkbenchError("Indica cartella_report (la cartella dei report) per aprire il piano.")
-    if report is None and output and (output / "disagio.json").is_file():
-        report = json.loads((output / "disagio.json").read_text(encoding="utf-8"))
+    if report is None and output and (output / DISTRESS).is_file():
+        report = json.loads((output / DISTRESS).read_text(encoding="utf-8"))
     store_path = _choose(reports, ws, name, report)
     plan = PlanStore(store_path, readonly=True)
     try:

@@ -2,8 +2,8 @@
 
 Each reading writes one JSON file into the district's ``cruscotti/`` folder; the dashboards only read
 it. Every report opens with the same district header (:func:`district_header`). :data:`SCHEMA` is the
-version of this layout: a report folder written by an older workbench records an older one (or none)
-and is not served until it is run again (:func:`outdated`).
+version of this layout, recorded in the manifest: a report folder written by an older workbench is
+not served until it is run again (:func:`workbench.report.manifest.outdated`).
 
 Pure Python: the pages import this module, never pandas.
 """
@@ -16,8 +16,8 @@ from pathlib import Path
 
 from workbench.errors import ReportMissing
 
-__all__ = ["SCHEMA", "DISTRESS", "INDEX", "SERVICES", "NETWORK", "TRUST", "WORKSHOP", "PLAN", "WAVE",
-           "district_header", "load_report", "save_report", "outdated"]
+__all__ = ["SCHEMA", "DISTRESS", "INDEX", "SERVICES", "NETWORK", "TRUST", "WORKSHOP", "PLAN", "WAVE", "ALL_AREAS",
+           "district_header", "load_report", "save_report"]
 
 #: Version of the report layout (file names, header, modules the dashboards import). 2 = domain subpackages.
 SCHEMA = 2
@@ -29,6 +29,8 @@ TRUST = "fiducia.json"       # notebook 03: trust and value from the partners' s
 WORKSHOP = "laboratorio.json"  # notebook 04: the workshop's setup
 PLAN = "piano.json"          # notebook 05: the plan's setup
 WAVE = "onda.json"           # ``workbench questionario apri``: one survey wave
+#: The entry of ``servizi.json``'s ``aree`` that sums every area of need.
+ALL_AREAS = "Tutte le aree"
 
 
 def district_header(ws, synthetic_tables: tuple[str, ...] = ("indicatori",), **extra) -> dict:
@@ -88,11 +90,3 @@ def save_report(report: dict, folder: str | Path | None, name: str) -> Path | No
     tmp.replace(target)
     return target
 
-
-def outdated(manifest: dict) -> bool:
-    """True when a report folder was written by a workbench whose report layout is older than this one.
-
-    >>> outdated({"schema": SCHEMA}), outdated({"versione": "0.1.0"})
-    (False, True)
-    """
-    return int(manifest.get("schema") or 1) < SCHEMA

@@ -8,16 +8,21 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-__all__ = ["MANIFEST", "DONE", "UNAVAILABLE", "read_manifest", "write_manifest"]
+from workbench.report.contract import SCHEMA
+
+__all__ = ["MANIFEST", "DONE", "UNAVAILABLE", "OUTDATED", "read_manifest", "write_manifest", "outdated"]
 
 MANIFEST = "manifest.json"
 #: Status of a step (``passi[i]["stato"]``).
 DONE, UNAVAILABLE = "eseguito", "non disponibile"
+#: What the landing page says of a report folder written by an older workbench (its dashboards are not served).
+OUTDATED = ("Report prodotto da una versione precedente del workbench: i suoi cruscotti non si aprono più. "
+            "Esegui di nuovo «workbench esegui CARTELLA_DISTRETTO --out REPORT».")
 
 
 def write_manifest(report: Path, manifest: dict) -> None:
-    """Write ``report/manifest.json``."""
-    text = json.dumps(manifest, indent=2, ensure_ascii=False)
+    """Write ``report/manifest.json``, stamped with the report layout's version (:data:`SCHEMA`)."""
+    text = json.dumps({**manifest, "schema": SCHEMA}, indent=2, ensure_ascii=False)
     (Path(report) / MANIFEST).write_text(text, encoding="utf-8")
 
 
@@ -46,3 +51,13 @@ def read_manifest(report: Path) -> dict | None:
             step["cruscotti"] = [board] if isinstance(board, str) else list(board)
         step.setdefault("stato", DONE)
     return manifest
+
+
+def outdated(manifest: dict) -> bool:
+    """True when a report folder was written by a workbench whose report layout is older than this one.
+
+    >>> outdated({"schema": SCHEMA}), outdated({"versione": "0.1.0"})
+    (False, True)
+    """
+    schema = manifest.get("schema")
+    return not isinstance(schema, int) or schema < SCHEMA

@@ -147,7 +147,7 @@ def _italian_error(error: str) -> str:
     >>> _italian_error("WorkspaceInvalid: Trovati 2 errori")
     'Trovati 2 errori'
     """
-    from workbench.workshop import store as workshop  # noqa: F401  (the workshop's errors join the family: a notebook may raise them)
+    import workbench.workshop.store  # noqa: F401  (the workshop's errors join the family: a notebook may raise them)
 
     name, sep, rest = error.partition(": ")
     if sep and name in _ITALIAN:

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from workbench.errors import WorkbenchError
 from workbench.fmt import italian_date
-from workbench.report.manifest import DONE, MANIFEST, read_manifest
+from workbench.report.manifest import DONE, MANIFEST, OUTDATED, outdated, read_manifest
 from workbench.paths import CACHE, TEMPLATES
 from workbench.ui.render import STATIC_ENV, install_bundle
 
@@ -123,6 +123,9 @@ def _district(folder: Path, prefix: str) -> District | None:
         return None
     if manifest is None:
         return None
+    title, date = str(manifest.get("distretto", folder.name)), italian_date(manifest.get("eseguito"))
+    if outdated(manifest):
+        return District(title, date, (Card("Report da aggiornare", None, OUTDATED),))
     cards, reserved = [], []
     for step in (s for s in manifest.get("passi", []) if isinstance(s, dict)):
         if step["stato"] != DONE:
@@ -137,8 +140,7 @@ def _district(folder: Path, prefix: str) -> District | None:
                 reserved.append(rel)
             else:
                 cards.append(Card(notebook_title(path, str(step.get("titolo", ""))), rel))
-    return District(str(manifest.get("distretto", folder.name)), italian_date(manifest.get("eseguito")),
-                    tuple(cards), tuple(reserved))
+    return District(title, date, tuple(cards), tuple(reserved))
 
 
 def served_districts(root: str | Path) -> list[District]:

@@ -15,6 +15,7 @@ from IPython.display import HTML, display
 
 from workbench import fmt
 
+from workbench.report.contract import ALL_AREAS, SERVICES
 from workbench.ui.page import ALL, control_layout, filter_row, live_view, open_report
 from workbench.ui.style import STYLE, friendly_error
 from workbench.ui.tables import missing_boundaries_note, table_html
@@ -23,8 +24,6 @@ from workbench.ui.chartstyle import TITLE_CHARS, wrap_titles
 
 __all__ = ["services_view", "services_sections", "show_services", "services_page", "MEASURES"]
 
-REPORT = "servizi.json"
-ALL_AREAS = "Tutte le aree"  # as in workbench.services.supply (not imported: that module needs pandas)
 CRITICAL = "Bisogno alto, offerta bassa"
 #: Supply measures: key -> (label, unit, decimals).
 MEASURES = {
@@ -316,7 +315,7 @@ def services_sections(report: dict, area: str = ALL_AREAS, sub_ambito: str | Non
 
 def _header(report: dict) -> str:
     d = report["distretto"]
-    demo = " (dati dimostrativi)" if d.get("dimostrativi") else ""
+    demo = " (dati dimostrativi)" if d["dimostrativi"] else ""
     return (STYLE + PAGE_CSS + vega_loader() + f"<h1>{html.escape(d['nome'])}: i servizi e la spesa sociale"
             f"{demo}</h1><p class='wb-note'>{html.escape(d['note'])}</p>")
 
@@ -331,7 +330,7 @@ def show_services(report: dict, areas: list[str] | None = None) -> None:
         display(HTML("".join(services_sections(report, area))))
 
 
-def services_page(source: str | Path | dict = ".", name: str = REPORT):
+def services_page(source: str | Path | dict = ".", name: str = SERVICES):
     """The Voila page: area, sub-ambito and measure filters over the precomputed report."""
     import ipywidgets as w
 

@@ -25,6 +25,7 @@ from workbench import fmt
 from workbench.inputs.contract import AREAS, WHOLE_AMBITO
 from workbench.escape import spreadsheet_writer, write_csv
 from workbench.privacy import label, protect_services
+from workbench.report.contract import ALL_AREAS, district_header
 
 __all__ = ["RULES", "TARGETS", "ALL_AREAS", "QUADRANTS", "DEFAULT_NEED", "AMOUNTS", "SPENDING_NOTE",
            "target_population", "spread", "service_totals", "per_capita", "averages", "spending_composition",
@@ -44,7 +45,6 @@ TARGETS = {
     "povertà e disagio adulti": ("pop_18_64", "residenti da 18 a 64 anni"),
 }
 ALL_RESIDENTS = ("popolazione", "residenti")
-ALL_AREAS = "Tutte le aree"
 #: Quadrants of the need × supply grid: (need high, supply high) -> plain Italian name.
 QUADRANTS = {
     (True, False): "Bisogno alto, offerta bassa",
@@ -546,11 +546,8 @@ def build_report(ws, year: int | None = None, rule: str = "popolazione", need: d
 
     comuni = ws.table("comuni")
     synthetic = ws.is_synthetic("servizi")
-    district = {"nome": ws.name, "anno_riferimento": ws.config["anno"], "note": ws.config["note"],
-                "sub_ambiti": sorted(comuni["sub_ambito"].dropna().unique().tolist()),
-                "soglia_riservatezza": ws.threshold, "dimostrativi": synthetic,
-                "regola": rule, "regola_testo": RULES[rule], "spesa_nota": SPENDING_NOTE,
-                "media_nota": AVERAGE_RULE}
+    district = district_header(ws, ("servizi",), regola=rule, regola_testo=RULES[rule], spesa_nota=SPENDING_NOTE,
+                               media_nota=AVERAGE_RULE)
     if ws.table("servizi").empty:
         return {"distretto": district, "vuoto": True,
                 "messaggio": "Questa cartella non contiene la tabella «servizi»: aggiungi servizi.csv o "

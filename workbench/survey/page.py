@@ -12,7 +12,6 @@ Everything a respondent typed is escaped before it is shown.
 
 from __future__ import annotations
 
-import datetime as dt
 import html
 import os
 from pathlib import Path
@@ -20,8 +19,9 @@ from urllib.parse import parse_qs
 
 from workbench.inputs.contract import SECTORS
 from workbench.errors import StoreError
-from workbench.survey.store import ITEMS, KINDS, LEVELS, OUTCOMES, RESOURCES, TRUST, VALUE, new_id
+from workbench.survey.store import ITEMS, KINDS, LEVELS, OUTCOMES, RESOURCES, TRUST, VALUE
 from workbench.survey.wave import TITLE, close, open_store, proposed_id, status
+from workbench.ui.saving import save_once, status_line
 from workbench.ui.tables import table_html
 
 __all__ = ["respondent_page", "facilitator_page", "status_html", "query_code", "search", "STYLE", "SCALE"]
@@ -80,33 +80,6 @@ def search(actors: list[dict], text: str, exclude=(), limit: int = MAX_MATCHES) 
     found = [a for a in actors if a["id"] not in exclude
              and all(w in plain(f"{a['nome']} {a['id']} {a['settore']}") for w in words)]
     return found[:limit]
-
-
-def _status(ok: bool, text: str) -> str:
-    stamp = dt.datetime.now().strftime("%H:%M:%S")
-    return (f"<span class='{'wb-ok' if ok else 'wb-ko'}'>{'✓' if ok else '✗'} {_e(text)}</span>"
-            + (f" <span class='wb-meta'>({stamp})</span>" if ok else ""))
-
-
-def _write(action, shown, success: str) -> bool:
-    """Run a write with one id, retried once with the same id (applied once): the outcome is shown."""
-    import sqlite3
-
-    op = new_id()
-    for attempt in range(2):
-        try:
-            action(op)
-        except StoreError as exc:
-            shown.value = _status(False, str(exc))
-            return False
-        except sqlite3.Error:
-            if attempt:
-                shown.value = _status(False, "Non sono riuscito a salvare (archivio occupato): riprova.")
-                return False
-            continue
-        shown.value = _status(True, success)
-        return True
-    return False
 
 
 def _header(setup: dict, subtitle: str) -> str:
@@ -179,7 +152,7 @@ class _Partner:
         return any(b.value for b in self.kinds) and bool(self.level.value)
 
     def save(self, field: str, value) -> None:
-        _write(lambda op: self.page.store.answer(self.page.code, self.partner, field, value, op=op), self.saved,
+        save_once(lambda op: self.page.store.answer(self.page.code, self.partner, field, value, op=op), self.saved,
                "Salvato")
 
 
@@ -206,7 +179,7 @@ class _Respondent:
         code = str(code or "").strip()
         actor = self.store.actor_of(code)
         if actor is None or actor not in self.actors:
-            self.who.value = _status(False, "Codice non riconosciuto: controlla il link o il codice ricevuto.")
+            self.who.value = status_line(False, "Codice non riconosciuto: controlla il link o il codice ricevuto.")
             return
         self.code = code
         self.me = actor
@@ -240,7 +213,7 @@ class _Respondent:
             for box in boxes:
                 box.observe(lambda _, f=field: self.save_general(f), names="value")
         done = w.Button(description="Ho finito", button_style="success", icon="check", layout=w.Layout(width="auto"))
-        self.done_status = w.HTML(_status(True, "Questionario segnato come finito") if general.get("completato")
+        self.done_status = w.HTML(status_line(True, "Questionario segnato come finito") if general.get("completato")
                                   else "")
         done.on_click(lambda _: self.finish())
         self.body.children = [
@@ -263,7 +236,7 @@ class _Respondent:
         missing = [p.name for p in self.partners.values() if not p.complete()]
         note = (f" Attenzione: per {', '.join(missing)} manca il tipo di relazione o quanto è stretta, quindi "
                 "non sarà contato come legame." if missing else "")
-        _write(lambda op: self.store.complete(self.code, op=op), self.done_status,
+        save_once(lambda op: self.store.complete(self.code, op=op), self.done_status,
                "Grazie: questionario segnato come finito (puoi ancora modificarlo)." + note)
 
     def _other(self):
@@ -280,7 +253,7 @@ class _Respondent:
 
         def on_propose(_):
             result = {}
-            if _write(lambda op: result.update(id=self.store.propose(self.code, name.value, sector.value, op=op)),
+            if save_once(lambda op: result.update(id=self.store.propose(self.code, name.value, sector.value, op=op)),
                       shown, "Proposta inviata"):
                 self.show_partner(f"+{result['id']}", " ".join(name.value.split()) + " (proposta)", {})
                 name.value = ""
@@ -297,9 +270,9 @@ class _Respondent:
 
     def add(self, partner) -> None:
         if not partner:
-            self.added.value = _status(False, "Cerca e scegli prima un'organizzazione.")
+            self.added.value = status_line(False, "Cerca e scegli prima un'organizzazione.")
             return
-        if _write(lambda op: self.store.answer(self.code, partner, "tipi", [], op=op), self.added,
+        if save_once(lambda op: self.store.answer(self.code, partner, "tipi", [], op=op), self.added,
                   "Aggiunta: rispondi alle domande qui sotto"):
             self.show_partner(partner, self.actors[partner]["nome"], {})
             self.query.value = ""
@@ -311,13 +284,13 @@ class _Respondent:
         self.list.children = [p.box for p in self.partners.values()]
 
     def remove(self, partner: _Partner) -> None:
-        if _write(lambda op: self.store.remove(self.code, partner.partner, op=op), self.added, "Partner tolto"):
+        if save_once(lambda op: self.store.remove(self.code, partner.partner, op=op), self.added, "Partner tolto"):
             del self.partners[partner.partner]
             self.list.children = [p.box for p in self.partners.values()]
 
     def save_general(self, field: str) -> None:
         chosen = [b.description for b in self.general[field] if b.value]
-        _write(lambda op: self.store.general(self.code, field, chosen, op=op), self.general_saved, "Salvato")
+        save_once(lambda op: self.store.general(self.code, field, chosen, op=op), self.general_saved, "Salvato")
 
 
 def respondent_page(folder: str | Path = ".", code: str | None = None):
@@ -396,11 +369,11 @@ def facilitator_page(folder: str | Path = "."):
     def on_close(_):
         if not armed["yes"]:
             armed["yes"] = True
-            closing.value = _status(False, "Chiudendo l'onda nessuno potrà più modificare le risposte: premi di "
+            closing.value = status_line(False, "Chiudendo l'onda nessuno potrà più modificare le risposte: premi di "
                                            "nuovo «Chiudi l'onda» per confermare.")
             return
         result = close(Path(folder).resolve().parent)
-        closing.value = _status(True, f"Onda chiusa: {result['legami_n']} legami scritti in "
+        closing.value = status_line(True, f"Onda chiusa: {result['legami_n']} legami scritti in "
                                       f"{result['legami']}. Aggiungili a legami.csv del distretto.")
         refresh()
 

@@ -64,7 +64,8 @@ def profile_body(report: dict, actor: str, wave: int | str | None = None) -> str
     --------
     >>> member = {"id": "A", "nome": "<b>Ente</b>", "settore": "scuola", "connettivita": 0.5, "fiducia": None,
     ...           "fiducia_valutazioni": 2, "valore": 3.25, "valore_valutazioni": 6}
-    >>> report = {"onde": [2024], "soglia": 5, "nascosto": "meno di 5 valutazioni", "distretto": {"nome": "X"},
+    >>> report = {"onde": [2024], "soglia": 5, "nascosto": "meno di 5 valutazioni",
+    ...           "distretto": {"nome": "X", "dimostrativi": False},
     ...           "per_onda": {"2024": {"membri": [member], "medie": {"fiducia": {"media": 3.0},
     ...                                                               "valore": {"media": 2.9}}}},
     ...           "profili": {"2024": {"A": {"legami": [], "ruoli": [], "intermediazione": {}}}}}
@@ -91,7 +92,7 @@ def profile_body(report: dict, actor: str, wave: int | str | None = None) -> str
     broker = [{"Ruolo di intermediazione": BROKER_LABELS.get(k, k), "Volte": n}
               for k, n in facts["intermediazione"].items() if n]
     demo = ("<p class='wb-demo'>Dati dimostrativi.</p>"
-            if report["distretto"].get("dimostrativi") else "")
+            if report["distretto"]["dimostrativi"] else "")
     return (f"<div class='wb-profile'><h1>{_e(member['nome'])}</h1><p class='wb-meta'>{_e(member['settore'])} — "
             f"{_e(report['distretto']['nome'])}, onda {_e(wave)}</p>{demo}"
             f"<h2>Fiducia e valore ricevuti (stile PARTNER, da 1 a 4)</h2>{table_html(scores, empty=NONE)}"

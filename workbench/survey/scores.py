@@ -21,8 +21,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from workbench.network.metrics import brokerage, build_graph, pair_ties, respondents, select_ties
+from workbench.network.metrics import NETWORK_TABLES, brokerage, build_graph, pair_ties, respondents, select_ties
 from workbench.privacy import primary
+from workbench.report.contract import district_header
 
 __all__ = ["member_scores", "network_average", "connectivity", "wave_change", "trust_report", "hidden_text"]
 
@@ -177,8 +178,7 @@ def trust_report(ws) -> dict:
     waves = sorted(int(w) for w in legami["onda"].dropna().unique()) if not legami.empty else []
     per_wave = {str(w): _public(_wave(legami, attori, w, threshold)) for w in waves}
     change = wave_change(legami, attori, waves[-2], waves[-1], threshold) if len(waves) > 1 else None
-    synthetic = [t for t in ("attori", "legami", "ruoli") if ws.is_synthetic(t)]
-    return {"distretto": {"nome": ws.name, "dimostrativi": bool(synthetic), "tabelle_dimostrative": synthetic},
+    return {"distretto": district_header(ws, NETWORK_TABLES),
             "soglia": threshold, "nascosto": hidden_text(threshold), "onde": waves, "per_onda": per_wave,
             "cambiamento": change,
             "profili": {str(w): _profile_facts(legami, attori, ruoli, w) for w in waves[-1:]}}

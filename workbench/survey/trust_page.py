@@ -14,13 +14,13 @@ import html
 import json
 from pathlib import Path
 
+from workbench.report.contract import TRUST as REPORT_FILE
 from workbench import fmt
 from workbench.ui.tables import table_html
 from workbench.survey.profile import PRINT_STYLE, download_link, profile_body
 
 __all__ = ["trust_page", "show_trust", "wave_html", "change_html", "members_rows", "load", "REPORT_FILE", "DEFINITIONS"]
 
-REPORT_FILE = "fiducia.json"
 TITLE = "Fiducia e valore nella rete (stile PARTNER)"
 DEFINITIONS = ("Fiducia (apertura alla comunicazione, affidabilità, missione condivisa) e valore (potere/influenza, "
                "risorse apportate, coinvolgimento) vanno da 1 (per niente) a 4 (molto): per ogni organizzazione "

@@ -32,6 +32,7 @@ import shutil
 from collections import Counter
 from pathlib import Path
 
+from workbench.report.contract import WAVE as SETUP_FILE
 from workbench import fmt
 from workbench.errors import WorkbenchError
 from workbench.report.manifest import DONE, MANIFEST, read_manifest, write_manifest
@@ -42,7 +43,6 @@ __all__ = ["open_wave", "load_example", "status", "combine", "close", "wave_fold
            "SETUP_FILE", "STORE_FILE", "PAGES", "TITLE", "proposed_id", "status_text", "serve_wave", "private_folder",
            "respondent_links"]
 
-SETUP_FILE = "onda.json"
 STORE_FILE = "risposte.sqlite"
 CODES_FILE = "codici.csv"
 #: The respondent's page and the facilitator's page (reserved, see ``workbench.run.serve.RESERVED``).

@@ -24,8 +24,9 @@ from workbench.inputs.contract import AREAS
 from workbench.errors import WorkbenchError, writing
 from workbench.escape import markdown as _md, spreadsheet_writer, write_csv
 from workbench.workshop.store import DEFAULT_FAMILIES, NOTE_TYPES, ROLES, Store, slug, store_name
-from workbench.workshop.page import (SETUP_FILE, STYLE, count_label, documents_html, load_setup, notes_sections,
-                            per_type_label, ranking_rows, rubric_chart_rows, rubric_rows, table_html, target_label)
+from workbench.workshop.html import STYLE, count_label, documents_html, notes_sections, per_type_label, ranking_rows, rubric_chart_rows, rubric_rows, table_html, target_label
+from workbench.workshop.store import load_setup
+from workbench.report.contract import DISTRESS, WORKSHOP as SETUP_FILE
 
 __all__ = ["prepare_workshop", "describe_setup", "chart_specs", "export_workshop", "find_store", "credit_versions",
            "WORKSHOPS_DIR"]
@@ -72,7 +73,7 @@ def _names(ws, table: str, column: str) -> list[str]:
 
 def _charts(folder: Path | None) -> list[dict]:
     """Charts a note can refer to: the indicators of the distress dashboard, when present."""
-    path = folder / "disagio.json" if folder else None
+    path = folder / DISTRESS if folder else None
     if not path or not path.is_file():
         return []
     report = json.loads(path.read_text(encoding="utf-8"))
@@ -200,14 +201,14 @@ def _md_table(rows: list[dict]) -> str:
 
 def _data_views(notes: list[dict], setup: dict | None, folder: Path | None) -> list[dict]:
     """The distress views the notes referred to: indicator, latest year, ranking rows and chart spec."""
-    if not setup or not folder or not (folder / "disagio.json").is_file():
+    if not setup or not folder or not (folder / DISTRESS).is_file():
         return []
     from workbench.distress import views
 
     used = sorted({n["grafico"] for n in notes if n["grafico"].startswith("disagio:")})
     if not used:
         return []
-    report = json.loads((folder / "disagio.json").read_text(encoding="utf-8"))
+    report = json.loads((folder / DISTRESS).read_text(encoding="utf-8"))
     out = []
     for chart in used:
         code = chart.split(":", 1)[1]

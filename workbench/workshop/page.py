@@ -8,267 +8,25 @@ Everything typed by participants is escaped before it is shown.
 from __future__ import annotations
 
 import datetime as dt
-import html
 import json
 import sqlite3
 from pathlib import Path
 
 from workbench.sqlstore import StoreError
-from workbench.ui import tables
-from workbench.workshop.store import (MAX_TEXT, MOVES, NOTE_TYPES, ROLES, TARGETS, Store, WorkshopError, new_id, participant_key,
+from workbench.report.contract import WORKSHOP
+from workbench.ui.saving import save_once, status_line
+from workbench.workshop.html import (ALL_AMBITO, STYLE, chart_label, documents_html, esc, notes_sections, per_type_label,
+                                     ranking_rows, rubric_chart_rows, rubric_rows, table_html, wide)
+from workbench.workshop.store import (load_setup, open_store, MAX_TEXT, MOVES, NOTE_TYPES, ROLES, TARGETS, Store, WorkshopError, new_id, participant_key,
                        slug)
 
-__all__ = ["load_setup", "open_store", "participant_page", "facilitator_page", "target_label", "NoteForm",
-           "ParticipantPage", "token_script",
-           "notes_sections", "edit_label", "count_label", "per_type_label", "ranking_rows", "rubric_rows", "documents_html", "STYLE", "SETUP_FILE"]
+__all__ = ["participant_page", "facilitator_page", "NoteForm", "ParticipantPage", "token_script"]
 
-SETUP_FILE = "laboratorio.json"
 REFRESH_MS = 20000
 TICKER_WAIT_S = 4 * 3600
-ALL_AMBITO = TARGETS["ambito"]
-
-STYLE = """<style>
-.wb-lab{max-width:860px;font-size:14px}
-.wb-lab h1{font-size:22px;margin:4px 0}.wb-lab h2{font-size:18px;margin:14px 0 6px}
-.wb-lab h3{font-size:15px;margin:10px 0 4px}.wb-lab h4{font-size:14px;margin:8px 0 2px;color:#333}
-.wb-card{border:1px solid #ddd;border-left:5px solid #999;border-radius:4px;padding:6px 10px;margin:6px 0;
-  background:#fff;white-space:pre-wrap;word-wrap:break-word}
-.wb-card.t-criticita{border-left-color:#c62828}.wb-card.t-punto-di-forza{border-left-color:#2e7d32}
-.wb-card.t-proposta{border-left-color:#1f4e79}
-.wb-meta{color:#555;font-size:12px;white-space:normal}
-.wb-dots{float:right;font-weight:600;color:#1f4e79}
-.wb-ok{color:#2e7d32;font-weight:600}.wb-ko{color:#c62828;font-weight:600}
-.wb-table{border-collapse:collapse;font-size:13px;margin:6px 0 14px}
-.wb-table th{background:#1f4e79;color:#fff;text-align:left !important;padding:4px 8px}
-.wb-table td{border-bottom:1px solid #ddd;padding:3px 8px;vertical-align:top;text-align:left !important}
-.wb-note{color:#444;font-size:13px}
-.wb-gap{font-weight:600}
-.wb-error{background:#fdecea;border-left:4px solid #c62828;padding:8px 12px;max-width:900px}
-.wb-summary{background:#eef4fa;border-radius:4px;padding:4px 8px;margin:4px 0;font-size:13px}
-.wb-room,.wb-room .widget-box,.wb-room .widget-tab{max-width:100%;min-width:0;box-sizing:border-box}
-.wb-room .wb-row{flex-wrap:wrap;gap:4px}.wb-room .wb-row .widget-html{min-width:0;max-width:100%}
-.wb-room .widget-toggle-buttons .widget-toggle-button{min-width:0}
-.wb-room .widget-toggle-buttons>div{display:flex;flex-wrap:wrap}
-.wb-room .wb-move{margin:2px 0 6px}.wb-room .wb-scale{width:auto;max-width:100%}
-.wb-room .widget-dropdown select,.wb-room .widget-text input{min-width:0}
-.wb-room .widget-tab>.lm-TabBar{overflow-x:auto}
-.wb-wide{overflow-x:auto;max-width:100%}
-.wb-room .lm-TabBar-tab{flex:1 1 auto !important;min-width:0 !important;padding:0 6px}
-.wb-room .widget-dropdown select{min-height:28px}
-@media (max-width:600px){.wb-room .widget-inline-hbox>.widget-label{width:100% !important;text-align:left;
-  margin-bottom:2px}
- .wb-room .widget-dropdown,.wb-room .widget-text,.wb-room .widget-toggle-buttons{flex-wrap:wrap;height:auto}
- .wb-room .lm-TabBar-tab{padding:0 3px;font-size:12px}}
-</style>"""
-
-TYPE_TITLES = {"criticità": "Criticità", "punto di forza": "Punti di forza", "proposta": "Proposte"}
-#: Each note type as (singular, plural), for counts.
-TYPE_COUNTS = {"criticità": ("criticità", "criticità"), "punto di forza": ("punto di forza", "punti di forza"),
-               "proposta": ("proposta", "proposte")}
-
-
-def count_label(n: int, singular: str, plural: str) -> str:
-    """«1 punto», «2 punti».
-
-    >>> count_label(1, "punto", "punti"), count_label(0, "voto", "voti")
-    ('1 punto', '0 voti')
-    """
-    return f"{n} {singular if n == 1 else plural}"
-
-
-def per_type_label(per_type: dict[str, int]) -> str:
-    """The notes by type in one line.
-
-    >>> per_type_label({"criticità": 1, "punto di forza": 2, "proposta": 1})
-    '1 criticità, 2 punti di forza, 1 proposta'
-    """
-    return ", ".join(count_label(v, *TYPE_COUNTS[k]) for k, v in per_type.items())
-
-
-class SetupMissing(WorkshopError):
-    """The workshop has not been prepared (notebook 04 not run)."""
-
-
-def load_setup(folder: str | Path = ".", name: str = SETUP_FILE) -> dict:
-    """The workshop set-up written by notebook 04 (lists for the menus, store location, readings)."""
-    path = Path(folder) / name
-    if not path.is_file():
-        raise SetupMissing(f"Il laboratorio non è ancora stato preparato ({path} non esiste). "
-                           "Esegui prima: workbench esegui CARTELLA --out REPORT -p nome_laboratorio \"…\"")
-    return json.loads(path.read_text(encoding="utf-8"))
-
-
-def open_store(folder: str | Path, setup: dict, readonly: bool = False) -> Store:
-    """The workshop's store; its path in the set-up is relative to the dashboards folder."""
-    lab = setup["laboratorio"]
-    return Store(Path(folder) / setup["archivio"], name=lab["nome"], date=lab["data"],
-                 district=setup["distretto"]["nome"], dots=None if readonly else setup["punti"],
-                 readonly=readonly)
-
-
-def _e(value) -> str:
-    return html.escape(str(value if value is not None else ""))
-
-
-def target_label(note: dict) -> str:
-    """What the note is about, in Italian (plain text; escape before showing)."""
-    if note["riferimento"] == "ambito":
-        return ALL_AMBITO
-    return f"{TARGETS.get(note['riferimento'], note['riferimento'])}: {note['valore']}"
-
-
-def _chart_label(setup: dict, chart: str) -> str:
-    return next((g["etichetta"] for g in setup.get("grafici", []) if g["id"] == chart), chart)
-
-
-def _card(note: dict, setup: dict, mine: int = 0) -> str:
-    meta = [_e(target_label(note))]
-    if note.get("grafico"):
-        meta.append("grafico: " + _e(_chart_label(setup, note["grafico"])))
-    if note.get("famiglia"):
-        meta.append("famiglia: " + _e(note["famiglia"]))
-    meta.append(f"{_e(note['autore'])} ({_e(note['ruolo'])})")
-    edited = edit_label(note)
-    if edited:
-        meta.append(edited)
-    dots = f"{note['punti']} ●" + (f" (tuoi {mine})" if mine else "")
-    cls = "t-" + note["tipo"].replace(" ", "-").replace("à", "a")
-    return (f"<div class='wb-card {cls}'><span class='wb-dots'>{dots}</span>{_e(note['testo'])}"
-            f"<div class='wb-meta'>{' · '.join(meta)}</div></div>")
-
-
-def edit_label(note: dict) -> str:
-    """How a card says that a note changed: «modificata», or «modificata dopo N voti» when dots were given
-    to an earlier version (empty for a note never changed).
-
-    >>> edit_label({"versione": 2, "punti_prima": 3}), edit_label({"versione": 2, "punti_prima": 1})
-    ('modificata dopo 3 voti', 'modificata dopo 1 voto')
-    """
-    if note.get("versione", 1) <= 1:
-        return ""
-    before = note.get("punti_prima") or 0
-    return f"modificata dopo {count_label(before, 'voto', 'voti')}" if before else "modificata"
-
-
-def notes_sections(notes: list[dict], setup: dict, by_target: bool = False, mine: dict | None = None) -> str:
-    """Notes grouped by type (and, for the facilitator, by what they are attached to), escaped."""
-    out = []
-    for kind in NOTE_TYPES:
-        group = [n for n in notes if n["tipo"] == kind]
-        out.append(f"<h3>{TYPE_TITLES[kind]} ({len(group)})</h3>")
-        if not group:
-            out.append("<p class='wb-note'><em>Nessuna nota.</em></p>")
-            continue
-        if by_target:
-            targets: dict[str, list] = {}
-            for n in group:
-                targets.setdefault(target_label(n), []).append(n)
-            for label in sorted(targets, key=lambda t: (t != ALL_AMBITO, t)):
-                out.append(f"<h4>{_e(label)}</h4>" + "".join(_card(n, setup) for n in targets[label]))
-        else:
-            out.append("".join(_card(n, setup, (mine or {}).get(n["id"], 0)) for n in group))
-    return "".join(out)
-
-
-def ranking_rows(ranking: list[dict]) -> list[dict]:
-    """Rows of the priority table (plain values; ``workbench.ui.tables.table_html``-style escaping when shown)."""
-    return [{"Posizione": r["posizione"], "Punti": r["punti"], "Votanti": r["votanti"], "Tipo": r["tipo"],
-             "Nota": r["testo"], "Riferita a": target_label(r), "Famiglia": r.get("famiglia") or ""}
-            for r in ranking]
-
-
-def _num(value) -> str:
-    return "" if value is None else f"{value:.1f}".replace(".", ",")
-
-
-def _gap(value) -> str:
-    return "" if value is None else f"{value:+.1f}".replace(".", ",")
-
-
-def rubric_rows(rubric: list[dict]) -> list[dict]:
-    """Rubric table: mean by role and the administrators − technicians gap."""
-    rows = []
-    for r in rubric:
-        row = {"Servizio o progetto": r["oggetto"], "Mossa": r["etichetta"], "Media": _num(r["media"]),
-               "Valutazioni": r["n"]}
-        for role in ROLES:
-            mean = r["per_ruolo"].get(role)
-            row[role.capitalize()] = f"{_num(mean[0])} ({mean[1]})" if mean else ""
-        row["Divario amm. − tecnici"] = _gap(r["divario"])
-        rows.append(row)
-    return rows
-
-
-def rubric_chart_rows(rubric: list[dict]) -> list[dict]:
-    """Data of the rubric chart: one row per subject, move and role."""
-    return [{"oggetto": r["oggetto"], "mossa": r["etichetta"], "ordine": list(MOVES).index(r["mossa"]),
-             "ruolo": role, "media": round(mean, 2), "n": n}
-            for r in rubric for role, (mean, n) in r["per_ruolo"].items()]
-
-
-def table_html(rows: list[dict], caption: str = "") -> str:
-    """An escaped HTML table (see ``workbench.ui.tables.table_html``) that scrolls sideways on a narrow screen."""
-    return wide(tables.table_html(rows, caption, empty="Ancora nessun dato."))
-
-
-def wide(content: str) -> str:
-    """``content`` (a table, a chart) in a container that scrolls sideways instead of widening the page.
-
-    >>> wide("<table></table>")
-    "<div class='wb-wide'><table></table></div>"
-    """
-    return f"<div class='wb-wide'>{content}</div>"
-
-
-def _link(link: str) -> str:
-    if link.startswith(("http://", "https://")):
-        return f"<a href='{_e(link)}' target='_blank' rel='noopener'>{_e(link)}</a>"
-    return _e(link)
-
-
-def documents_html(docs: list[dict], synthetic: bool = False) -> str:
-    """Readings for administrators (the optional ``documenti`` table), escaped."""
-    if not docs:
-        return "<p class='wb-note'><em>Nessun documento indicato (tabella documenti facoltativa).</em></p>"
-    items = "".join(
-        f"<li><b>{_e(d['titolo'])}</b> — {_e(d.get('fonte') or '')}"
-        + (f", {_e(d['anno'])}" if d.get("anno") else "")
-        + (f" <span class='wb-meta'>temi: {_e(', '.join(d['temi']))}</span>" if d.get("temi") else "")
-        + (f"<br>{_link(d['link'])}" if d.get("link") else "") + "</li>" for d in docs)
-    label = "<p class='wb-note'>Elenco dimostrativo (dati dimostrativi).</p>" if synthetic else ""
-    return f"{label}<ul>{items}</ul>"
-
 
 def _friendly(exc: Exception) -> str:
-    return STYLE + f"<div class='wb-error'>{_e(exc)}</div>"
-
-
-def _status(ok: bool, text: str) -> str:
-    stamp = dt.datetime.now().strftime("%H:%M:%S")
-    return f"<span class='{'wb-ok' if ok else 'wb-ko'}'>{'✓' if ok else '✗'} {_e(text)}</span>" + \
-        (f" <span class='wb-meta'>({stamp})</span>" if ok else "")
-
-
-def _save(action, status, success: str, pending: dict, payload) -> bool:
-    """Run a write; a retried identical write reuses its uuid, so it is never applied twice."""
-    if pending.get("payload") != payload:
-        pending.clear()
-        pending.update(payload=payload, op=new_id())
-    for attempt in range(3):
-        try:
-            action(pending["op"])
-        except StoreError as exc:
-            status.value = _status(False, str(exc))
-            return False
-        except sqlite3.Error:
-            if attempt == 2:
-                status.value = _status(False, "Non sono riuscito a salvare (archivio occupato): riprova.")
-                return False
-            continue
-        pending.clear()
-        status.value = _status(True, success)
-        return True
-    return False
+    return STYLE + f"<div class='wb-error'>{esc(exc)}</div>"
 
 
 def _ticker(callback):
@@ -379,7 +137,7 @@ class NoteForm:
         n = len(self.text.value.strip())
         self.counter.value = (f"<span class='{'wb-ko' if n > MAX_TEXT else 'wb-meta'}'>{n}/{MAX_TEXT} caratteri"
                               "</span>")
-        self.summary.value = f"<p class='wb-summary'>Sarà salvata così: {_e(self.summary_text())}</p>"
+        self.summary.value = f"<p class='wb-summary'>Sarà salvata così: {esc(self.summary_text())}</p>"
 
     def attachment(self) -> dict:
         """What the note will be saved with (the arguments of :meth:`Store.add_note` but the person)."""
@@ -392,7 +150,7 @@ class NoteForm:
         a = self.attachment()
         where = ALL_AMBITO if a["target"] == "ambito" else f"{TARGETS[a['target']]}: {a['value'] or 'da scegliere'}"
         parts = [a["kind"].capitalize(), f"riferita a {where}",
-                 f"grafico: {_chart_label(self.setup, a['chart']) if a['chart'] else 'nessuno'}"]
+                 f"grafico: {chart_label(self.setup, a['chart']) if a['chart'] else 'nessuno'}"]
         if a["kind"] == "proposta":
             parts.append(f"famiglia: {a['family'] or 'nessuna'}")
         return " · ".join(parts)
@@ -479,12 +237,12 @@ class ParticipantPage:
             token = token or self.me["token"] or (self.token.value if self.token.value else new_token())
             warning = self.store.join(token, self.nick.value, self.role.value)
         except (StoreError, sqlite3.Error) as exc:
-            self.who.value = _status(False, str(exc) if isinstance(exc, StoreError) else "Archivio occupato: riprova.")
+            self.who.value = status_line(False, str(exc) if isinstance(exc, StoreError) else "Archivio occupato: riprova.")
             return
         self.me.update(nome=" ".join(self.nick.value.split()), ruolo=self.role.value, token=token)
         self.token.value = token
-        self.who.value = (f"<span class='wb-ok'>{_e(greeting)}Partecipi come {_e(self.me['nome'])} "
-                          f"({_e(self.me['ruolo'])})</span>") + (f"<p class='wb-ko'>{_e(warning)}</p>" if warning else "")
+        self.who.value = (f"<span class='wb-ok'>{esc(greeting)}Partecipi come {esc(self.me['nome'])} "
+                          f"({esc(self.me['ruolo'])})</span>") + (f"<p class='wb-ko'>{esc(warning)}</p>" if warning else "")
         self.tabs.layout.display = None
         self.refresh()
 
@@ -511,7 +269,7 @@ class ParticipantPage:
     def save_note(self, _=None) -> bool:
         a, text = self.form.attachment(), self.form.text.value
         payload = ("nota", self.me["token"], self.me["ruolo"], text, *a.values())
-        saved = _save(lambda op: self.store.add_note(self.me["nome"], self.me["ruolo"], a["kind"], text, a["target"],
+        saved = save_once(lambda op: self.store.add_note(self.me["nome"], self.me["ruolo"], a["kind"], text, a["target"],
                                                      a["value"], a["chart"], a["family"], op=op, **self.kwargs),
                       self.note_status, "Nota salvata: la vedono tutti nella sala.", self.pending, payload)
         if saved:
@@ -525,14 +283,14 @@ class ParticipantPage:
 
     def edit_note(self, _=None):
         note, text = self.mine.value, self.mine_text.value
-        if note and _save(lambda op: self.store.edit_note(note, self.me["nome"], text, op=op, **self.kwargs),
+        if note and save_once(lambda op: self.store.edit_note(note, self.me["nome"], text, op=op, **self.kwargs),
                           self.edit_status, "Modifica salvata (la versione precedente resta nello storico).",
                           self.pending, ("modifica", note, text)):
             self.refresh()
 
     def delete_note(self, _=None):
         note = self.mine.value
-        if note and _save(lambda op: self.store.delete_note(note, self.me["nome"], op=op, **self.kwargs),
+        if note and save_once(lambda op: self.store.delete_note(note, self.me["nome"], op=op, **self.kwargs),
                           self.edit_status, "Nota tolta dalla sala (resta nello storico del laboratorio).",
                           self.pending, ("elimina", note)):
             self.refresh()
@@ -551,7 +309,7 @@ class ParticipantPage:
 
     def vote(self, _=None):
         note = self.pick.value
-        if note and _save(lambda op: self.store.vote(self.me["nome"], self.me["ruolo"], note, op=op, **self.kwargs),
+        if note and save_once(lambda op: self.store.vote(self.me["nome"], self.me["ruolo"], note, op=op, **self.kwargs),
                           self.vote_status, "Punto assegnato.", self.pending, ("voto", note, new_id())):
             self.refresh()
 
@@ -559,9 +317,9 @@ class ParticipantPage:
         if not self.pick.value:
             return
         if self.store.unvote(self.me["nome"], self.pick.value, **self.kwargs):
-            self.vote_status.value = _status(True, "Punto tolto: puoi darlo a un'altra nota.")
+            self.vote_status.value = status_line(True, "Punto tolto: puoi darlo a un'altra nota.")
         else:
-            self.vote_status.value = _status(False, "Non avevi punti su questa nota.")
+            self.vote_status.value = status_line(False, "Non avevi punti su questa nota.")
         self.refresh()
 
     # -- rubric ---------------------------------------------------------------------------------
@@ -575,7 +333,7 @@ class ParticipantPage:
         rate = w.Button(description="Salva la valutazione", button_style="success", icon="check")
         self.rate_status = w.HTML()
         rate.on_click(self.rate)
-        rows = [w.VBox([w.HTML(f"<b>{_e(MOVES[m])}</b>"), self.scores[m]]).add_class("wb-move") for m in MOVES]
+        rows = [w.VBox([w.HTML(f"<b>{esc(MOVES[m])}</b>"), self.scores[m]]).add_class("wb-move") for m in MOVES]
         note = ("<p class='wb-note'>Da 1 (per nulla) a 5 (pienamente): quanto il servizio o il progetto realizza "
                 "ciascuna mossa del welfare responsabile. «–» = non so."
                 + (" I servizi elencati sono dati dimostrativi." if self.setup.get("servizi_dimostrativi") else "")
@@ -584,7 +342,7 @@ class ParticipantPage:
 
     def rate(self, _=None):
         subject, values = self.subject.value, {m: s.value for m, s in self.scores.items()}
-        if _save(lambda op: self.store.rate(self.me["nome"], self.me["ruolo"], subject, values, op=op, **self.kwargs),
+        if save_once(lambda op: self.store.rate(self.me["nome"], self.me["ruolo"], subject, values, op=op, **self.kwargs),
                  self.rate_status, f"Valutazione di «{subject}» salvata.", self.pending,
                  ("valuta", subject, tuple(values.items()))):
             for s in self.scores.values():
@@ -605,7 +363,7 @@ class ParticipantPage:
             notes = self.store.notes()
             votes = self.store.my_votes(self.me["nome"], **self.kwargs) if self.me["nome"] else {}
         except (StoreError, sqlite3.Error):
-            self.updated.value = _status(False, "Archivio occupato, riprovo al prossimo aggiornamento.")
+            self.updated.value = status_line(False, "Archivio occupato, riprovo al prossimo aggiornamento.")
             return
         self.room.value = STYLE + "<div class='wb-lab'>" + notes_sections(notes, self.setup, mine=votes) + "</div>"
         self.updated.value = f"<span class='wb-meta'>aggiornato alle {dt.datetime.now():%H:%M:%S}</span>"
@@ -632,7 +390,7 @@ def _set_options(select, options: list, first: bool = False) -> bool:
     return True
 
 
-def participant_page(folder: str | Path | dict = ".", name: str = SETUP_FILE):
+def participant_page(folder: str | Path | dict = ".", name: str = WORKSHOP):
     """The page each participant opens: identity, notes, dot votes, rubric, the room's notes, readings."""
     import ipywidgets as w
     from IPython.display import HTML, display
@@ -643,8 +401,8 @@ def participant_page(folder: str | Path | dict = ".", name: str = SETUP_FILE):
     setup, store = opened
     lab, dots = setup["laboratorio"], setup["punti"]
     when = f" — {lab['data']}" if lab.get("data") else ""
-    display(HTML(STYLE + f"<div class='wb-lab'><h1>{_e(lab['nome'])}{_e(when)}</h1>"
-                 f"<p class='wb-note'>{_e(setup['distretto']['nome'])}. Scrivi criticità, punti di forza e "
+    display(HTML(STYLE + f"<div class='wb-lab'><h1>{esc(lab['nome'])}{esc(when)}</h1>"
+                 f"<p class='wb-note'>{esc(setup['distretto']['nome'])}. Scrivi criticità, punti di forza e "
                  f"proposte; distribuisci i tuoi {dots} punti sulle priorità; valuta servizi e progetti con la "
                  "griglia del welfare responsabile.</p></div>"))
     page = ParticipantPage(setup, store)
@@ -654,7 +412,7 @@ def participant_page(folder: str | Path | dict = ".", name: str = SETUP_FILE):
     return page
 
 
-def facilitator_page(folder: str | Path | dict = ".", name: str = SETUP_FILE):
+def facilitator_page(folder: str | Path | dict = ".", name: str = WORKSHOP):
     """The facilitator's view: ranking, notes by type and attachment, rubric by role with the gap."""
     import ipywidgets as w
     from IPython.display import HTML, display
@@ -667,7 +425,7 @@ def facilitator_page(folder: str | Path | dict = ".", name: str = SETUP_FILE):
         return None
     setup, store = opened
     lab = setup["laboratorio"]
-    display(HTML(STYLE + vega_loader() + f"<div class='wb-lab'><h1>Facilitatore: {_e(lab['nome'])}</h1></div>"))
+    display(HTML(STYLE + vega_loader() + f"<div class='wb-lab'><h1>Facilitatore: {esc(lab['nome'])}</h1></div>"))
     again = w.Button(description="Aggiorna", icon="refresh")
     updated = w.HTML()
 
@@ -675,7 +433,7 @@ def facilitator_page(folder: str | Path | dict = ".", name: str = SETUP_FILE):
         try:
             counts, ranking, notes, rubric = store.counts(), store.ranking(), store.notes(), store.rubric()
         except sqlite3.Error:
-            return _status(False, "Archivio occupato, riprovo al prossimo aggiornamento.")
+            return status_line(False, "Archivio occupato, riprovo al prossimo aggiornamento.")
         per_type = per_type_label(counts["per_tipo"])
         blocks = [f"<p><b>{counts['partecipanti']}</b> partecipanti · <b>{counts['note']}</b> note ({per_type}) · "
                   f"<b>{counts['punti']}</b> punti assegnati · <b>{counts['valutazioni']}</b> punteggi</p>",
@@ -720,7 +478,7 @@ def _redaction_box(store: Store, refresh):
         pick.value = keep if keep in ids else (ids[0] if ids else None)
 
     def on_redact(_):
-        if pick.value and _save(lambda op: store.redact_note(pick.value, "facilitatore", text.value, op=op), status,
+        if pick.value and save_once(lambda op: store.redact_note(pick.value, "facilitatore", text.value, op=op), status,
                                 "Nota oscurata: il testo precedente è tolto anche dallo storico.", pending,
                                 ("oscura", pick.value, text.value)):
             text.value = ""

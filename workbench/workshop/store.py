@@ -20,15 +20,17 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+import json
 from pathlib import Path
 
 from workbench.personal import codici_fiscali, personal_data_found
 from workbench.sqlstore import SQLiteStore, StoreDamaged, StoreError, new_id
 from workbench.sqlstore import now as _now
+from workbench.report.contract import WORKSHOP
 
 __all__ = ["Store", "WorkshopError", "StoreDamaged", "PersonalDataWarning", "REDACTED", "NOTE_TYPES", "ROLES", "TARGETS", "MOVES",
            "DEFAULT_FAMILIES", "MAX_TEXT", "MAX_NAME", "new_id", "new_token", "participant_key", "note_warning",
-           "rubric_of", "slug", "store_name"]
+           "rubric_of", "slug", "store_name", "SetupMissing", "load_setup", "open_store"]
 
 #: Note types (stored value = label shown).
 NOTE_TYPES = ("criticità", "punto di forza", "proposta")
@@ -549,3 +551,24 @@ def rubric_of(ratings: list[dict]) -> list[dict]:
                     "media": sum(scores) / len(scores), "n": len(scores), "per_ruolo": means,
                     "divario": gap})
     return out
+
+
+class SetupMissing(WorkshopError):
+    """The workshop has not been prepared (notebook 04 not run)."""
+
+
+def load_setup(folder: str | Path = ".", name: str = WORKSHOP) -> dict:
+    """The workshop set-up written by notebook 04 (lists for the menus, store location, readings)."""
+    path = Path(folder) / name
+    if not path.is_file():
+        raise SetupMissing(f"Il laboratorio non è ancora stato preparato ({path} non esiste). "
+                           "Esegui prima: workbench esegui CARTELLA --out REPORT -p nome_laboratorio \"…\"")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def open_store(folder: str | Path, setup: dict, readonly: bool = False) -> Store:
+    """The workshop's store; its path in the set-up is relative to the dashboards folder."""
+    lab = setup["laboratorio"]
+    return Store(Path(folder) / setup["archivio"], name=lab["nome"], date=lab["data"],
+                 district=setup["distretto"]["nome"], dots=None if readonly else setup["punti"],
+                 readonly=readonly)
