@@ -12,7 +12,7 @@ import pytest
 
 from tests.conftest import LOCAL, free_port, wait_http
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _tree(folder: Path) -> dict[str, str]:

@@ -1,6 +1,6 @@
 """Issue 15, items 4–14: exports escaped, personal data kept out, no traceback, no number silently changed,
 no leftovers or races. One test (at least) per numbered item, named after it; the bad-input shapes also
-feed the property-based suite in ``tests/test_bad_input.py``."""
+feed the property-based suite in ``tests/inputs/test_bad_input.py``."""
 
 from __future__ import annotations
 

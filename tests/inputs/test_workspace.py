@@ -38,7 +38,7 @@ def only(problems, code: Code):
 
 
 def test_demo_workspace_loads():
-    ws = load_workspace(Path(__file__).parent.parent / "data" / "demo" / "cremasco")
+    ws = load_workspace(Path(__file__).parents[2] / "data" / "demo" / "cremasco")
     comuni = ws.table("comuni")
     assert len(comuni) == 48
     assert comuni["istat"].str.fullmatch(r"\d{6}").all()

@@ -95,7 +95,7 @@ def test_nuovo_writes_numerators_and_denominators_of_counts():
 
 
 def test_computed_ageing_indices_equal_istat_published_ones():
-    source = Path(__file__).resolve().parents[2] / "shared" / "realdata" / "indicatori_demografici_2023_italia.csv"
+    source = Path(__file__).resolve().parents[3] / "shared" / "realdata" / "indicatori_demografici_2023_italia.csv"
     if not source.is_file():
         pytest.skip("shared/realdata not available")
     published = pd.read_csv(source, dtype=str, keep_default_na=False)

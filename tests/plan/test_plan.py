@@ -267,7 +267,7 @@ def test_previous_cycle_values_and_actions(prepared, tmp_path):
 def _soffice() -> str | None:
     """LibreOffice's command; installed with apt-get (`make libreoffice`) when missing."""
     if not shutil.which("soffice"):
-        subprocess.run(["make", "-s", "-C", str(Path(__file__).resolve().parent.parent), "libreoffice"],
+        subprocess.run(["make", "-s", "-C", str(Path(__file__).resolve().parents[2]), "libreoffice"],
                        capture_output=True, timeout=900)
     return shutil.which("soffice")
 
