@@ -133,8 +133,12 @@ def plan_html(rooms: list[dict], room: str = "") -> str:
     return "<div class='wb-lab' style='max-width:1100px'>" + "".join(blocks) + "</div>"
 
 
-def plan_page(folder: str | Path | dict = "."):
-    """The ``piano`` dashboard: choose one workshop or the whole plan."""
+def _live(folder: str | Path | dict, title: str, view) -> None:
+    """Open the plan read-only, show its header and a view redrawn by «Aggiorna» and by the controls.
+
+    ``view(setup, plan, again)`` returns the controls to show, the function drawing the view and the
+    widgets whose change redraws it.
+    """
     import ipywidgets as w
     from IPython.display import HTML, display
 
@@ -144,20 +148,32 @@ def plan_page(folder: str | Path | dict = "."):
     if opened is None:
         return None
     setup, plan = opened
-    display(HTML(_header(setup, "Piano")))
-    rooms = read_rooms(plan)
-    choice = w.Dropdown(options=[(WHOLE_PLAN, "")] + [(f"{r['stanza']} — {r['nome']}", r["id"]) for r in rooms],
-                        value="", description="Mostra", layout=w.Layout(width="100%", max_width="640px"))
+    display(HTML(_header(setup, title)))
     again = w.Button(description="Aggiorna", icon="refresh")
-
-    def render() -> str:
-        rooms[:] = read_rooms(plan)
-        return plan_html(rooms, choice.value)
-
-    redraw = live_view(w.HBox([choice, again]), render, [])
-    choice.observe(redraw, names="value")
+    controls, render, watched = view(setup, plan, again)
+    redraw = live_view(controls, render, [])
     again.on_click(redraw)
+    for widget in watched:
+        widget.observe(redraw, names="value")
     return None
+
+
+def plan_page(folder: str | Path | dict = "."):
+    """The ``piano`` dashboard: choose one workshop or the whole plan."""
+    import ipywidgets as w
+
+    def view(setup, plan, again):
+        rooms = read_rooms(plan)
+        choice = w.Dropdown(options=[(WHOLE_PLAN, "")] + [(f"{r['stanza']} — {r['nome']}", r["id"]) for r in rooms],
+                            value="", description="Mostra", layout=w.Layout(width="100%", max_width="640px"))
+
+        def render() -> str:
+            rooms[:] = read_rooms(plan)
+            return plan_html(rooms, choice.value)
+
+        return w.HBox([choice, again]), render, [choice]
+
+    return _live(folder, "Piano", view)
 
 
 # -- monitoraggio ------------------------------------------------------------------------------------
@@ -196,21 +212,10 @@ def followup_html(actions: list[dict], setup: dict) -> str:
 
 def followup_page(folder: str | Path | dict = "."):
     """The ``monitoraggio`` dashboard (read-only)."""
-    import ipywidgets as w
-    from IPython.display import HTML, display
-
-    from workbench.ui.page import live_view
     from workbench.plan.cycle import cycle_html
 
-    opened = _open(folder, readonly=True)
-    if opened is None:
-        return None
-    setup, plan = opened
-    display(HTML(_header(setup, "Monitoraggio delle azioni")))
-    again = w.Button(description="Aggiorna", icon="refresh")
-    redraw = live_view(again, lambda: followup_html(plan.actions(), setup) + cycle_html(setup), [])
-    again.on_click(redraw)
-    return None
+    return _live(folder, "Monitoraggio delle azioni",
+                 lambda setup, plan, again: (again, lambda: followup_html(plan.actions(), setup) + cycle_html(setup), []))
 
 
 # -- azioni (facilitator) ------------------------------------------------------------------------------
