@@ -73,12 +73,14 @@ class SQLiteStore:
 
     Subclasses set :attr:`SCHEMA` (``CREATE ... IF NOT EXISTS`` statements), :attr:`KIND` (Italian, as in
     «l'archivio del laboratorio») and :attr:`BACKUPS` (glob patterns of backup copies next to the file,
-    ``{stem}`` is the file's stem), and may override :meth:`created` to write defaults in the new file.
+    ``{stem}`` is the file's stem), and may extend :meth:`created` to write more in the new file. Every store
+    also has the table ``info``: facts about the store written when it is created (:meth:`info`).
 
     Parameters
     ----------
     path : path of the ``.sqlite`` file (created with its folder if missing)
     readonly : open for reading only (exports, dashboards)
+    info : facts written into ``info`` when the file is created (a key already there is kept)
 
     Examples
     --------
@@ -93,6 +95,8 @@ class SQLiteStore:
     """
 
     SCHEMA = ""
+    #: The table every store has: key/value facts about it.
+    INFO = "CREATE TABLE IF NOT EXISTS info (chiave TEXT PRIMARY KEY, valore TEXT NOT NULL);"
     KIND = "l'archivio"
     BACKUPS: tuple[str, ...] = ("{stem}-copia-*.sqlite",)
     #: Tables of :attr:`SCHEMA` added after the store's first version, and columns added to older tables
@@ -101,8 +105,9 @@ class SQLiteStore:
     ADDED_TABLES: tuple[str, ...] = ()
     ADDED_COLUMNS: dict[str, dict[str, str]] = {}
 
-    def __init__(self, path: str | Path, readonly: bool = False):
+    def __init__(self, path: str | Path, readonly: bool = False, info: dict | None = None):
         self.path = Path(path)
+        self._info = dict(info or {})
         if readonly and not self.path.is_file():
             raise StoreError(f"{self.KIND[0].upper()}{self.KIND[1:]} {self.path} non esiste ancora.")
         self._check_file()
@@ -134,7 +139,7 @@ class SQLiteStore:
         """Add the missing :attr:`ADDED_COLUMNS` (``upgrade``), then create what :attr:`SCHEMA` lacks."""
         for table, column in (u for u in upgrade if u[1]):
             db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {self.ADDED_COLUMNS[table][column]}")
-        for statement in filter(str.strip, self.SCHEMA.split(";")):
+        for statement in filter(str.strip, self.schema().split(";")):
             db.execute(statement)
 
     def _read_upgraded_copy(self, upgrade: list[tuple[str, str]]) -> None:
@@ -145,8 +150,17 @@ class SQLiteStore:
         self.db = copy
         self._create(copy, upgrade)
 
+    def schema(self) -> str:
+        """Every statement of the store's schema: :attr:`INFO`, then :attr:`SCHEMA`."""
+        return self.INFO + "\n" + self.SCHEMA
+
     def created(self, db: sqlite3.Connection) -> None:
         """Write what a new store needs (runs in the opening transaction; ``INSERT OR IGNORE``)."""
+        db.executemany("INSERT OR IGNORE INTO info VALUES (?, ?)", self._info.items())
+
+    def info(self) -> dict:
+        """The facts of the ``info`` table, as text."""
+        return {r[0]: r[1] for r in self.db.execute("SELECT chiave, valore FROM info")}
 
     # -- checks ---------------------------------------------------------------------------------
     def damaged(self, reason: str) -> StoreDamaged:
@@ -191,7 +205,7 @@ class SQLiteStore:
             raise self.damaged(f"la verifica di SQLite ha trovato errori nelle pagine del file ({check[:80]})")
         if not tables:
             return []  # a new store
-        expected = schema_columns(self.SCHEMA)
+        expected = schema_columns(self.schema())
         if not set(tables) & set(expected):
             raise self.damaged(f"non è {self.KIND} (contiene le tabelle " + ", ".join(sorted(tables)) + ")")
         lacking = [(t, c) for t, columns in expected.items() for c in sorted(columns - tables.get(t, set()))

@@ -19,7 +19,7 @@ from workbench.distress.indicators import (district_averages, indicator_values, 
 from workbench.privacy import suppress
 from workbench.inputs.workspace import check_workspace, load_workspace
 
-from .test_workspace import make
+from tests.inputs.test_workspace import make
 
 
 def test_wilson_interval_matches_hand_computation():

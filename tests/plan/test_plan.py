@@ -17,7 +17,7 @@ from workbench.paths import DEMO
 from workbench.plan.store import PlanError, PlanStore
 from workbench.workshop.store import Store
 
-from .conftest import free_port, wait_http
+from tests.conftest import free_port, wait_http
 
 
 # -- the store ----------------------------------------------------------------------------------
@@ -298,7 +298,7 @@ def plan_url(tmp_path_factory):
     from workbench.run import runner
     from workbench.run.serve import dashboard_root, voila_command, voila_env
 
-    from .conftest import FACILITATOR_KEY
+    from tests.conftest import FACILITATOR_KEY
 
     root = tmp_path_factory.mktemp("piano-e2e")
     shutil.copytree(DEMO / "cremasco", root / "cremasco")

@@ -34,7 +34,6 @@ MAX_NOTE = 1000
 MAX_LABEL = 200
 
 SCHEMA = """
-CREATE TABLE IF NOT EXISTS info (chiave TEXT PRIMARY KEY, valore TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS laboratori (
     id TEXT PRIMARY KEY, percorso TEXT NOT NULL UNIQUE, stanza TEXT NOT NULL, nome TEXT NOT NULL,
     data TEXT NOT NULL, aggiunto TEXT NOT NULL);
@@ -158,16 +157,13 @@ class PlanStore(SQLiteStore):
 
     def __init__(self, path: str | Path, name: str = "", district: str = "", folder: str = "",
                  demo: bool = False, readonly: bool = False):
-        self._new = {"nome": name or "Piano di Zona", "distretto": district, "cartella": folder,
-                     "dimostrativo": "1" if demo else "0", "creato": _now()}
-        super().__init__(path, readonly=readonly)
-
-    def created(self, db) -> None:
-        db.executemany("INSERT OR IGNORE INTO info VALUES (?, ?)", self._new.items())
+        super().__init__(path, readonly=readonly, info={"nome": name or "Piano di Zona", "distretto": district,
+                                                        "cartella": folder, "dimostrativo": "1" if demo else "0",
+                                                        "creato": _now()})
 
     def info(self) -> dict:
         """Plan name, district, district folder, creation time and ``dimostrativo`` (bool)."""
-        info = {r[0]: r[1] for r in self.db.execute("SELECT chiave, valore FROM info")}
+        info = super().info()
         info["dimostrativo"] = info.get("dimostrativo") == "1"
         return info
 

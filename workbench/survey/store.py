@@ -45,7 +45,6 @@ OUTCOMES = ("migliori servizi per le persone", "accesso più facile ai servizi",
 OPEN, CLOSED = "aperta", "chiusa"
 
 SCHEMA = """
-CREATE TABLE IF NOT EXISTS info (chiave TEXT PRIMARY KEY, valore TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS codici (codice TEXT PRIMARY KEY, attore TEXT NOT NULL, posto INTEGER NOT NULL,
     UNIQUE (attore, posto));
 CREATE TABLE IF NOT EXISTS risposte (
@@ -134,15 +133,8 @@ class AnswerStore(SQLiteStore):
     BACKUPS = ("{stem}-copia-*.sqlite",)
 
     def __init__(self, path: str | Path, district: str = "", wave: int | str = "", readonly: bool = False):
-        self._new = {"distretto": str(district), "onda": str(wave), "stato": OPEN, "aperta": now()}
-        super().__init__(path, readonly=readonly)
-
-    def created(self, db) -> None:
-        db.executemany("INSERT OR IGNORE INTO info VALUES (?, ?)", self._new.items())
-
-    def info(self) -> dict:
-        """District, wave, state (``aperta``/``chiusa``) and when it was opened/closed."""
-        return {r[0]: r[1] for r in self.db.execute("SELECT chiave, valore FROM info")}
+        super().__init__(path, readonly=readonly,
+                         info={"distretto": str(district), "onda": str(wave), "stato": OPEN, "aperta": now()})
 
     # -- codes ------------------------------------------------------------------------------------
     def add_codes(self, actors, per_actor: int = 1) -> dict[str, list[str]]:

@@ -60,7 +60,6 @@ MAX_LABEL = 200
 DEFAULT_DOTS = 5
 
 SCHEMA = """
-CREATE TABLE IF NOT EXISTS info (chiave TEXT PRIMARY KEY, valore TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS note (
     id TEXT PRIMARY KEY, partecipante TEXT NOT NULL, autore TEXT NOT NULL, ruolo TEXT NOT NULL,
     tipo TEXT NOT NULL, testo TEXT NOT NULL, riferimento TEXT NOT NULL, valore TEXT NOT NULL,
@@ -231,19 +230,19 @@ class Store(SQLiteStore):
         self._warned: set[str] = set()  # writes already warned about personal data: sent again = confirmed
         if dots is not None and int(dots) < 1:
             raise WorkshopError("I punti per partecipante devono essere almeno 1.")
-        self._new = {"nome": name or "Laboratorio", "data": date, "distretto": district,
-                     "punti": str(DEFAULT_DOTS), "creato": _now()}
         self._dots = dots
-        super().__init__(path, readonly=readonly)
+        super().__init__(path, readonly=readonly, info={"nome": name or "Laboratorio", "data": date,
+                                                        "distretto": district, "punti": str(DEFAULT_DOTS),
+                                                        "creato": _now()})
 
     def created(self, db) -> None:
-        db.executemany("INSERT OR IGNORE INTO info VALUES (?, ?)", self._new.items())
+        super().created(db)
         if self._dots is not None:
             db.execute("INSERT OR REPLACE INTO info VALUES ('punti', ?)", (str(int(self._dots)),))
 
     def info(self) -> dict:
         """Workshop name, date, district, dots per person and creation time."""
-        info = {r[0]: r[1] for r in self.db.execute("SELECT chiave, valore FROM info")}
+        info = super().info()
         info["punti"] = int(info.get("punti") or DEFAULT_DOTS)
         return info
 
