@@ -12,7 +12,8 @@ import difflib
 import re
 import sys
 
-__all__ = ["ItalianParser", "ItalianFormatter", "ItalianRawFormatter", "italian_message"]
+__all__ = ["ItalianParser", "ItalianFormatter", "ItalianRawFormatter", "italian_message", "arg", "command", "group",
+           "SERVER_OPTIONS"]
 
 #: argparse's error messages (Python 3.11–3.13) and their Italian text.
 MESSAGES = (
@@ -109,3 +110,51 @@ class ItalianParser(argparse.ArgumentParser):
         """Print the usage and the Italian message, exit with status 2 (as argparse does)."""
         self.print_usage(sys.stderr)
         self.exit(2, f"{self.prog}: errore: {italian_message(message)}\n")
+
+
+def arg(*flags: str, **options) -> tuple[tuple[str, ...], dict]:
+    """One argument of a sub-command, as :func:`command` takes it (``add_argument``'s own parameters).
+
+    >>> arg("--porta", type=int)
+    (('--porta',), {'type': <class 'int'>})
+    """
+    return flags, options
+
+
+def command(sub, name: str, func, help: str, *arguments: tuple, **parser_options) -> argparse.ArgumentParser:
+    """Add the sub-command ``name``, which runs ``func(args)``, with its :func:`arg` arguments.
+
+    Parameters
+    ----------
+    sub : argparse._SubParsersAction
+        The sub-commands of a parser (``add_subparsers``).
+    name, help : str
+        The sub-command and its one-line Italian help.
+    func : callable
+        What the sub-command runs (``args.func``).
+    *arguments : tuple
+        Its arguments, each made by :func:`arg`.
+    **parser_options
+        More options of ``add_parser`` (``epilog``, ``formatter_class``).
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        The sub-command's parser (for argument groups).
+    """
+    parser = sub.add_parser(name, help=help, **parser_options)
+    for flags, options in arguments:
+        parser.add_argument(*flags, **options)
+    parser.set_defaults(func=func)
+    return parser
+
+
+def group(subparsers, name: str, help: str, dest: str):
+    """Add the sub-command ``name`` with sub-commands of its own (``workbench piano crea``…); returns them."""
+    return subparsers.add_parser(name, help=help).add_subparsers(dest=dest, metavar="AZIONE", required=True)
+
+
+#: The options of a command that serves pages (``mostra``, ``questionario servi``).
+SERVER_OPTIONS = (arg("--porta", type=int, default=8866, help="porta (predefinita 8866)"),
+                  arg("--rete", action="store_true", help="accessibile dalla rete locale della sala (con token)"),
+                  arg("--browser", action="store_true", help="apre il browser"))

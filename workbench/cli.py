@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from workbench.argparse_it import ItalianParser, ItalianRawFormatter
+from workbench.argparse_it import SERVER_OPTIONS, ItalianParser, ItalianRawFormatter, arg, command
 from workbench.errors import WorkbenchError, disk_error, format_problems
 from workbench.fmt import plural
 from workbench.plan.cli import register as register_plan
@@ -151,85 +151,62 @@ def build_parser() -> argparse.ArgumentParser:
         "mostra i cruscotti per gli amministratori."))
     sub = parser.add_subparsers(dest="comando", metavar="COMANDO", required=True)
 
-    p = sub.add_parser("verifica", help="verifica la cartella di un distretto ed elenca tutti i problemi")
-    p.add_argument("cartella", help="cartella del distretto (distretto.toml + tabelle)")
-    p.add_argument("--formato", choices=("csv", "xlsx"), help="scrive anche i problemi come tabella (una riga per "
-                   "problema: livello, codice, file, riga, colonna, valore, problema, cosa fare)")
-    p.add_argument("--out", help="file della tabella dei problemi (predefinito: problemi.csv o problemi.xlsx)")
-    p.set_defaults(func=cmd_verifica)
+    district = arg("cartella", help="cartella del distretto (distretto.toml + tabelle)")
+    reports = arg("report", help="cartella dei report prodotta da `workbench esegui`")
+    command(sub, "verifica", cmd_verifica, "verifica la cartella di un distretto ed elenca tutti i problemi", district,
+            arg("--formato", choices=("csv", "xlsx"), help="scrive anche i problemi come tabella (una riga per "
+                "problema: livello, codice, file, riga, colonna, valore, problema, cosa fare)"),
+            arg("--out", help="file della tabella dei problemi (predefinito: problemi.csv o problemi.xlsx)"))
 
-    p = sub.add_parser("nuovo", help="crea la cartella di un nuovo distretto con i dati ISTAT e MEF dei suoi comuni")
-    p.add_argument("cartella", help="cartella da creare")
-    p.add_argument("--nome", required=True, help="nome dell'ambito, es. \"Ambito di Crema\"")
+    p = command(sub, "nuovo", cmd_nuovo, "crea la cartella di un nuovo distretto con i dati ISTAT e MEF dei suoi "
+                "comuni", arg("cartella", help="cartella da creare"),
+                arg("--nome", required=True, help="nome dell'ambito, es. \"Ambito di Crema\""),
+                arg("--sovrascrivi", action="store_true",
+                    help="sostituisce i file già modificati (ne conserva una copia in «precedenti/»)"))
     source = p.add_mutually_exclusive_group(required=True)
     source.add_argument("--comuni", help="codici ISTAT o nomi dei comuni separati da virgole")
     source.add_argument("--provincia", metavar="SIGLA", help="tutti i comuni di una provincia, es. CR o NA")
     source.add_argument("--da-file", metavar="ELENCO", help="file CSV o Excel con una colonna di comuni (nomi o "
                         "codici) ed eventualmente una colonna sub_ambito")
-    p.add_argument("--sovrascrivi", action="store_true", help="sostituisce i file già modificati (ne conserva una "
-                   "copia in «precedenti/»)")
-    p.set_defaults(func=cmd_nuovo)
 
     from workbench.run.params import parameters_help
 
-    p = sub.add_parser("esegui", help="esegue i notebook con papermill e produce il report",
-                       epilog=parameters_help(), formatter_class=ItalianRawFormatter)
-    p.add_argument("cartelle", nargs="+", help="una o più cartelle di distretto, o cartelle che le contengono")
-    p.add_argument("--out", required=True, metavar="REPORT",
-                   help="cartella dei report (una sottocartella per distretto)")
-    p.add_argument("-p", "--parametro", nargs=2, action="append", default=[], metavar=("NOME", "VALORE"),
-                   help="parametro dei notebook, es. -p anno 2023 (ripetibile; elenco qui sotto), controllato "
-                   "prima di eseguire")
-    p.add_argument("--silenzioso", action="store_true", help="senza barre di avanzamento")
-    p.add_argument("--forza", action="store_true", help="riesegue anche i distretti con dati e parametri invariati")
-    p.add_argument("--processi", type=int, metavar="N", help="distretti in parallelo (predefinito: i core)")
-    p.add_argument("--dask", metavar="INDIRIZZO", help="esegue su un cluster Dask (indirizzo dello scheduler, "
-                   "es. tcp://10.0.0.5:8786) o su un cluster locale con `--dask locale`")
-    p.set_defaults(func=cmd_esegui)
-
-    p = sub.add_parser("sito", help="scrive REPORT/index.html con i link ai report di ogni distretto, "
-                       "consultabile senza server; --zip per condividerlo")
-    p.add_argument("report", help="cartella dei report prodotta da `workbench esegui`")
-    p.add_argument("--zip", metavar="FILE", help="archivio .zip del sito completo")
-    p.set_defaults(func=cmd_sito)
-
-    p = sub.add_parser("mostra", help="apre i cruscotti (Voila) per gli amministratori")
-    p.add_argument("report", help="cartella dei report prodotta da `workbench esegui`")
-    p.add_argument("--porta", type=int, default=8866, help="porta (predefinita 8866)")
-    p.add_argument("--rete", action="store_true", help="accessibile dalla rete locale della sala (con token)")
-    p.add_argument("--browser", action="store_true", help="apre il browser")
-    p.add_argument("--preriscalda", type=int, default=1, metavar="N",
-                   help="kernel pronti in anticipo per ogni cruscotto, con un solo distretto "
-                   "(predefinito 1; 0 = nessuno)")
-    p.set_defaults(func=cmd_mostra)
-
-    p = sub.add_parser("lab", help="apre JupyterLab in italiano su una copia dei notebook, con la cartella del "
-                       "distretto preselezionata")
-    p.add_argument("cartella", nargs="?", help="cartella del distretto")
-    p.add_argument("--notebook", metavar="CARTELLA", help="dove tenere la copia dei notebook su cui lavorare "
-                   "(predefinita: ~/workbench-notebook; una copia già presente è conservata)")
-    p.add_argument("--porta", type=int, help="porta (predefinita: la prima libera da 8888)")
-    p.set_defaults(func=cmd_lab)
-
-    p = sub.add_parser("esporta-laboratorio", help="esporta il documento del laboratorio (HTML, Markdown, "
-                       "CSV/Excel dei contributi) e una copia dell'archivio")
-    p.add_argument("percorso", help="file .sqlite del laboratorio o cartella del report del distretto")
-    p.add_argument("--out", help="cartella di destinazione (predefinita: accanto all'archivio)")
-    p.set_defaults(func=cmd_esporta_laboratorio)
-
-    p = sub.add_parser("esporta", help="esporta le tabelle calcolate sui servizi in Excel (un foglio per "
-                       "tabella) e CSV")
-    p.add_argument("cartella", help="cartella del distretto (con la tabella servizi)")
-    p.add_argument("--out", required=True, help="cartella di destinazione")
-    p.add_argument("--anno", type=int, help="anno della spesa (predefinito: l'ultimo presente)")
-    p.add_argument("--riparto", choices=("popolazione", "utenti"), default="popolazione",
-                   help="regola di riparto dei servizi d'ambito (predefinita: popolazione)")
-    p.set_defaults(func=cmd_esporta)
-
-    p = sub.add_parser("modelli", help="scrive i modelli Excel delle tabelle e il contratto dei dati")
-    p.add_argument("--out", help="cartella in cui scriverli (predefinita, solo nel codice sorgente: templates/ e "
-                   "data/README.md)")
-    p.set_defaults(func=cmd_modelli)
+    command(sub, "esegui", cmd_esegui, "esegue i notebook con papermill e produce il report",
+            arg("cartelle", nargs="+", help="una o più cartelle di distretto, o cartelle che le contengono"),
+            arg("--out", required=True, metavar="REPORT", help="cartella dei report (una sottocartella per distretto)"),
+            arg("-p", "--parametro", nargs=2, action="append", default=[], metavar=("NOME", "VALORE"),
+                help="parametro dei notebook, es. -p anno 2023 (ripetibile; elenco qui sotto), controllato prima "
+                "di eseguire"),
+            arg("--silenzioso", action="store_true", help="senza barre di avanzamento"),
+            arg("--forza", action="store_true", help="riesegue anche i distretti con dati e parametri invariati"),
+            arg("--processi", type=int, metavar="N", help="distretti in parallelo (predefinito: i core)"),
+            arg("--dask", metavar="INDIRIZZO", help="esegue su un cluster Dask (indirizzo dello scheduler, es. "
+                "tcp://10.0.0.5:8786) o su un cluster locale con `--dask locale`"),
+            epilog=parameters_help(), formatter_class=ItalianRawFormatter)
+    command(sub, "sito", cmd_sito, "scrive REPORT/index.html con i link ai report di ogni distretto, consultabile "
+            "senza server; --zip per condividerlo", reports,
+            arg("--zip", metavar="FILE", help="archivio .zip del sito completo"))
+    command(sub, "mostra", cmd_mostra, "apre i cruscotti (Voila) per gli amministratori", reports, *SERVER_OPTIONS,
+            arg("--preriscalda", type=int, default=1, metavar="N", help="kernel pronti in anticipo per ogni "
+                "cruscotto, con un solo distretto (predefinito 1; 0 = nessuno)"))
+    command(sub, "lab", cmd_lab, "apre JupyterLab in italiano su una copia dei notebook, con la cartella del "
+            "distretto preselezionata", arg("cartella", nargs="?", help="cartella del distretto"),
+            arg("--notebook", metavar="CARTELLA", help="dove tenere la copia dei notebook su cui lavorare "
+                "(predefinita: ~/workbench-notebook; una copia già presente è conservata)"),
+            arg("--porta", type=int, help="porta (predefinita: la prima libera da 8888)"))
+    command(sub, "esporta-laboratorio", cmd_esporta_laboratorio, "esporta il documento del laboratorio (HTML, "
+            "Markdown, CSV/Excel dei contributi) e una copia dell'archivio",
+            arg("percorso", help="file .sqlite del laboratorio o cartella del report del distretto"),
+            arg("--out", help="cartella di destinazione (predefinita: accanto all'archivio)"))
+    command(sub, "esporta", cmd_esporta, "esporta le tabelle calcolate sui servizi in Excel (un foglio per tabella) "
+            "e CSV", arg("cartella", help="cartella del distretto (con la tabella servizi)"),
+            arg("--out", required=True, help="cartella di destinazione"),
+            arg("--anno", type=int, help="anno della spesa (predefinito: l'ultimo presente)"),
+            arg("--riparto", choices=("popolazione", "utenti"), default="popolazione",
+                help="regola di riparto dei servizi d'ambito (predefinita: popolazione)"))
+    command(sub, "modelli", cmd_modelli, "scrive i modelli Excel delle tabelle e il contratto dei dati",
+            arg("--out", help="cartella in cui scriverli (predefinita, solo nel codice sorgente: templates/ e "
+                "data/README.md)"))
     register_plan(sub)
     survey_cli.register(sub)
     return parser

@@ -105,19 +105,12 @@ class Code(enum.Enum):
                        "Il workbench accetta solo dati aggregati: elimina la colonna.")
     PERSONAL_VALUE = ("Il valore «{value}» sembra un codice fiscale.",
                       "Il workbench accetta solo dati aggregati: togli i dati personali.")
-    # Rules across rows and tables: the sentence is written by the rule (``detail``, ``hint``).
-    MORE_PROBLEMS = ("{detail}", "{hint}")
-    FOLDER_MISSING = ("{detail}", "{hint}")
-    POPULATION_MISSING = ("{detail}", "{hint}")
-    CASES_OVER_POPULATION = ("{detail}", "{hint}")
-    SERVICE_WITHOUT_PLACE = ("{detail}", "{hint}")
-    SERVICE_TWO_PLACES = ("{detail}", "{hint}")
-    TERRITORY_UNKNOWN = ("{detail}", "{hint}")
-    SHARE_WITHOUT_COMUNE = ("{detail}", "{hint}")
-    SHARES_NOT_100 = ("{detail}", "{hint}")
-    SHARED_TOTALS_DIFFER = ("{detail}", "{hint}")
-    SELF_TIE = ("{detail}", "{hint}")
-    DUPLICATE_TIE = ("{detail}", "{hint}")
+    # Rules across rows and tables: the sentence is written by the rule (``detail``, ``hint``), one code each.
+    _ignore_ = ["_rule"]
+    for _rule in ("MORE_PROBLEMS", "FOLDER_MISSING", "POPULATION_MISSING", "CASES_OVER_POPULATION",
+                  "SERVICE_WITHOUT_PLACE", "SERVICE_TWO_PLACES", "TERRITORY_UNKNOWN", "SHARE_WITHOUT_COMUNE",
+                  "SHARES_NOT_100", "SHARED_TOTALS_DIFFER", "SELF_TIE", "DUPLICATE_TIE"):
+        vars()[_rule] = ("{detail}", "{hint}")
 
     def __new__(cls, template: str, hint: str):
         member = object.__new__(cls)

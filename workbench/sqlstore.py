@@ -154,6 +154,19 @@ class SQLiteStore:
         """Every statement of the store's schema: :attr:`INFO`, then :attr:`SCHEMA`."""
         return self.INFO + "\n" + self.SCHEMA
 
+    @staticmethod
+    def applied(db: sqlite3.Connection, table: str, op: str) -> bool:
+        """True when the write ``op`` is already recorded in ``table`` (a retried call, not applied again)."""
+        return db.execute(f"SELECT 1 FROM {table} WHERE id = ?", (op,)).fetchone() is not None
+
+    @staticmethod
+    def row(db: sqlite3.Connection, table: str, key: str, missing: Exception) -> sqlite3.Row:
+        """The row of ``table`` whose id is ``key``; ``missing`` is raised when there is none."""
+        found = db.execute(f"SELECT * FROM {table} WHERE id = ?", (key,)).fetchone()
+        if found is None:
+            raise missing
+        return found
+
     def created(self, db: sqlite3.Connection) -> None:
         """Write what a new store needs (runs in the opening transaction; ``INSERT OR IGNORE``)."""
         db.executemany("INSERT OR IGNORE INTO info VALUES (?, ?)", self._info.items())

@@ -209,93 +209,100 @@ def _pct(x) -> str:
     return "n.d." if x is None else fmt.number(100 * x, 1) + "%"
 
 
-def _item(key, label, value, text, reading) -> dict:
-    return {"chiave": key, "misura": label, "valore": value, "testo": text, "lettura": reading}
+#: Each cohesion measure: its Italian name and how to read it (``{…}`` filled with the measure's facts).
+READINGS = {
+    "attori": ("Attori", "Gli attori mappati; {silenti} non dichiarano alcun legame in uscita (se i legami vengono "
+               "da un questionario, probabilmente non hanno risposto)."),
+    "legami": ("Legami", "Le coppie di attori con almeno un legame dichiarato (da chi risponde verso il partner)."),
+    "densita": ("Densità", "Su 100 legami possibili ne esistono {su_cento}. Nelle reti grandi la densità è bassa per "
+                "natura: confrontarla con l'onda precedente o con reti di dimensione simile."),
+    "reciprocita": ("Reciprocità", "Quota dei legami dichiarati da entrambe le parti: bassa = le relazioni sono "
+                    "percepite in modo diverso dai due partner, un tema da discutere insieme."),
+    "centralizzazione": ("Centralizzazione (Freeman, rete simmetrizzata)", "Calcolata contando un legame quando "
+                         "almeno una delle due parti lo dichiara. 100% = rete a stella: un solo attore è legato a "
+                         "tutti gli altri e gli altri solo a lui (rete dipendente da lui); vicina a 0 = tutti hanno "
+                         "un numero simile di partner."),
+    "centralizzazione_in": ("Centralizzazione diretta (legami ricevuti)", "Forma diretta: 100% solo se un attore è "
+                            "indicato da tutti e nessun altro è indicato da qualcuno. Se i legami sono reciproci "
+                            "resta sotto il 100% anche in una rete a stella: per la forma della rete vale la misura "
+                            "sulla rete simmetrizzata."),
+    "centralizzazione_out": ("Centralizzazione diretta (legami dichiarati)", "Forma diretta: alta = pochi attori "
+                             "dichiarano quasi tutti i legami; bassa = l'iniziativa è diffusa."),
+    "componenti": ("Componenti", "Parti della rete non collegate tra loro; la più grande riunisce {maggiore} attori "
+                   "su {attori}. Più di una componente = gruppi che non si parlano nemmeno indirettamente."),
+    "isolati": ("Attori isolati", "Attori senza alcun legame né dichiarato né ricevuto: da coinvolgere o da "
+                "verificare."),
+    "k_core": ("Nucleo più coeso (k-core)", "Il nucleo più coeso conta {nucleo} attori, ciascuno legato ad almeno "
+               "{k} altri del nucleo: è il gruppo che può sostenere il lavoro comune."),
+    "clustering": ("Clustering medio", "Probabilità che due partner di un attore siano legati anche tra loro: alto = "
+                   "gruppi chiusi e fiducia locale, basso = rete a maglie larghe."),
+    "transitivita": ("Transitività", "Quota dei triangoli chiusi sul totale delle terne collegate: stessa lettura "
+                     "del clustering, pesata sugli attori con molti partner."),
+    "ei": ("Indice E-I tra settori", "Da −1 (tutti i legami dentro il proprio settore) a +1 (tutti tra settori "
+           "diversi): valori positivi indicano una rete che integra i settori."),
+    "comunita": ("Comunità (Louvain)", "Gruppi di attori più legati tra loro che con il resto; modularità sopra 0,3 "
+                 "= gruppi netti, che vanno collegati tra loro."),
+    "coordinamento": ("Legami di coordinamento o collaborazione", "Quota dei legami di intensità 3 o 4: misura quanto "
+                      "la rete va oltre lo scambio di informazioni verso il lavoro comune."),
+    "fiducia": ("Fiducia media", "Media dei punteggi di fiducia (1–4) dati dai partner, su {legami} legami: sotto "
+                "2,5 la relazione è debole e va curata."),
+    "valore": ("Valore medio", "Media dei punteggi di valore (1–4) dati dai partner, su {legami} legami: sotto 2,5 "
+               "la relazione è debole e va curata."),
+    "brokeraggio": ("Intermediazione (Gould–Fernandez)", "Quante volte un attore collega due partner non legati "
+                    "direttamente: «guardiano» e «rappresentante» = porte d'ingresso e uscita di un settore; "
+                    "«intermediario» = ponte tra settori diversi dal proprio."),
+}
+
+
+def _item(key: str, value, text: str, **facts) -> dict:
+    label, reading = READINGS[key]
+    return {"chiave": key, "misura": label, "valore": value, "testo": text, "lettura": reading.format(**facts)}
+
+
+def _shares(g: nx.DiGraph) -> dict:
+    """The cohesion measures read as percentages, in the order they are shown."""
+    n, m = g.number_of_nodes(), g.number_of_edges()
+    sym, cin, cout = (centralization(g, d) for d in ("simmetrica", "in", "out"))
+    return {"densita": nx.density(g) if n > 1 else None, "reciprocita": nx.reciprocity(g) if m else None,
+            "centralizzazione": sym, "centralizzazione_in": cin, "centralizzazione_out": cout}
 
 
 def cohesion_profile(g: nx.DiGraph, broker: dict | None = None, parts=None, modularity=None) -> list[dict]:
     """The cohesion measures of one wave, each with one Italian sentence on how to read it."""
     n, m = g.number_of_nodes(), g.number_of_edges()
     u = _undirected(g)
-    items = []
     isolates = [x for x in g if g.degree(x) == 0]
-    silent = [x for x in g if g.out_degree(x) == 0]
-    items.append(_item("attori", "Attori", n, fmt.number(n, 0),
-                       f"Gli attori mappati; {len(silent)} non dichiarano alcun legame in uscita "
-                       "(se i legami vengono da un questionario, probabilmente non hanno risposto)."))
-    items.append(_item("legami", "Legami", m, fmt.number(m, 0),
-                       "Le coppie di attori con almeno un legame dichiarato (da chi risponde verso il partner)."))
-    density = nx.density(g) if n > 1 else None
-    items.append(_item("densita", "Densità", density, _pct(density),
-                       f"Su 100 legami possibili ne esistono {fmt.number(100 * (density or 0), 1)}. Nelle reti "
-                       "grandi la densità è bassa per natura: confrontarla con l'onda precedente o con reti di "
-                       "dimensione simile."))
-    rec = nx.reciprocity(g) if m else None
-    items.append(_item("reciprocita", "Reciprocità", rec, _pct(rec),
-                       "Quota dei legami dichiarati da entrambe le parti: bassa = le relazioni sono percepite in "
-                       "modo diverso dai due partner, un tema da discutere insieme."))
-    sym, cin, cout = (centralization(g, d) for d in ("simmetrica", "in", "out"))
-    items.append(_item("centralizzazione", "Centralizzazione (Freeman, rete simmetrizzata)", sym, _pct(sym),
-                       "Calcolata contando un legame quando almeno una delle due parti lo dichiara. 100% = rete a "
-                       "stella: un solo attore è legato a tutti gli altri e gli altri solo a lui (rete dipendente "
-                       "da lui); vicina a 0 = tutti hanno un numero simile di partner."))
-    items.append(_item("centralizzazione_in", "Centralizzazione diretta (legami ricevuti)", cin, _pct(cin),
-                       "Forma diretta: 100% solo se un attore è indicato da tutti e nessun altro è indicato da "
-                       "qualcuno. Se i legami sono reciproci resta sotto il 100% anche in una rete a stella: per "
-                       "la forma della rete vale la misura sulla rete simmetrizzata."))
-    items.append(_item("centralizzazione_out", "Centralizzazione diretta (legami dichiarati)", cout, _pct(cout),
-                       "Forma diretta: alta = pochi attori dichiarano quasi tutti i legami; bassa = l'iniziativa "
-                       "è diffusa."))
+    silent = sum(g.out_degree(x) == 0 for x in g)
+    shares = _shares(g)
+    items = [_item("attori", n, fmt.number(n, 0), silenti=silent), _item("legami", m, fmt.number(m, 0))]
+    items += [_item(key, value, _pct(value), su_cento=fmt.number(100 * (value or 0), 1))
+              for key, value in shares.items()]
     comps = nx.number_weakly_connected_components(g) if n else 0
     biggest = max((len(c) for c in nx.weakly_connected_components(g)), default=0)
-    items.append(_item("componenti", "Componenti", comps, fmt.number(comps, 0),
-                       f"Parti della rete non collegate tra loro; la più grande riunisce {biggest} attori su {n}. "
-                       "Più di una componente = gruppi che non si parlano nemmeno indirettamente."))
-    items.append(_item("isolati", "Attori isolati", len(isolates), fmt.number(len(isolates), 0),
-                       "Attori senza alcun legame né dichiarato né ricevuto: da coinvolgere o da verificare."))
     core = nx.core_number(u) if n else {}
     kmax = max(core.values(), default=0)
     kcore = sum(v == kmax for v in core.values())
-    items.append(_item("k_core", "Nucleo più coeso (k-core)", kmax, f"{kcore} attori, k = {kmax}",
-                       f"Il nucleo più coeso conta {kcore} attori, ciascuno legato ad almeno {kmax} altri del "
-                       "nucleo: è il gruppo che può sostenere il lavoro comune."))
-    clus = nx.average_clustering(u) if n else None
-    items.append(_item("clustering", "Clustering medio", clus, _pct(clus),
-                       "Probabilità che due partner di un attore siano legati anche tra loro: alto = gruppi "
-                       "chiusi e fiducia locale, basso = rete a maglie larghe."))
-    trans = nx.transitivity(u) if n else None
-    items.append(_item("transitivita", "Transitività", trans, _pct(trans),
-                       "Quota dei triangoli chiusi sul totale delle terne collegate: stessa lettura del clustering, "
-                       "pesata sugli attori con molti partner."))
-    ei = ei_index(g)
-    items.append(_item("ei", "Indice E-I tra settori", ei, "n.d." if ei is None else fmt.number(ei, 2),
-                       "Da −1 (tutti i legami dentro il proprio settore) a +1 (tutti tra settori diversi): "
-                       "valori positivi indicano una rete che integra i settori."))
+    clus, trans, ei = (nx.average_clustering(u) if n else None), (nx.transitivity(u) if n else None), ei_index(g)
+    items += [_item("componenti", comps, fmt.number(comps, 0), maggiore=biggest, attori=n),
+              _item("isolati", len(isolates), fmt.number(len(isolates), 0)),
+              _item("k_core", kmax, f"{kcore} attori, k = {kmax}", nucleo=kcore, k=kmax),
+              _item("clustering", clus, _pct(clus)), _item("transitivita", trans, _pct(trans)),
+              _item("ei", ei, "n.d." if ei is None else fmt.number(ei, 2))]
     if parts is not None:
-        items.append(_item("comunita", "Comunità (Louvain)", len([p for p in parts if len(p) > 1]),
-                           f"{len([p for p in parts if len(p) > 1])} (modularità {fmt.number(modularity, 2)})",
-                           "Gruppi di attori più legati tra loro che con il resto; modularità sopra 0,3 = "
-                           "gruppi netti, che vanno collegati tra loro."))
+        groups = len([p for p in parts if len(p) > 1])
+        items.append(_item("comunita", groups, f"{groups} (modularità {fmt.number(modularity, 2)})"))
     high = (sum(d["intensita"] >= 3 for *_, d in g.edges(data=True)) / m) if m else None
-    items.append(_item("coordinamento", "Legami di coordinamento o collaborazione", high, _pct(high),
-                       "Quota dei legami di intensità 3 o 4: misura quanto la rete va oltre lo scambio di "
-                       "informazioni verso il lavoro comune."))
-    for key, label in (("fiducia", "Fiducia media"), ("valore", "Valore medio")):
+    items.append(_item("coordinamento", high, _pct(high)))
+    for key in ("fiducia", "valore"):
         vals = [d[key] for *_, d in g.edges(data=True) if d.get(key) is not None]
         if vals:
             mean = sum(vals) / len(vals)
-            items.append(_item(key, label, mean, fmt.number(mean, 2) + " su 4",
-                               f"Media dei punteggi di {key} (1–4) dati dai partner, su {len(vals)} legami: "
-                               "sotto 2,5 la relazione è debole e va curata."))
+            items.append(_item(key, mean, fmt.number(mean, 2) + " su 4", legami=len(vals)))
     if broker is not None:
         totals = Counter()
         for counts in broker.values():
             totals.update(counts)
-        text = ", ".join(f"{r} {totals[r]}" for r in ROLES)
-        items.append(_item("brokeraggio", "Intermediazione (Gould–Fernandez)", sum(totals.values()), text,
-                           "Quante volte un attore collega due partner non legati direttamente: «guardiano» e "
-                           "«rappresentante» = porte d'ingresso e uscita di un settore; «intermediario» = "
-                           "ponte tra settori diversi dal proprio."))
+        items.append(_item("brokeraggio", sum(totals.values()), ", ".join(f"{r} {totals[r]}" for r in ROLES)))
     return items
 
 

@@ -4,9 +4,28 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from workbench.argparse_it import arg, command, group
 from workbench.errors import WorkbenchError
 
 __all__ = ["register", "resolve_plan"]
+
+
+def register(subparsers) -> None:
+    """Add ``workbench piano crea|aggiungi|esporta`` to the top-level parser's sub-commands."""
+    sub = group(subparsers, "piano", "il piano: raccoglie i laboratori di un distretto, le azioni e il documento "
+                "delle nuove ipotesi (Word, HTML, Markdown)", "azione_piano")
+    plan = arg("piano", help="file .sqlite del piano o cartella del report del distretto")
+    command(sub, "crea", cmd_crea, "crea il piano di un distretto con i suoi laboratori",
+            arg("report", help="cartella del report del distretto (REPORT/DISTRETTO)"),
+            arg("--nome", required=True, help="nome del piano, es. \"Piano di Zona 2025-2027\""),
+            arg("--laboratori", nargs="+", metavar="LAB.sqlite",
+                help="archivi dei laboratori (predefiniti: tutti quelli in REPORT/laboratori/DISTRETTO)"))
+    command(sub, "aggiungi", cmd_aggiungi, "aggiunge un laboratorio al piano (o ne cambia la stanza)", plan,
+            arg("laboratorio", help="file .sqlite del laboratorio"),
+            arg("--stanza", help="nome della stanza, es. \"amministratori\" (predefinito: il nome del laboratorio)"))
+    command(sub, "esporta", cmd_esporta, "scrive il documento delle nuove ipotesi (Word .docx, HTML, Markdown) e "
+            "una copia dell'archivio del piano", plan,
+            arg("--out", help="cartella di destinazione (predefinita: accanto all'archivio del piano)"))
 
 
 def resolve_plan(path: str | Path) -> Path:
@@ -77,29 +96,3 @@ def cmd_esporta(args) -> int:
     for kind, path in export_plan(resolve_plan(args.piano), args.out).items():
         print(f"  {kind}: {path}")
     return 0
-
-
-def register(subparsers) -> None:
-    """Add ``workbench piano crea|aggiungi|esporta`` to the top-level parser's sub-commands."""
-    p = subparsers.add_parser("piano", help="il piano: raccoglie i laboratori di un distretto, le azioni e il "
-                              "documento delle nuove ipotesi (Word, HTML, Markdown)")
-    sub = p.add_subparsers(dest="azione_piano", metavar="AZIONE", required=True)
-
-    c = sub.add_parser("crea", help="crea il piano di un distretto con i suoi laboratori")
-    c.add_argument("report", help="cartella del report del distretto (REPORT/DISTRETTO)")
-    c.add_argument("--nome", required=True, help="nome del piano, es. \"Piano di Zona 2025-2027\"")
-    c.add_argument("--laboratori", nargs="+", metavar="LAB.sqlite", help="archivi dei laboratori (predefiniti: tutti "
-                   "quelli in REPORT/laboratori/DISTRETTO)")
-    c.set_defaults(func=cmd_crea)
-
-    a = sub.add_parser("aggiungi", help="aggiunge un laboratorio al piano (o ne cambia la stanza)")
-    a.add_argument("piano", help="file .sqlite del piano o cartella del report del distretto")
-    a.add_argument("laboratorio", help="file .sqlite del laboratorio")
-    a.add_argument("--stanza", help="nome della stanza, es. \"amministratori\" (predefinito: il nome del laboratorio)")
-    a.set_defaults(func=cmd_aggiungi)
-
-    e = sub.add_parser("esporta", help="scrive il documento delle nuove ipotesi (Word .docx, HTML, Markdown) e una "
-                       "copia dell'archivio del piano")
-    e.add_argument("piano", help="file .sqlite del piano o cartella del report del distretto")
-    e.add_argument("--out", help="cartella di destinazione (predefinita: accanto all'archivio del piano)")
-    e.set_defaults(func=cmd_esporta)

@@ -242,11 +242,9 @@ class PlanStore(SQLiteStore):
         who = _text(who, MAX_LABEL, "chi", required=True)
         op, when = op or new_id(), when or _now()
         with self.transaction() as db:
-            if db.execute("SELECT 1 FROM storia_azioni WHERE id = ?", (op,)).fetchone():
+            if self.applied(db, "storia_azioni", op):
                 return False
-            row = db.execute("SELECT * FROM azioni WHERE id = ?", (action,)).fetchone()
-            if row is None:
-                raise PlanError("Questa azione non esiste: aggiorna la pagina.")
+            row = self.row(db, "azioni", action, PlanError("Questa azione non esiste: aggiorna la pagina."))
             current = {k: (json.loads(row[k]) if k in LISTS else row[k]) for k in EDITABLE}
             changed = {k: v for k, v in fields.items() if current[k] != v}
             if not changed:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from workbench.argparse_it import SERVER_OPTIONS, arg, command, group
 from workbench.errors import format_problems
 
 __all__ = ["register"]
@@ -92,40 +93,24 @@ def cmd_chiudi(args) -> int:
 
 def register(subparsers) -> None:
     """Add ``questionario`` and its sub-commands to the ``workbench`` parser."""
-    top = subparsers.add_parser("questionario", help="il questionario sui partner della rete: importa "
-                                "un'esportazione, apre, segue e chiude un'onda")
-    sub = top.add_subparsers(dest="azione", metavar="AZIONE", required=True)
-
-    p = sub.add_parser("importa", help="converte l'esportazione di un questionario esterno in legami")
-    p.add_argument("export", help="file esportato dal modulo (CSV o Excel): una riga per rispondente e partner")
-    p.add_argument("cartella", help="cartella del distretto (serve la tabella attori)")
-    p.add_argument("--onda", type=int, required=True, help="onda o ciclo di piano, es. 2024")
-    p.add_argument("--out", default="legami_da_questionario.csv", help="file CSV da scrivere")
-    p.set_defaults(func=cmd_importa)
-
-    p = sub.add_parser("apri", help="apre un'onda del questionario per un distretto: un codice per organizzazione")
-    p.add_argument("cartella", help="cartella del distretto (serve la tabella attori)")
-    p.add_argument("--onda", type=int, required=True, help="numero dell'onda, es. 2026")
-    p.add_argument("--out", required=True, help="cartella che conserva le onde (es. la cartella dei report)")
-    p.add_argument("--per-organizzazione", type=int, default=1, metavar="N",
-                   help="codici per organizzazione, se rispondono più persone (predefinito 1)")
-    p.add_argument("--esempio", metavar="FILE", help="carica risposte di esempio (dati dimostrativi, es. "
-                   "data/demo/questionari/cremasco-2026.json)")
-    p.set_defaults(func=cmd_apri)
-
-    p = sub.add_parser("servi", help="apre le pagine del questionario (come `workbench mostra`)")
-    p.add_argument("onda", help="cartella dell'onda scritta da `workbench questionario apri`")
-    p.add_argument("--porta", type=int, default=8866, help="porta (predefinita 8866)")
-    p.add_argument("--rete", action="store_true", help="accessibile dalla rete locale della sala (con token)")
-    p.add_argument("--browser", action="store_true", help="apre il browser")
-    p.set_defaults(func=cmd_servi)
-
-    p = sub.add_parser("segui", help="mostra il tasso di risposta dell'onda, per settore")
-    p.add_argument("onda", help="cartella dell'onda")
-    p.set_defaults(func=cmd_segui)
-
-    p = sub.add_parser("chiudi", help="chiude l'onda e scrive la tabella legami dell'onda")
-    p.add_argument("onda", help="cartella dell'onda")
-    p.add_argument("--out", help="cartella in cui scrivere i legami (predefinita: la cartella dell'onda)")
-    p.set_defaults(func=cmd_chiudi)
+    sub = group(subparsers, "questionario", "il questionario sui partner della rete: importa un'esportazione, apre, "
+                "segue e chiude un'onda", "azione")
+    district = arg("cartella", help="cartella del distretto (serve la tabella attori)")
+    wave = arg("onda", help="cartella dell'onda scritta da `workbench questionario apri`")
+    command(sub, "importa", cmd_importa, "converte l'esportazione di un questionario esterno in legami",
+            arg("export", help="file esportato dal modulo (CSV o Excel): una riga per rispondente e partner"), district,
+            arg("--onda", type=int, required=True, help="onda o ciclo di piano, es. 2024"),
+            arg("--out", default="legami_da_questionario.csv", help="file CSV da scrivere"))
+    command(sub, "apri", cmd_apri, "apre un'onda del questionario per un distretto: un codice per organizzazione",
+            district, arg("--onda", type=int, required=True, help="numero dell'onda, es. 2026"),
+            arg("--out", required=True, help="cartella che conserva le onde (es. la cartella dei report)"),
+            arg("--per-organizzazione", type=int, default=1, metavar="N",
+                help="codici per organizzazione, se rispondono più persone (predefinito 1)"),
+            arg("--esempio", metavar="FILE",
+                help="carica risposte di esempio (dati dimostrativi, es. data/demo/questionari/cremasco-2026.json)"))
+    command(sub, "servi", cmd_servi, "apre le pagine del questionario (come `workbench mostra`)", wave,
+            *SERVER_OPTIONS)
+    command(sub, "segui", cmd_segui, "mostra il tasso di risposta dell'onda, per settore", wave)
+    command(sub, "chiudi", cmd_chiudi, "chiude l'onda e scrive la tabella legami dell'onda", wave,
+            arg("--out", help="cartella in cui scrivere i legami (predefinita: la cartella dell'onda)"))
 

@@ -22,6 +22,7 @@ from workbench.errors import StoreError
 from workbench.survey.store import ITEMS, KINDS, LEVELS, OUTCOMES, RESOURCES, TRUST, VALUE
 from workbench.survey.wave import TITLE, close, open_store, proposed_id, status
 from workbench.ui.saving import save_once, status_line
+from workbench.ui.style import friendly_error
 from workbench.ui.tables import table_html
 
 __all__ = ["respondent_page", "facilitator_page", "status_html", "query_code", "search", "STYLE", "SCALE"]
@@ -89,14 +90,17 @@ def _header(setup: dict, subtitle: str) -> str:
             f"{_e(setup['onda'])}</p>{demo}<p class='wb-meta'>{_e(subtitle)}</p></div>")
 
 
-def _open(folder):
+def _open(folder, subtitle: str):
+    """(set-up, store) of the wave with the page's header shown, or None after showing an Italian message."""
     from IPython.display import HTML, display
 
     try:
-        return open_store(folder)
+        setup, store = open_store(folder)
     except (StoreError, OSError, ValueError) as exc:
-        display(HTML(STYLE + f"<div class='wb-error'>{_e(exc)}</div>"))
+        display(HTML(STYLE + friendly_error(exc)))
         return None
+    display(HTML(_header(setup, subtitle)))
+    return setup, store
 
 
 def _label(text: str):
@@ -295,15 +299,13 @@ class _Respondent:
 
 def respondent_page(folder: str | Path = ".", code: str | None = None):
     """The page an organisation opens with its link; returns the widget (``None`` if the wave is missing)."""
-    from IPython.display import HTML, display
+    from IPython.display import display
 
-    opened = _open(folder)
+    opened = _open(folder, "Per ogni organizzazione con cui avete lavorato: il tipo di relazione, quanto è "
+                           "stretta, la fiducia e il valore per la rete (da 1 a 4).")
     if opened is None:
         return None
-    setup, store = opened
-    display(HTML(_header(setup, "Per ogni organizzazione con cui avete lavorato: il tipo di relazione, "
-                                "quanto è stretta, la fiducia e il valore per la rete (da 1 a 4).")))
-    page = _Respondent(setup, store, query_code() if code is None else code)
+    page = _Respondent(*opened, query_code() if code is None else code)
     display(page.root)
     if page.code_box.value:
         page.enter(page.code_box.value)
@@ -335,14 +337,13 @@ def status_html(state: dict) -> str:
 def facilitator_page(folder: str | Path = "."):
     """The facilitator's page: response rate, non-respondents, proposed actors, closing the wave."""
     import ipywidgets as w
-    from IPython.display import HTML, display
+    from IPython.display import display
 
-    opened = _open(folder)
+    opened = _open(folder, "Pagina del facilitatore: chi ha risposto, le organizzazioni proposte, la chiusura "
+                           "dell'onda.")
     if opened is None:
         return None
     setup, store = opened
-    display(HTML(_header(setup, "Pagina del facilitatore: chi ha risposto, le organizzazioni proposte, la "
-                                "chiusura dell'onda.")))
     summary, proposals, closing = w.HTML(), w.VBox(), w.HTML()
     refresh_button = w.Button(description="Aggiorna", icon="refresh")
     close_button = w.Button(description="Chiudi l'onda", button_style="danger", icon="lock")

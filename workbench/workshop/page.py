@@ -15,6 +15,7 @@ from pathlib import Path
 from workbench.sqlstore import StoreError
 from workbench.report.contract import WORKSHOP
 from workbench.ui.saving import save_once, status_line
+from workbench.ui.style import friendly_error
 from workbench.workshop.html import (ALL_AMBITO, STYLE, chart_label, documents_html, esc, notes_sections, per_type_label,
                                      ranking_rows, rubric_chart_rows, rubric_rows, table_html, wide)
 from workbench.workshop.store import (load_setup, open_store, MAX_TEXT, MOVES, NOTE_TYPES, ROLES, TARGETS, Store, WorkshopError, new_id, participant_key,
@@ -24,9 +25,6 @@ __all__ = ["participant_page", "facilitator_page", "NoteForm", "ParticipantPage"
 
 REFRESH_MS = 20000
 TICKER_WAIT_S = 4 * 3600
-
-def _friendly(exc: Exception) -> str:
-    return STYLE + f"<div class='wb-error'>{esc(exc)}</div>"
 
 
 def _ticker(callback):
@@ -58,18 +56,29 @@ def _ticker(callback):
     return play
 
 
-def _open(folder: str | Path | dict, name: str):
-    """(set-up, store) of the workshop, or None after showing an Italian message."""
+def _open(folder: str | Path | dict, name: str, header):
+    """(set-up, store) of the workshop with the page's ``header(setup)`` shown, or None after an Italian message."""
     from IPython.display import HTML, display
 
     try:
         setup = folder if isinstance(folder, dict) else load_setup(folder, name)
         if isinstance(folder, dict):  # notebook 04 in JupyterLab: the set-up just prepared
             setup, folder = {**setup, "archivio": setup["archivio_assoluto"]}, "."
-        return setup, open_store(folder, setup)
+        store = open_store(folder, setup)
     except (StoreError, sqlite3.Error, OSError, ValueError) as exc:
-        display(HTML(_friendly(exc)))
+        display(HTML(STYLE + friendly_error(exc)))
         return None
+    display(HTML(header(setup)))
+    return setup, store
+
+
+def _participant_header(setup: dict) -> str:
+    lab = setup["laboratorio"]
+    when = f" — {lab['data']}" if lab.get("data") else ""
+    return (STYLE + f"<div class='wb-lab'><h1>{esc(lab['nome'])}{esc(when)}</h1><p class='wb-note'>"
+            f"{esc(setup['distretto']['nome'])}. Scrivi criticità, punti di forza e proposte; distribuisci i tuoi "
+            f"{setup['punti']} punti sulle priorità; valuta servizi e progetti con la griglia del welfare "
+            "responsabile.</p></div>")
 
 
 def _layout(**extra):
@@ -395,17 +404,11 @@ def participant_page(folder: str | Path | dict = ".", name: str = WORKSHOP):
     import ipywidgets as w
     from IPython.display import HTML, display
 
-    opened = _open(folder, name)
+    opened = _open(folder, name, _participant_header)
     if opened is None:
         return None
-    setup, store = opened
-    lab, dots = setup["laboratorio"], setup["punti"]
-    when = f" — {lab['data']}" if lab.get("data") else ""
-    display(HTML(STYLE + f"<div class='wb-lab'><h1>{esc(lab['nome'])}{esc(when)}</h1>"
-                 f"<p class='wb-note'>{esc(setup['distretto']['nome'])}. Scrivi criticità, punti di forza e "
-                 f"proposte; distribuisci i tuoi {dots} punti sulle priorità; valuta servizi e progetti con la "
-                 "griglia del welfare responsabile.</p></div>"))
-    page = ParticipantPage(setup, store)
+    page = ParticipantPage(*opened)
+    lab = page.setup["laboratorio"]
     box = w.VBox([page.identity, page.tabs, _ticker(page.refresh)]).add_class("wb-room")
     display(box, HTML(token_script(lab.get("slug") or slug(lab["nome"]))))
     page.refresh()
@@ -415,17 +418,16 @@ def participant_page(folder: str | Path | dict = ".", name: str = WORKSHOP):
 def facilitator_page(folder: str | Path | dict = ".", name: str = WORKSHOP):
     """The facilitator's view: ranking, notes by type and attachment, rubric by role with the gap."""
     import ipywidgets as w
-    from IPython.display import HTML, display
+    from IPython.display import display
 
     from workbench.ui.page import live_view
     from workbench.ui.render import chart_html, vega_loader, with_data
 
-    opened = _open(folder, name)
+    opened = _open(folder, name, lambda setup: STYLE + vega_loader() + "<div class='wb-lab'><h1>Facilitatore: "
+                   f"{esc(setup['laboratorio']['nome'])}</h1></div>")
     if opened is None:
         return None
     setup, store = opened
-    lab = setup["laboratorio"]
-    display(HTML(STYLE + vega_loader() + f"<div class='wb-lab'><h1>Facilitatore: {esc(lab['nome'])}</h1></div>"))
     again = w.Button(description="Aggiorna", icon="refresh")
     updated = w.HTML()
 

@@ -330,7 +330,7 @@ class Store(SQLiteStore):
         op = op or new_id()
         self._screen(text, op, confirmed)
         with self.transaction() as db:
-            if db.execute("SELECT 1 FROM storia WHERE id = ?", (op,)).fetchone():
+            if self.applied(db, "storia", op):
                 return False
             row = self._own_note(db, note, key)
             kind = kind or row["tipo"]
@@ -348,7 +348,7 @@ class Store(SQLiteStore):
         key, shown = _person(name, token)
         op = op or new_id()
         with self.transaction() as db:
-            if db.execute("SELECT 1 FROM storia WHERE id = ?", (op,)).fetchone():
+            if self.applied(db, "storia", op):
                 return False
             row = self._own_note(db, note, key)
             version, now = row["versione"] + 1, _now()
@@ -366,11 +366,9 @@ class Store(SQLiteStore):
         text = _text(text) if str(text or "").strip() else REDACTED
         op = op or new_id()
         with self.transaction() as db:
-            if db.execute("SELECT 1 FROM storia WHERE id = ?", (op,)).fetchone():
+            if self.applied(db, "storia", op):
                 return False
-            row = db.execute("SELECT * FROM note WHERE id = ?", (note,)).fetchone()
-            if row is None:
-                raise WorkshopError("Questa nota non esiste.")
+            row = self.row(db, "note", note, WorkshopError("Questa nota non esiste."))
             version, now = row["versione"] + 1, _now()
             db.execute("UPDATE note SET testo=?, modificata=?, versione=? WHERE id=?", (text, now, version, note))
             db.execute("UPDATE storia SET testo=? WHERE nota=?", (text, note))
@@ -433,7 +431,7 @@ class Store(SQLiteStore):
         key, _ = _person(name, token)
         role, op = _role(role), op or new_id()
         with self.transaction() as db:
-            if db.execute("SELECT 1 FROM voti WHERE id = ?", (op,)).fetchone():
+            if self.applied(db, "voti", op):
                 return False
             found = db.execute("SELECT eliminata, versione FROM note WHERE id = ?", (note,)).fetchone()
             if found is None or found[0]:
@@ -492,7 +490,7 @@ class Store(SQLiteStore):
             raise WorkshopError("Dai almeno un punteggio da 1 a 5 prima di salvare.")
         op, now = op or new_id(), _now()
         with self.transaction() as db:
-            if db.execute("SELECT 1 FROM valutazioni WHERE id = ?", (f"{op}:{next(iter(clean))}",)).fetchone():
+            if self.applied(db, "valutazioni", f"{op}:{next(iter(clean))}"):
                 return 0
             db.executemany("INSERT INTO valutazioni VALUES (?,?,?,?,?,?,?)",
                            [(f"{op}:{m}", key, role, subject, m, s, now) for m, s in clean.items()])
