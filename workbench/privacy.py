@@ -40,13 +40,45 @@ _TOL = 1e-6
 
 
 def suppressed_label(threshold: int) -> str:
-    """Italian text shown in place of a suppressed count, e.g. ``< 5``."""
+    """Italian text shown in place of a suppressed count, e.g. ``< 5``.
+
+    Parameters
+    ----------
+    threshold : int
+        The privacy threshold: counts from 1 to ``threshold − 1`` are small.
+
+    Returns
+    -------
+    str
+        The text.
+
+    Examples
+    --------
+    >>> suppressed_label(5)
+    '< 5'
+    """
     return f"< {threshold}"
 
 
 def primary(values, threshold: int, zeros: bool = False) -> np.ndarray:
     """Cells to hide because they are small counts: ``1 … threshold − 1`` (and ``0`` if ``zeros``).
 
+    Parameters
+    ----------
+    values : array_like
+        The counts; missing values are never hidden.
+    threshold : int
+        The privacy threshold: counts from 1 to ``threshold − 1`` are small.
+    zeros : bool, optional
+        Hide zero counts too (the workspace's ``nascondi_zeri``).
+
+    Returns
+    -------
+    numpy.ndarray
+        Boolean mask of the cells to hide.
+
+    Examples
+    --------
     >>> primary([0, 1, 4, 5, np.nan], 5).tolist(), primary([0, 7], 5, zeros=True).tolist()
     ([False, True, True, False, False], [True, False])
     """
@@ -62,6 +94,28 @@ def group_sums(frame: pd.DataFrame, total: pd.Series, parts: pd.Series, keys: li
     ``total`` and ``parts`` are boolean masks over the rows of ``frame``; ``part_keys`` names
     the parts' columns matching ``keys`` (default the same). Rows are cells in frame order.
 
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The cells, one per row.
+    total : pandas.Series or array_like of bool
+        The rows that are totals.
+    parts : pandas.Series or array_like of bool
+        The rows that are parts.
+    keys : list of str
+        Columns a total and its parts share (empty: every part belongs to every total).
+    part_keys : list of str or None, optional
+        The parts' columns matching ``keys``.
+    weights : array_like or None, optional
+        Weight of each row in the sums (default 1).
+
+    Returns
+    -------
+    scipy.sparse.csr_matrix
+        One relation per total row, ``len(frame)`` columns: +1 on the total, −weight on its parts.
+
+    Examples
+    --------
     >>> f = pd.DataFrame({"g": ["a", "a", "a"], "tot": [True, False, False]})
     >>> group_sums(f, f["tot"], ~f["tot"], ["g"]).toarray().tolist()
     [[1.0, -1.0, -1.0]]
@@ -196,6 +250,22 @@ def costs(values, relations, top=None) -> np.ndarray:
     (the ambito) cost more than all other cells together: they are hidden only when nothing
     else protects the table.
 
+    Parameters
+    ----------
+    values : array_like
+        The cells (missing values count as 0).
+    relations : array_like or scipy.sparse matrix
+        One row per published relation, ``relations @ values == 0``.
+    top : array_like of bool or None, optional
+        The cells to hide last.
+
+    Returns
+    -------
+    numpy.ndarray
+        The cost of each cell.
+
+    Examples
+    --------
     >>> costs([10, 4, 6], [[1, -1, -1]]).tolist(), float(costs([10, 4, 6], [[1, -1, -1]], [True, False, False])[0])
     ([13.0, 5.0, 7.0], 250.0)
     """
@@ -224,8 +294,34 @@ def protect(values, relations, threshold: int, zeros: bool = False, cost=None) -
 
     ``relations`` is a (sparse) matrix with ``relations @ values == 0``: e.g. a row
     ``[1, -1, -1, -1]`` says that cell 0 is the total of cells 1 to 3. ``cost`` is the
-    information lost by hiding each cell (default ``1 + value``).
+    information lost by hiding each cell (default ``1 + value``, see :func:`costs`). A complement whose
+    derived interval would be narrower than the threshold is protected as well.
 
+    Parameters
+    ----------
+    values : array_like
+        The cells (counts; missing values count as 0).
+    relations : array_like or scipy.sparse matrix
+        One row per published relation, ``relations @ values == 0``.
+    threshold : int
+        The privacy threshold: counts from 1 to ``threshold − 1`` are small.
+    zeros : bool, optional
+        Hide zero counts too (the workspace's ``nascondi_zeri``).
+    cost : array_like or None, optional
+        Cost of hiding each cell.
+
+    Returns
+    -------
+    numpy.ndarray
+        Boolean mask of the hidden cells (all false when no cell is small).
+
+    Raises
+    ------
+    RuntimeError
+        When the solver finds no solution of an attacker or master problem.
+
+    Examples
+    --------
     >>> table = [13, 1, 4, 8]                      # total, then its three parts
     >>> protect(table, [[1, -1, -1, -1]], 5).tolist()
     [False, True, True, True]
@@ -309,6 +405,22 @@ def _narrow(problem: _Problem, hidden: np.ndarray, targets: np.ndarray) -> np.nd
 def attack(values, relations, hidden) -> tuple[np.ndarray, np.ndarray]:
     """Lower and upper bound of every cell a reader derives from the published ones (LP, counts ≥ 0).
 
+    Parameters
+    ----------
+    values : array_like
+        The true cells.
+    relations : array_like or scipy.sparse matrix
+        One row per published relation, ``relations @ values == 0``.
+    hidden : array_like of bool
+        The hidden cells.
+
+    Returns
+    -------
+    lo, hi : numpy.ndarray
+        The bounds; a published cell's bounds are its value.
+
+    Examples
+    --------
     >>> lo, hi = attack([13, 1, 4, 8], [[1, -1, -1, -1]], [False, True, False, False])
     >>> lo.tolist(), hi.tolist()
     ([13.0, 1.0, 4.0, 8.0], [13.0, 1.0, 4.0, 8.0])
@@ -330,6 +442,31 @@ def unprotected(values, lo, hi, hidden, threshold: int, zeros: bool = False) -> 
 
     A small count (primary cell) needs the interval ``[max(0, a − threshold), a + threshold]``;
     a complement (secondary cell) an interval at least ``threshold`` wide.
+
+    Parameters
+    ----------
+    values : array_like
+        The true cells.
+    lo, hi : numpy.ndarray
+        The bounds a reader derives (:func:`attack`).
+    hidden : array_like of bool
+        The hidden cells.
+    threshold : int
+        The privacy threshold: counts from 1 to ``threshold − 1`` are small.
+    zeros : bool, optional
+        Hide zero counts too (the workspace's ``nascondi_zeri``).
+
+    Returns
+    -------
+    numpy.ndarray
+        Boolean mask of the hidden cells not protected enough.
+
+    Examples
+    --------
+    >>> values, relations, hidden = [13, 1, 4, 8], [[1, -1, -1, -1]], [False, True, False, False]
+    >>> lo, hi = attack(values, relations, hidden)
+    >>> unprotected(values, lo, hi, hidden, 5).tolist()
+    [False, True, False, False]
     """
     small = primary(values, threshold, zeros)
     values = np.nan_to_num(np.asarray(values, dtype=float))
@@ -346,6 +483,30 @@ def label(frame: pd.DataFrame, threshold: int, counts: dict[str, list[str]], hid
     ``counts`` maps each count column to the columns that would reveal it (they become
     missing); ``hidden`` is a boolean mask of the rows. A boolean ``riservato`` column marks
     them. The input frame is not modified.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The table, one row per cell.
+    threshold : int
+        The privacy threshold: counts from 1 to ``threshold − 1`` are small.
+    counts : dict of str to list of str
+        Count column → the columns revealing it (absent columns are skipped).
+    hidden : array_like of bool
+        The hidden rows.
+    zeros : bool, optional
+        Hide zero counts too (the workspace's ``nascondi_zeri``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        A labelled copy of ``frame`` with the ``riservato`` column.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"numeratore": [3, 12, 40], "valore": [0.5, 2.0, 4.0]})
+    >>> label(df, 5, {"numeratore": ["valore"]}, [True, True, False]).to_dict("list")
+    {'numeratore': ['< 5', 'riservato', 40], 'valore': [nan, nan, 4.0], 'riservato': [True, True, False]}
     """
     out = frame.copy()
     hidden = np.asarray(hidden, dtype=bool)
@@ -367,6 +528,26 @@ def suppress(frame: pd.DataFrame, threshold: int, counts: dict[str, list[str]], 
              zeros: bool = False) -> pd.DataFrame:
     """Protect the count columns of ``frame`` (rows = cells) under ``relations`` and label them.
 
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The table, one row per cell.
+    threshold : int
+        The privacy threshold: counts from 1 to ``threshold − 1`` are small.
+    counts : dict of str to list of str
+        Count column → the columns revealing it.
+    relations : array_like, scipy.sparse matrix or None, optional
+        Relations among the rows (default: none, primary suppression only).
+    zeros : bool, optional
+        Hide zero counts too (the workspace's ``nascondi_zeri``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The table labelled by :func:`label`.
+
+    Examples
+    --------
     >>> df = pd.DataFrame({"numeratore": [3, 12, 0], "valore": [0.5, 2.0, 0.0]})
     >>> suppress(df, 5, {"numeratore": ["valore"]}).to_dict("list")
     {'numeratore': ['< 5', 12, 0], 'valore': [nan, 2.0, 0.0], 'riservato': [True, False, False]}
@@ -406,7 +587,24 @@ def protect_rates(values: pd.DataFrame, averages: pd.DataFrame, threshold: int,
 
     ``values`` has ``numeratore, denominatore, valore, popolazione, sub_ambito`` by comune (the
     denominators are published); ``averages`` the ``ambito`` and ``sub_ambito`` rows computed from
-    them. Each district value is a cell (its implied count), tied to its comuni by a relation.
+    them. Each district value is a cell (its implied count), tied to its comuni by a relation; the
+    ambito's value is hidden last.
+
+    Parameters
+    ----------
+    values : pandas.DataFrame
+        Comuni of one indicator and year (:func:`workbench.distress.indicators.indicator_values`).
+    averages : pandas.DataFrame
+        Its district values (:func:`workbench.distress.indicators.district_averages`).
+    threshold : int
+        The privacy threshold: counts from 1 to ``threshold − 1`` are small.
+    zeros : bool, optional
+        Hide zero counts too (the workspace's ``nascondi_zeri``).
+
+    Returns
+    -------
+    comuni, district : numpy.ndarray
+        Boolean masks of the hidden rows of ``values`` and of ``averages``.
     """
     counts = pd.to_numeric(values["numeratore"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
     n, m = len(values), len(averages)
@@ -435,6 +633,22 @@ def protect_services(per_comune: pd.DataFrame, averages: pd.DataFrame, threshold
 
     Relations published: each comune's «all areas» row is the sum of its areas; each
     sub-ambito and ambito row (by area, «all areas» included) is the sum of its comuni.
+
+    Parameters
+    ----------
+    per_comune : pandas.DataFrame
+        Users by comune and area (:func:`workbench.services.supply.per_capita`).
+    averages : pandas.DataFrame
+        Users by ambito and sub-ambito (:func:`workbench.services.supply.averages`).
+    threshold : int
+        The privacy threshold: counts from 1 to ``threshold − 1`` are small.
+    zeros : bool, optional
+        Hide zero counts too (the workspace's ``nascondi_zeri``).
+
+    Returns
+    -------
+    comuni, district : numpy.ndarray
+        Boolean masks of the hidden rows of ``per_comune`` and of ``averages``.
     """
     from workbench.report.contract import ALL_AREAS
 
@@ -460,6 +674,18 @@ def confidential_rows(ws, rows: pd.DataFrame) -> np.ndarray:
 
     The composite index treats them as missing, so that no index, rank or reference value is
     computed from a hidden count.
+
+    Parameters
+    ----------
+    ws : workbench.inputs.workspace.Workspace
+        The workspace (its threshold and ``nascondi_zeri``).
+    rows : pandas.DataFrame
+        Rows of ``indicatori``: ``istat``, ``indicatore``, ``anno``, ``numeratore``.
+
+    Returns
+    -------
+    numpy.ndarray
+        Boolean mask of the hidden rows (as :func:`protect_rates` decides for the comuni).
     """
     from workbench.distress.indicators import district_averages, indicator_values
 

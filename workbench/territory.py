@@ -21,7 +21,22 @@ CODE_PROPERTIES = ("com_istat_code", "istat", "pro_com_t", "PRO_COM_T", "codice_
 
 @lru_cache(maxsize=1)
 def registry() -> pd.DataFrame:
-    """ISTAT registry of all Italian comuni (codes as 6-character strings)."""
+    """ISTAT registry of all Italian comuni (codes as 6-character strings).
+
+    Read once from the bundled reference data and cached.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per comune, every column as text (empty when unknown): ``codice_istat``, ``denominazione``,
+        ``denominazione_altra_lingua``, ``sigla_provincia``, ``provincia``, ``codice_regione``, ``regione``,
+        ``ripartizione`` and ``popolazione_2023``.
+
+    Examples
+    --------
+    >>> registry().set_index("codice_istat").loc["019035", "denominazione"]
+    'Crema'
+    """
     return pd.read_csv(REFERENCE / "comuni_italia.csv", dtype=str, keep_default_na=False)
 
 
@@ -51,6 +66,23 @@ def _ring(topo: dict, indexes: list[int]) -> list[list[float]]:
 def topojson_features(topo: dict, name: str | None = None) -> list[dict]:
     """Decode the polygons of a TopoJSON object into GeoJSON features.
 
+    Arcs are decoded (delta-encoded when the topology has a ``transform``); geometries other than
+    ``Polygon`` and ``MultiPolygon`` are skipped.
+
+    Parameters
+    ----------
+    topo : dict
+        A TopoJSON ``Topology``.
+    name : str or None, optional
+        The object to decode (default: the first one).
+
+    Returns
+    -------
+    list of dict
+        GeoJSON features with the geometries' properties.
+
+    Examples
+    --------
     >>> topo = {"type": "Topology", "arcs": [[[0, 0], [1, 0], [0, 1], [-1, 0], [0, -1]]],
     ...         "transform": {"scale": [1, 1], "translate": [0, 0]},
     ...         "objects": {"c": {"type": "GeometryCollection", "geometries": [
@@ -81,6 +113,24 @@ def rewind(geometry: dict, digits: int = 5) -> dict:
 
     Boundaries written with the pre-RFC 7946 or RFC 7946 convention would otherwise
     be drawn by Vega as the whole globe minus the comune.
+
+    Parameters
+    ----------
+    geometry : dict
+        A GeoJSON ``Polygon`` or ``MultiPolygon``.
+    digits : int, optional
+        Coordinates are rounded to this many decimals (default 5).
+
+    Returns
+    -------
+    dict
+        A new geometry of the same type.
+
+    Examples
+    --------
+    >>> square = {"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 1], [0, 0]]]}
+    >>> rewind(square)["coordinates"]
+    [[[0, 0], [0, 1], [1, 1], [1, 0], [0, 0]]]
     """
     def fix(polygon):
         out = []
@@ -115,6 +165,13 @@ def predecessors() -> dict[str, tuple[str, ...]]:
 
     Derived by ``data/build_reference.py`` from the sources (rule in ``data/README.md``).
 
+    Returns
+    -------
+    dict of str to tuple of str
+        Code of today's comune → its former codes (comuni without predecessors are absent).
+
+    Examples
+    --------
     >>> predecessors()["013256"]
     ('013199', '013228')
     """
@@ -155,17 +212,49 @@ def _bundled(code: str) -> dict | None:
 
 
 def boundary_sources(workspace: Path | None = None) -> list[Path]:
-    """The workspace's own boundary files (``confini*.geojson`` / ``confini*.topo.json``), in priority order."""
+    """The workspace's own boundary files (``confini*.geojson`` / ``confini*.topo.json``), in priority order.
+
+    Parameters
+    ----------
+    workspace : pathlib.Path or None, optional
+        The workspace folder.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files ``confini*.*json`` of the folder sorted by name; empty without a folder.
+
+    Examples
+    --------
+    >>> boundary_sources(None)
+    []
+    """
     return sorted(workspace.glob("confini*.*json")) if workspace else []
 
 
 def boundaries(codes: dict[str, str], workspace: Path | None = None) -> tuple[dict, list[str]]:
-    """GeoJSON of the given comuni ``{istat: name}``; returns (FeatureCollection, codes not found).
+    """GeoJSON of the given comuni ``{istat: name}`` and the codes not found.
 
     A district's own boundary files win; then the bundled region of each comune (read on demand). A comune
     created by a merger after the boundaries were published is drawn from its predecessors when they are all
     in the files; otherwise it is returned among the codes not found.
 
+    Parameters
+    ----------
+    codes : dict of str to str
+        ISTAT code → name of each comune.
+    workspace : pathlib.Path or None, optional
+        The workspace folder, for its own boundary files (:func:`boundary_sources`).
+
+    Returns
+    -------
+    collection : dict
+        A FeatureCollection sorted by code, properties ``istat`` and ``comune``, rings oriented by :func:`rewind`.
+    missing : list of str
+        The sorted codes without boundaries.
+
+    Examples
+    --------
     >>> fc, missing = boundaries({"019035": "Crema", "013256": "Uggiate con Ronago", "012144": "Bardello"})
     >>> [f["properties"]["istat"] for f in fc["features"]], missing
     (['013256', '019035'], ['012144'])
@@ -211,6 +300,18 @@ _SIGLA = re.compile(r"^(?P<name>.*?)\s*\((?P<sigla>[A-Za-z]{2})\)\s*$")
 def describe(code: str) -> str:
     """«Nome (SIGLA)» of a comune, as used in messages.
 
+    Parameters
+    ----------
+    code : str
+        The 6-character ISTAT code of a comune of the registry.
+
+    Returns
+    -------
+    str
+        Its name and province.
+
+    Examples
+    --------
     >>> describe("019035")
     'Crema (CR)'
     """
@@ -219,12 +320,26 @@ def describe(code: str) -> str:
 
 
 def find_comune(entry: str) -> tuple[str | None, str]:
-    """The ISTAT code of one comune written as a code or a name; returns (code or None, Italian reason).
+    """The ISTAT code of one comune written as a code or a name, or why none was found.
 
     Names are matched ignoring case, accents, apostrophes and spaces, in Italian, in the other official language
     or both (``Bolzano``, ``Bozen``, ``Bolzano/Bozen``); a province in brackets settles names shared by several
     comuni (``Castro (LE)``). Codes may have lost their leading zeros (``19035``).
 
+    Parameters
+    ----------
+    entry : str
+        A code or name, as the user wrote it.
+
+    Returns
+    -------
+    code : str or None
+        The code of the comune, None when the entry is unknown or ambiguous.
+    reason : str
+        Empty when found; otherwise why, in Italian, with the candidates or the closest names.
+
+    Examples
+    --------
     >>> find_comune("bozen")
     ('021008', '')
     >>> print(find_comune("Castro")[1])
@@ -264,6 +379,18 @@ def find_comune(entry: str) -> tuple[str | None, str]:
 def province_comuni(sigla: str) -> list[str]:
     """ISTAT codes of the comuni of a province (``NA`` is Napoli), in registry order.
 
+    Parameters
+    ----------
+    sigla : str
+        The province's two-letter abbreviation (case and surrounding spaces ignored).
+
+    Returns
+    -------
+    list of str
+        The codes; empty for an unknown abbreviation.
+
+    Examples
+    --------
     >>> len(province_comuni("CR")), len(province_comuni("na"))
     (113, 92)
     """
@@ -272,10 +399,26 @@ def province_comuni(sigla: str) -> list[str]:
 
 
 def district_map(comuni: pd.DataFrame, workspace: Path | None = None) -> tuple[dict, list[str]]:
-    """Boundaries of a district's comuni (table with ``istat`` and ``comune``) and the names of those without.
+    """Boundaries of a district's comuni and the names of those without.
 
     The comuni without boundaries stay in every ranking and table; pages list them under the map.
 
+    Parameters
+    ----------
+    comuni : pandas.DataFrame
+        The district's comuni, columns ``istat`` and ``comune``.
+    workspace : pathlib.Path or None, optional
+        The workspace folder, for its own boundary files.
+
+    Returns
+    -------
+    collection : dict
+        The GeoJSON FeatureCollection of :func:`boundaries`.
+    missing : list of str
+        Names of the comuni without boundaries, in alphabetical order.
+
+    Examples
+    --------
     >>> fc, missing = district_map(pd.DataFrame({"istat": ["012144", "019035"], "comune": ["Bardello …", "Crema"]}))
     >>> len(fc["features"]), missing
     (1, ['Bardello …'])

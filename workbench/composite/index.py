@@ -64,7 +64,27 @@ KNOWN_COMPOSITES = ("ivsm",)
 
 @dataclass
 class IndexInput:
-    """The values entering the index: one row per comune (complete cases), one column per indicator."""
+    """The values entering the index: one row per comune (complete cases), one column per indicator.
+
+    Attributes
+    ----------
+    values : pandas.DataFrame
+        Index ``istat``, one float column per indicator code, no missing value.
+    polarity : pandas.Series
+        +1 or −1 by indicator.
+    meta : pandas.DataFrame
+        By indicator: ``etichetta``, ``unita``, ``fonte``, ``tema``, ``tipo``, ``anno`` and ``polarita``.
+    comuni : pandas.DataFrame
+        Every comune (index ``istat``): ``istat``, ``comune``, ``sub_ambito``, ``popolazione``.
+    missing : dict of str to list of str
+        ISTAT code → indicators without a value (``"(dato riservato)"`` appended when hidden for privacy).
+    long : pandas.DataFrame or None
+        The chosen rows of ``indicatori``, with a ``riservato`` column (for the intervals).
+    warnings : list of str
+        Choices the reader must know about, in Italian.
+    excluded : dict of str to str
+        Default set only: indicator left out → why.
+    """
 
     values: pd.DataFrame          # index istat, columns indicator codes (float, no missing)
     polarity: pd.Series           # +1 / -1 by indicator
@@ -124,7 +144,26 @@ def _numeric_polarity(meta: pd.DataFrame) -> pd.Series:
 
 
 def is_composite(meta: pd.DataFrame, code: str) -> bool:
-    """Whether an indicator is itself a composite index (``tipo`` «indice composito», or the ISTAT IVSM)."""
+    """Whether an indicator is itself a composite index.
+
+    Parameters
+    ----------
+    meta : pandas.DataFrame
+        ``indicatori_meta`` indexed by indicator code.
+    code : str
+        Code of the indicator.
+
+    Returns
+    -------
+    bool
+        True when its ``tipo`` is «indice composito» or the code is a known composite (the ISTAT IVSM).
+
+    Examples
+    --------
+    >>> meta = pd.DataFrame({"tipo": ["indice composito", None]}, index=["x", "y"])
+    >>> is_composite(meta, "x"), is_composite(meta, "y"), is_composite(meta, "IVSM")
+    (True, False, True)
+    """
     kind = meta["tipo"].get(code) if "tipo" in meta else None
     return kind == "indice composito" or code.strip().lower() in KNOWN_COMPOSITES
 
@@ -142,8 +181,28 @@ def default_indicators(ws: Workspace, year: int | None = None) -> tuple[list[str
 
     Indicators with polarity +1 or −1 that are not composite indices themselves (the IVSM is an
     AMPI of other indicators: next to them it would count the same distress twice), with a value
-    in the reference year: the latest year up to ``year`` (default: ``anno`` of distretto.toml)
-    in which at least two of them have values. Returns (codes, year, excluded indicator → reason).
+    in the reference year: the latest year up to ``year`` in which at least two of them have values.
+
+    Parameters
+    ----------
+    ws : workbench.inputs.workspace.Workspace
+        The workspace.
+    year : int or None, optional
+        The latest year considered (default: ``anno`` of distretto.toml).
+
+    Returns
+    -------
+    codes : list of str
+        The indicators of the default set.
+    year : int
+        The reference year.
+    excluded : dict of str to str
+        Each indicator left out → why, in Italian.
+
+    Raises
+    ------
+    workbench.errors.WorkbenchError
+        When no year up to ``year`` has values of at least two eligible indicators.
     """
     meta = ws.table("indicatori_meta").set_index("indicatore")
     polarity = _numeric_polarity(meta)
@@ -184,10 +243,28 @@ def prepare(ws: Workspace, indicators: list[str] | None = None, year: int | None
     ``indicators`` empty or ``None`` = the default set of :func:`default_indicators` (one reference
     year, no composite indices). Chosen indicators: for each the year is ``year`` if present, else
     the most recent earlier year (``None`` = the most recent year of that indicator); composite
-    indices and mixed years are then stated in ``warnings``.
+    indices and mixed years are then stated in ``warnings``. Values hidden for privacy enter as missing.
 
-    Raises :class:`~workbench.errors.WorkbenchError` (Italian text) when an indicator is
-    unknown, has no direction, is constant across comuni, or a comune has no value at all.
+    Parameters
+    ----------
+    ws : workbench.inputs.workspace.Workspace
+        The workspace.
+    indicators : list of str or None, optional
+        Codes of the indicators (duplicates ignored).
+    year : int or None, optional
+        The reference year.
+
+    Returns
+    -------
+    IndexInput
+        The complete comuni's values, the polarities, the indicators' metadata and what is missing.
+
+    Raises
+    ------
+    workbench.errors.WorkbenchError
+        With an Italian text, when fewer than two indicators are chosen, an indicator is unknown to
+        ``indicatori_meta`` or has no direction, has no value (for ``year`` or earlier), is constant across
+        comuni, a comune has no value at all, or fewer than 3 comuni have every indicator.
     """
     meta = ws.table("indicatori_meta").set_index("indicatore")
     excluded = {}
@@ -252,8 +329,22 @@ def prepare(ws: Workspace, indicators: list[str] | None = None, year: int | None
 
 
 def goalposts(values: pd.DataFrame, weights: pd.Series | None = None) -> pd.DataFrame:
-    """Goalposts from a set of comuni: ``riferimento`` (mean, weighted by ``weights``), ``minimo``, ``massimo``.
+    """Goalposts from a set of comuni: reference value, minimum and maximum of each indicator.
 
+    Parameters
+    ----------
+    values : pandas.DataFrame
+        One row per comune, one column per indicator.
+    weights : pandas.Series or None, optional
+        Weights by comune (e.g. residents) of the reference mean; comuni with a missing weight do not weigh.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by indicator: ``riferimento`` (mean, weighted by ``weights``), ``minimo``, ``massimo``.
+
+    Examples
+    --------
     >>> v = pd.DataFrame({"a": [1.0, 2.0, 6.0]})
     >>> goalposts(v).round(2).to_dict("records")
     [{'riferimento': 3.0, 'minimo': 1.0, 'massimo': 6.0}]
@@ -319,7 +410,22 @@ def _reference_goalposts(data: IndexInput, reference) -> tuple[pd.DataFrame, str
 
 
 def ampi_scores(values: pd.DataFrame, polarity: pd.Series, posts: pd.DataFrame) -> pd.DataFrame:
-    """Normalised values ``r = 100 ± 60·(x − ref)/(max − min)`` (sign = polarity)."""
+    """AMPI+ normalised values ``r = 100 ± 60·(x − ref)/(max − min)`` (sign = polarity).
+
+    Parameters
+    ----------
+    values : pandas.DataFrame
+        One row per comune, one column per indicator.
+    polarity : pandas.Series
+        +1 or −1 by indicator.
+    posts : pandas.DataFrame
+        Goalposts by indicator (:func:`goalposts`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The normalised values, same index and columns as ``values``.
+    """
     posts = posts.reindex(values.columns)
     span = (posts["massimo"] - posts["minimo"]).to_numpy()
     sign = polarity.reindex(values.columns).to_numpy()
@@ -334,8 +440,24 @@ def _ampi_from_scores(r: np.ndarray) -> np.ndarray:
 
 
 def ampi(values: pd.DataFrame, polarity: pd.Series, posts: pd.DataFrame | None = None) -> pd.Series:
-    """AMPI+ by comune: ``M + S·cv`` of the normalised values (default goalposts: these comuni, unweighted).
+    """AMPI+ by comune: ``M + S·cv`` of the normalised values.
 
+    Parameters
+    ----------
+    values : pandas.DataFrame
+        One row per comune, one column per indicator.
+    polarity : pandas.Series
+        +1 or −1 by indicator.
+    posts : pandas.DataFrame or None, optional
+        Goalposts by indicator; default: :func:`goalposts` of these comuni, unweighted.
+
+    Returns
+    -------
+    pandas.Series
+        The index by comune, named ``ampi`` (higher = more distress).
+
+    Examples
+    --------
     >>> v = pd.DataFrame({"a": [1.0, 2.0, 3.0], "b": [10.0, 30.0, 20.0]})
     >>> ampi(v, pd.Series({"a": 1, "b": -1})).round(2).tolist()
     [109.0, 87.65, 116.96]
@@ -348,6 +470,20 @@ def ampi(values: pd.DataFrame, polarity: pd.Series, posts: pd.DataFrame | None =
 def percentile_ranks(values: pd.DataFrame, polarity: pd.Series) -> pd.DataFrame:
     """Per-indicator percentile rank ``(rank − 1)/(N − 1)``, 1 = most distress, ties at the lowest rank.
 
+    Parameters
+    ----------
+    values : pandas.DataFrame
+        One row per comune, one column per indicator.
+    polarity : pandas.Series
+        +1 or −1 by indicator.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The percentile ranks (0–1), same index and columns as ``values``.
+
+    Examples
+    --------
     >>> percentile_ranks(pd.DataFrame({"a": [5.0, 1.0, 5.0, 3.0]}), pd.Series({"a": 1}))["a"].round(3).tolist()
     [0.667, 0.0, 0.667, 0.333]
     """
@@ -368,6 +504,28 @@ def percentile_index(values: pd.DataFrame, polarity: pd.Series, themes: pd.Serie
     (columns ``tema:NAME``); ``by_theme=True`` makes each theme weigh the same (sum of the
     theme ranks instead of the indicator ranks). ``segnalazioni`` counts indicators at or
     above the 90th percentile.
+
+    Parameters
+    ----------
+    values : pandas.DataFrame
+        One row per comune, one column per indicator.
+    polarity : pandas.Series
+        +1 or −1 by indicator.
+    themes : pandas.Series or None, optional
+        Theme of each indicator.
+    by_theme : bool, optional
+        Sum the theme ranks instead of the indicator ranks (only with ``themes``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        By comune: ``somma``, ``indice``, one ``tema:NAME`` column per theme, ``segnalazioni``.
+
+    Examples
+    --------
+    >>> v = pd.DataFrame({"a": [1.0, 2.0, 3.0], "b": [3.0, 2.0, 1.0]})
+    >>> percentile_index(v, pd.Series({"a": 1, "b": 1})).to_dict("list")
+    {'somma': [1.0, 1.0, 1.0], 'indice': [0.0, 0.0, 0.0], 'segnalazioni': [1, 0, 1]}
     """
     p = percentile_ranks(values, polarity)
     out = pd.DataFrame(index=values.index)
@@ -385,19 +543,70 @@ def percentile_index(values: pd.DataFrame, polarity: pd.Series, themes: pd.Serie
 
 
 def zscore_index(values: pd.DataFrame, polarity: pd.Series) -> pd.Series:
-    """Mean of the z-scores (mean and standard deviation over the comuni, divisor N), oriented by polarity."""
+    """Mean of the z-scores, oriented by polarity.
+
+    Means and standard deviations are taken over the comuni, with divisor N.
+
+    Parameters
+    ----------
+    values : pandas.DataFrame
+        One row per comune, one column per indicator.
+    polarity : pandas.Series
+        +1 or −1 by indicator.
+
+    Returns
+    -------
+    pandas.Series
+        The index by comune, named ``zscore`` (higher = more distress).
+
+    Examples
+    --------
+    >>> zscore_index(pd.DataFrame({"a": [1.0, 2.0, 3.0]}), pd.Series({"a": -1})).round(3).tolist()
+    [1.225, 0.0, -1.225]
+    """
     z = (values - values.mean()) / values.std(ddof=0) * polarity.reindex(values.columns)
     return z.mean(axis=1).rename("zscore")
 
 
 def positions(scores):
-    """Position in the ranking: 1 = most distress (highest score); ties share the best position."""
+    """Position in the ranking: 1 = most distress (highest score); ties share the best position.
+
+    Parameters
+    ----------
+    scores : pandas.Series or pandas.DataFrame
+        Scores (each column ranked separately).
+
+    Returns
+    -------
+    pandas.Series or pandas.DataFrame
+        Positions as int64, same shape as ``scores``.
+
+    Examples
+    --------
+    >>> positions(pd.Series([3.0, 5.0, 3.0, 1.0])).tolist()
+    [2, 1, 2, 4]
+    """
     return scores.rank(ascending=False, method="min").astype("int64")
 
 
 def reading_band(value: float, bands=DEFAULT_BANDS) -> str | None:
-    """Italian reading band of an AMPI+ value (``bands``: (upper bound, label), last bound None).
+    """Italian reading band of an AMPI+ value.
 
+    Parameters
+    ----------
+    value : float or None
+        An AMPI+ value.
+    bands : tuple, optional
+        ``(upper bound, label)`` pairs in ascending order, last bound None (default :data:`DEFAULT_BANDS`);
+        a value falls in the first band whose upper bound exceeds it.
+
+    Returns
+    -------
+    str or None
+        The label; None when the value is missing or not finite, or ``bands`` is empty.
+
+    Examples
+    --------
     >>> reading_band(96.5), reading_band(100.0), reading_band(104.2)
     ('bassa', 'media', 'alta')
     """
@@ -420,9 +629,27 @@ def sensitivity(values: pd.DataFrame, polarity: pd.Series, posts: pd.DataFrame, 
                 by_theme: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Positions of every comune under each method, with all indicators and leaving one out at a time.
 
-    Returns ``(ranks, shifts)``: ``ranks`` has columns ``(metodo, tolto)`` (``tolto = ""`` for
-    the full index); ``shifts`` has one row per (metodo, indicatore) with the mean and maximum
-    absolute change of position when that indicator is left out.
+    Parameters
+    ----------
+    values : pandas.DataFrame
+        One row per comune, one column per indicator.
+    polarity : pandas.Series
+        +1 or −1 by indicator.
+    posts : pandas.DataFrame
+        AMPI+ goalposts by indicator.
+    themes : pandas.Series or None, optional
+        Theme of each indicator (percentile index).
+    by_theme : bool, optional
+        Each theme weighs the same in the percentile index.
+
+    Returns
+    -------
+    ranks : pandas.DataFrame
+        Positions (:func:`positions`), columns ``(metodo, tolto)``: ``tolto = ""`` for the full index, else
+        the indicator left out.
+    shifts : pandas.DataFrame
+        One row per (metodo, indicatore) with the mean and maximum absolute change of position when that
+        indicator is left out (``spostamento_medio``, ``spostamento_massimo``).
     """
     codes = list(values.columns)
     sign = polarity.reindex(codes).to_numpy()
@@ -510,7 +737,35 @@ def _statements(ranks: pd.DataFrame, method: str, small: pd.Series, min_populati
 
 @dataclass
 class CompositeResult:
-    """Everything computed for the composite index of a district."""
+    """Everything computed for the composite index of a district (see :func:`compute_index`).
+
+    Attributes
+    ----------
+    data : IndexInput
+        The values entering the index.
+    method : str
+        The method shown first, a key of :data:`METHODS`.
+    reference : str
+        The reference of the AMPI+ goalposts, in Italian.
+    goalposts : pandas.DataFrame
+        The goalposts used (:func:`goalposts`).
+    table : pandas.DataFrame
+        One row per comune (excluded ones too, with missing indices), sorted by position under ``method``.
+    scores : pandas.DataFrame
+        AMPI+ normalised values ``r`` (complete comuni).
+    percentiles : pandas.DataFrame
+        Per-indicator percentile ranks (complete comuni).
+    ranks : pandas.DataFrame
+        Positions under every variant (:func:`sensitivity`).
+    shifts : pandas.DataFrame
+        Leave-one-out shifts by method and indicator.
+    bands : tuple
+        Reading bands of AMPI+.
+    by_theme : bool
+        Whether each theme weighs the same in the percentile index.
+    min_population : int
+        Comuni with fewer residents are flagged as small.
+    """
 
     data: IndexInput
     method: str
@@ -531,9 +786,36 @@ def compute_index(ws: Workspace, method: str = "ampi", reference="ambito", indic
                   bands=DEFAULT_BANDS, by_theme: bool = False) -> CompositeResult:
     """All three indices, sensitivity and fragility for the comuni of ``ws``.
 
-    ``method`` is the one shown first (``ampi``, ``percentili`` or ``zscore``);
-    ``reference`` gives the AMPI+ goalposts: ``"ambito"``, the folder of a wider workspace
-    (e.g. the province) or ``{indicatore: {"min": …, "max": …, "riferimento": …}}``.
+    Parameters
+    ----------
+    ws : workbench.inputs.workspace.Workspace
+        The workspace.
+    method : str, optional
+        The method shown first and sorting the table: ``ampi`` (default), ``percentili`` or ``zscore``.
+    reference : str, path or dict, optional
+        The AMPI+ goalposts: ``"ambito"`` (default, the comuni of the district weighted by residents), the
+        folder of a wider workspace (e.g. the province) or ``{indicatore: {"min": …, "max": …, "riferimento": …}}``.
+    indicators : list of str or None, optional
+        The indicators (default: :func:`default_indicators`).
+    year : int or None, optional
+        The reference year (see :func:`prepare`).
+    min_population : int, optional
+        Comuni with fewer residents are flagged as small and their judgement warns of fragile values.
+    bands : tuple, optional
+        Reading bands of AMPI+ (default :data:`DEFAULT_BANDS`).
+    by_theme : bool, optional
+        Each theme weighs the same in the percentile index.
+
+    Returns
+    -------
+    CompositeResult
+        The three indices, positions, robustness judgement and reading band by comune, and the sensitivity.
+
+    Raises
+    ------
+    workbench.errors.WorkbenchError
+        When ``method`` is unknown, the indicators cannot enter the index (see :func:`prepare`), or the
+        reference is not valid (not a folder nor a valid dictionary, or its indicators have other years).
     """
     if method not in METHODS:
         raise _error(f"Metodo «{method}» sconosciuto: scegli tra {', '.join(METHODS)}.")
@@ -564,7 +846,20 @@ def compute_index(ws: Workspace, method: str = "ampi", reference="ambito", indic
 
 
 def rate_intervals(data: IndexInput) -> pd.DataFrame:
-    """95% Wilson intervals of the chosen values that are proportions with known numerator and denominator."""
+    """95% Wilson intervals of the chosen values that are proportions with known numerator and denominator.
+
+    Parameters
+    ----------
+    data : IndexInput
+        The values entering the index (its ``long`` rows).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The chosen rows (``istat, indicatore, valore, numeratore, denominatore, riservato``) with ``lo``, ``hi``
+        (missing for other values) and ``pochi_casi`` (fewer than
+        :data:`~workbench.distress.indicators.MIN_EVENTS` events).
+    """
     long = data.long[["istat", "indicatore", "valore", "numeratore", "denominatore", "riservato"]].copy()
     long["lo"], long["hi"] = np.nan, np.nan
     ok = long["numeratore"].notna() & long["denominatore"].notna() & (long["denominatore"].astype(float) > 0)
@@ -626,7 +921,22 @@ def _profiles(result: CompositeResult, threshold: int) -> dict[str, list[dict]]:
 
 
 def build_index_report(ws: Workspace, result: CompositeResult) -> dict:
-    """Everything the index dashboard shows, JSON-serialisable, counts below the threshold suppressed."""
+    """Everything the index dashboard shows, JSON-serialisable, counts below the threshold suppressed.
+
+    Parameters
+    ----------
+    ws : workbench.inputs.workspace.Workspace
+        The workspace.
+    result : CompositeResult
+        The result of :func:`compute_index`.
+
+    Returns
+    -------
+    dict
+        The district header, methods, reference, reading bands, themes, rules stated to the reader, indicators
+        with their goalposts, warnings and exclusions, the comuni's table (``comuni``), the leave-one-out shifts,
+        the comuni's profiles (``profili``), the map and the chart specs.
+    """
     from workbench.composite.charts import index_specs
     from workbench.territory import district_map
 

@@ -29,8 +29,26 @@ MEANS = {
 
 
 def wilson_interval(events, population, z: float = Z95):
-    """95% Wilson score interval of a proportion ``events / population`` (arrays).
+    """95% Wilson score interval of the proportion ``events / population``.
 
+    Element-wise on arrays; a population of 0 gives a missing (NaN) interval.
+
+    Parameters
+    ----------
+    events : array_like
+        Number of events (the numerator) by comune.
+    population : array_like
+        Population at risk (the denominator) by comune.
+    z : float, optional
+        Quantile of the standard normal distribution; the default (1.96) gives the 95% interval.
+
+    Returns
+    -------
+    lo, hi : numpy.ndarray
+        Lower and upper bounds of the interval, as proportions (0–1).
+
+    Examples
+    --------
     >>> lo, hi = wilson_interval(np.array([10]), np.array([100]))
     >>> round(float(lo[0]), 4), round(float(hi[0]), 4)
     (0.0552, 0.1744)
@@ -46,6 +64,25 @@ def wilson_interval(events, population, z: float = Z95):
 def rate_scale(values, events, population) -> float:
     """Scale of a rate (1, 100, 1000…) inferred from ``valore ≈ scale · events / population``.
 
+    The scale is the power of ten nearest (on a log scale) to the median ratio between the values and the
+    proportions ``events / population``; comuni whose ratio is not finite and positive are ignored.
+
+    Parameters
+    ----------
+    values : array_like
+        The published values of the indicator.
+    events : array_like
+        Their numerators.
+    population : array_like
+        Their denominators.
+
+    Returns
+    -------
+    float
+        The scale, or 1.0 when no comune gives a usable ratio.
+
+    Examples
+    --------
     >>> rate_scale([12.5, 0.0], [5, 0], [40, 0])  # a comune with no events and no population is ignored
     100.0
     """
@@ -58,8 +95,26 @@ def rate_scale(values, events, population) -> float:
 
 
 def scaled_interval(values, events, population, z: float = Z95):
-    """Wilson intervals of ``events / population`` on the scale of ``values`` (%, per 1,000…), as arrays.
+    """Wilson intervals of ``events / population`` on the scale of ``values`` (%, per 1,000…).
 
+    Parameters
+    ----------
+    values : array_like
+        The published values, used only to infer the scale with :func:`rate_scale`.
+    events : array_like
+        Numerators.
+    population : array_like
+        Denominators.
+    z : float, optional
+        Quantile of the standard normal distribution (default: 1.96, the 95% interval).
+
+    Returns
+    -------
+    lo, hi : numpy.ndarray
+        Lower and upper bounds of the intervals, on the scale of ``values``.
+
+    Examples
+    --------
     >>> lo, hi = scaled_interval([10.0], [10], [100])
     >>> round(float(lo[0]), 2), round(float(hi[0]), 2)
     (5.52, 17.44)
@@ -71,11 +126,26 @@ def scaled_interval(values, events, population, z: float = Z95):
 
 
 def newcombe_difference(first, first_lo, first_hi, last, last_lo, last_hi) -> tuple[float, float]:
-    """95% interval of ``last − first`` from the Wilson intervals of two proportions (Newcombe 1998, method 10).
+    """95% interval of ``last − first`` from the Wilson intervals of two proportions.
 
-    The hybrid score interval: ``d ∓ √((last − last_lo)² + (first_hi − first)²)`` below and
-    ``d + √((last_hi − last)² + (first − first_lo)²)`` above; any common scale (%, per 1,000) works.
+    Newcombe (1998), method 10, the hybrid score interval: ``d − √((last − last_lo)² + (first_hi − first)²)``
+    below and ``d + √((last_hi − last)² + (first − first_lo)²)`` above, with ``d = last − first``; any common
+    scale (%, per 1,000) works.
 
+    Parameters
+    ----------
+    first, first_lo, first_hi : float
+        The first value and its interval.
+    last, last_lo, last_hi : float
+        The last value and its interval.
+
+    Returns
+    -------
+    lo, hi : float
+        Bounds of the interval of the difference ``last − first``.
+
+    Examples
+    --------
     >>> lo, hi = newcombe_difference(10.0, 5.52, 17.44, 10.0, 5.52, 17.44)
     >>> lo < 0 < hi
     True
@@ -86,12 +156,45 @@ def newcombe_difference(first, first_lo, first_hi, last, last_lo, last_hi) -> tu
 
 
 def is_proportion(kind) -> bool:
-    """Whether an indicator of this ``indicatori_meta.tipo`` is a proportion (empty = yes, when it has rates)."""
+    """Whether an indicator of this ``indicatori_meta.tipo`` is a proportion.
+
+    An empty kind counts as a proportion (the intervals are then computed when the indicator has numerators
+    and denominators).
+
+    Parameters
+    ----------
+    kind : str or None
+        The ``tipo`` of the indicator; None or NaN when not given.
+
+    Returns
+    -------
+    bool
+        True for ``"proporzione"``, None or NaN.
+
+    Examples
+    --------
+    >>> is_proportion(None), is_proportion("proporzione"), is_proportion("conteggio")
+    (True, True, False)
+    """
     return kind is None or (isinstance(kind, float) and math.isnan(kind)) or kind == "proporzione"
 
 
 def indicator_kind(ws: Workspace, indicator: str):
-    """``indicatori_meta.tipo`` of an indicator (None when not given)."""
+    """The ``indicatori_meta.tipo`` of an indicator.
+
+    Parameters
+    ----------
+    ws : workbench.inputs.workspace.Workspace
+        The workspace.
+    indicator : str
+        Code of the indicator.
+
+    Returns
+    -------
+    str or None
+        Its ``tipo``; None when ``indicatori_meta`` has no ``tipo`` column, does not list the indicator or leaves
+        it empty.
+    """
     meta = ws.table("indicatori_meta").set_index("indicatore")
     kind = meta["tipo"].get(indicator) if "tipo" in meta else None
     return None if kind is None or pd.isna(kind) else kind
@@ -99,10 +202,30 @@ def indicator_kind(ws: Workspace, indicator: str):
 
 def indicator_values(ws: Workspace, indicator: str, year: int,
                      min_population: int = DEFAULT_MIN_POPULATION) -> pd.DataFrame:
-    """One row per comune: value, interval, stability flags and rank (1 = most distress).
+    """One row per comune for one indicator and year: value, interval, stability flags and rank.
 
     Comuni without a value keep a row with ``valore`` missing: nothing is imputed. Intervals
-    (``lo``, ``hi``) only for proportions with known numerator and denominator.
+    (``lo``, ``hi``) only for proportions (see :func:`is_proportion`) with known numerator and
+    denominator.
+
+    Parameters
+    ----------
+    ws : workbench.inputs.workspace.Workspace
+        The workspace.
+    indicator : str
+        Code of the indicator (its ``polarita`` is read from ``indicatori_meta``).
+    year : int
+        The year.
+    min_population : int, optional
+        Comuni with fewer residents are flagged ``piccolo_comune`` (default :data:`DEFAULT_MIN_POPULATION`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``istat, comune, sub_ambito, popolazione, valore, numeratore, denominatore, lo, hi,
+        piccolo_comune, pochi_casi`` (fewer than :data:`MIN_EVENTS` events), ``instabile`` (either flag),
+        ``tipo`` and ``posizione`` (1 = most distress given the polarity, ties share the best position);
+        sorted by position and comune, comuni without value last.
     """
     data = ws.table("indicatori")
     data = data[(data["indicatore"] == indicator) & (data["anno"] == year)]
@@ -111,7 +234,22 @@ def indicator_values(ws: Workspace, indicator: str, year: int,
 
 def yearly_values(ws: Workspace, indicator: str,
                   min_population: int = DEFAULT_MIN_POPULATION) -> dict[int, pd.DataFrame]:
-    """:func:`indicator_values` for every year of an indicator, reading the tables once."""
+    """:func:`indicator_values` for every year of an indicator, reading the tables once.
+
+    Parameters
+    ----------
+    ws : workbench.inputs.workspace.Workspace
+        The workspace.
+    indicator : str
+        Code of the indicator.
+    min_population : int, optional
+        Threshold of the ``piccolo_comune`` flag (default :data:`DEFAULT_MIN_POPULATION`).
+
+    Returns
+    -------
+    dict of int to pandas.DataFrame
+        The table of :func:`indicator_values` for each year with rows in ``indicatori``, in ascending order.
+    """
     data = ws.table("indicatori")
     data = data[data["indicatore"] == indicator]
     comuni, polarity, kind = _comuni(ws), _polarity(ws, indicator), indicator_kind(ws, indicator)
@@ -150,10 +288,24 @@ def district_value(frame: pd.DataFrame, kind=None) -> dict:
     """The district value of one indicator table and how it was computed.
 
     Pooled rate (or ratio) when numerator and denominator are known for every comune with a value,
-    sum for counts (``kind == "conteggio"``), else the population-weighted mean of the comuni.
-    Returns ``valore``, ``metodo`` (a key of :data:`MEANS`), and ``lo``/``hi`` (95% Wilson interval,
-    pooled proportions only).
+    sum for counts (``kind == "conteggio"``), else the population-weighted mean of the comuni
+    (comuni without population do not weigh).
 
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Rows of comuni with columns ``valore``, ``numeratore``, ``denominatore`` and ``popolazione``.
+    kind : str or None, optional
+        The ``indicatori_meta.tipo`` of the indicator.
+
+    Returns
+    -------
+    dict
+        ``valore``, ``metodo`` (a key of :data:`MEANS`), and ``lo``/``hi`` (95% Wilson interval, pooled
+        proportions only, else NaN). ``valore`` is NaN when no comune has a value.
+
+    Examples
+    --------
     >>> f = pd.DataFrame({"valore": [10.0, 20.0], "numeratore": [10, 40], "denominatore": [100, 200],
     ...                   "popolazione": [100, 200]})
     >>> v = district_value(f)
@@ -181,10 +333,19 @@ def district_value(frame: pd.DataFrame, kind=None) -> dict:
 
 
 def district_averages(values: pd.DataFrame) -> pd.DataFrame:
-    """District and sub-ambito values of one indicator table (see :func:`indicator_values`).
+    """District and sub-ambito values of one indicator table.
 
-    Columns ``livello, nome, valore, comuni_con_dato, media`` (key of :data:`MEANS`), ``metodo`` (its Italian
-    text), ``lo, hi``.
+    Parameters
+    ----------
+    values : pandas.DataFrame
+        One indicator and year, as returned by :func:`indicator_values`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row for the district (``livello`` ``ambito``, ``nome`` ``Ambito``) and one per sub-ambito, with columns
+        ``livello, nome, valore, comuni_con_dato, media`` (key of :data:`MEANS`), ``metodo`` (its Italian text),
+        ``lo, hi``; values from :func:`district_value`.
     """
     kind = values["tipo"].iloc[0] if "tipo" in values and len(values) else None
     groups = [("ambito", "Ambito", values)] + [("sub_ambito", name, g) for name, g in
@@ -199,9 +360,22 @@ def district_averages(values: pd.DataFrame) -> pd.DataFrame:
 
 
 def trend(ws: Workspace, indicator: str, values: dict[int, pd.DataFrame] | None = None) -> pd.DataFrame:
-    """Value by year for the district (and sub-ambiti) — the columns of :func:`district_averages` and ``anno``.
+    """Value by year for the district and the sub-ambiti.
 
-    ``values`` is :func:`yearly_values` when already computed.
+    Parameters
+    ----------
+    ws : workbench.inputs.workspace.Workspace
+        The workspace.
+    indicator : str
+        Code of the indicator.
+    values : dict of int to pandas.DataFrame, optional
+        The result of :func:`yearly_values` when already computed.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The columns of :func:`district_averages` and ``anno``, years in ascending order (empty, with these
+        columns, when the indicator has no value).
     """
     values = yearly_values(ws, indicator) if values is None else values
     frames = [district_averages(v).assign(anno=year) for year, v in sorted(values.items())]

@@ -43,9 +43,25 @@ def change_word(first: dict, last: dict, decimals: int) -> str:
     """«è cresciuto», «è diminuito» or «è rimasto stabile» between two district values.
 
     With the 95% intervals of both values (pooled proportions) the value is stable when the
-    Newcombe interval of the difference contains zero; otherwise when both values read the same
-    at the shown number of decimals.
+    Newcombe interval of the difference (:func:`~workbench.distress.indicators.newcombe_difference`)
+    contains zero; otherwise when both values read the same at the shown number of decimals.
 
+    Parameters
+    ----------
+    first : dict
+        The earlier value: ``valore`` and optionally ``lo`` and ``hi``.
+    last : dict
+        The later value, with the same keys.
+    decimals : int
+        Decimals shown to the reader.
+
+    Returns
+    -------
+    str
+        The Italian verb phrase.
+
+    Examples
+    --------
     >>> change_word({"valore": 10.0}, {"valore": 10.0}, 1), change_word({"valore": 10.0}, {"valore": 10.2}, 1)
     ('è rimasto stabile', 'è cresciuto')
     >>> change_word({"valore": 10.0, "lo": 9.0, "hi": 11.0}, {"valore": 10.2, "lo": 9.2, "hi": 11.2}, 1)
@@ -64,7 +80,34 @@ def change_word(first: dict, last: dict, decimals: int) -> str:
 
 def guiding_questions(values: pd.DataFrame, averages: pd.DataFrame, history: pd.DataFrame,
                       label: str, polarity: int, decimals: int) -> list[str]:
-    """Questions in plain Italian for the workshop, drawn from the data of one indicator and year."""
+    """Questions in plain Italian for the workshop, drawn from the data of one indicator and year.
+
+    In order, when they apply: the three comuni with the most critical values (indicators with a direction),
+    the range between sub-ambiti, the district's change from the first to the last year, the comuni with
+    unstable values, the comuni without data (values hidden for privacy are not counted); a closing question
+    on services is always added.
+
+    Parameters
+    ----------
+    values : pandas.DataFrame
+        Comuni of the year, as :func:`~workbench.distress.indicators.indicator_values`, ranked, possibly with a
+        ``riservato`` column.
+    averages : pandas.DataFrame
+        District and sub-ambito values of the year (:func:`~workbench.distress.indicators.district_averages`).
+    history : pandas.DataFrame
+        Values by year (:func:`~workbench.distress.indicators.trend`).
+    label : str
+        Label of the indicator.
+    polarity : int
+        +1 or −1 (0: no top comuni are named).
+    decimals : int
+        Decimals of the numbers in the text.
+
+    Returns
+    -------
+    list of str
+        The questions.
+    """
     questions = []
     ranked = values[values["valore"].notna()]  # hidden values are not named
     if polarity and len(ranked):
@@ -119,6 +162,21 @@ def build_report(ws: Workspace, min_population: int = DEFAULT_MIN_POPULATION) ->
     """Everything the distress dashboard shows, already computed and privacy-suppressed.
 
     The result is JSON-serialisable; :mod:`workbench.distress.views` turns it into chart data.
+
+    Parameters
+    ----------
+    ws : workbench.inputs.workspace.Workspace
+        The workspace.
+    min_population : int, optional
+        Comuni with fewer residents are flagged as small (default
+        :data:`~workbench.distress.indicators.DEFAULT_MIN_POPULATION`).
+
+    Returns
+    -------
+    dict
+        ``distretto`` (the district header), ``confini`` and ``confini_mancanti`` (the map), and ``indicatori``:
+        for each indicator with values its metadata, years, chart specs, trend (``andamento``) and, by year
+        (``per_anno``), the comuni's values, district and sub-ambito values, guiding questions and decimals.
     """
     meta = ws.table("indicatori_meta").set_index("indicatore")
     comuni = ws.table("comuni")

@@ -16,12 +16,51 @@ RESERVED_MEAN = ("Valore di «{nome}»: dato riservato. Insieme ai valori pubbli
 
 
 def find_indicator(report: dict, code: str) -> dict:
-    """The report entry of one indicator (first one if ``code`` is unknown)."""
+    """The report entry of one indicator.
+
+    Parameters
+    ----------
+    report : dict
+        A report of :func:`workbench.distress.report.build_report`.
+    code : str
+        Code of the indicator.
+
+    Returns
+    -------
+    dict
+        Its entry of ``report["indicatori"]``; the first one if ``code`` is unknown.
+
+    Examples
+    --------
+    >>> report = {"indicatori": [{"codice": "a"}, {"codice": "b"}]}
+    >>> find_indicator(report, "b"), find_indicator(report, "z")
+    ({'codice': 'b'}, {'codice': 'a'})
+    """
     return next((i for i in report["indicatori"] if i["codice"] == code), report["indicatori"][0])
 
 
 def reserved_note(row: dict, threshold: int, count: str = "numeratore") -> str:
-    """Why a value is not shown: a small count, or a complement that totals would reveal."""
+    """Why a value is not shown: a small count, or a complement that totals would reveal.
+
+    Parameters
+    ----------
+    row : dict
+        A row of the report with a hidden value.
+    threshold : int
+        The privacy threshold (minimum number of cases shown).
+    count : str, optional
+        The key of the count; ``"riservato"`` there means a complement hidden to protect another value.
+
+    Returns
+    -------
+    str
+        The Italian note.
+
+    Examples
+    --------
+    >>> reserved_note({"numeratore": None}, 3)
+    'dato riservato (meno di 3 casi)'
+    """
     if row.get(count) == "riservato":
         return "dato riservato (nascosto perché si ricaverebbe per differenza dai totali pubblicati)"
     return f"dato riservato (meno di {threshold} casi)"
@@ -45,7 +84,26 @@ def _text(row: dict, decimals: int) -> str:
 
 
 def distress_view(report: dict, code: str, year: int | str, sub_ambito: str | None = None) -> dict:
-    """Datasets for the map, ranking and trend charts plus table rows and questions."""
+    """Datasets for the map, ranking and trend charts plus table rows and questions.
+
+    Parameters
+    ----------
+    report : dict
+        A report of :func:`workbench.distress.report.build_report`.
+    code : str
+        Code of the indicator (the first one if unknown).
+    year : int or str
+        The year (the latest year of the indicator if it has no data for it).
+    sub_ambito : str or None, optional
+        Only the comuni of this sub-ambito; None or :data:`workbench.ui.page.ALL` for the whole district.
+
+    Returns
+    -------
+    dict
+        ``indicatore``, ``anno``, ``mappa`` (GeoJSON features with value and text), ``classifica``,
+        ``media`` (empty for totals), ``media_testo``, ``media_riservata``, ``andamento``, ``tabella``,
+        ``domande`` and ``instabili`` (table rows of small comuni or few cases).
+    """
     ind = find_indicator(report, code)
     year = str(year) if str(year) in ind["per_anno"] else str(ind["anni"][-1])
     data = ind["per_anno"][year]

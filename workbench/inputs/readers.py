@@ -33,7 +33,20 @@ MAX_GAP = 20            # empty header cells after which a name in row 1 is outs
 
 @dataclass
 class RawTable:
-    """A table as read: string cells, Excel row numbers, number convention."""
+    """A table as read: string cells, Excel row numbers, number convention.
+
+    Attributes
+    ----------
+    file : str
+        The file name.
+    frame : pandas.DataFrame
+        Every column as text (header normalised: lower case, spaces as ``_``), plus ``_riga``, the row number
+        as Excel shows it (header = row 1); blank rows dropped.
+    decimal_comma : bool
+        True when "1.234" may mean one thousand two hundred and thirty-four (files separated by ``;``).
+    problems : list of workbench.errors.Problem
+        What went wrong reading the file.
+    """
 
     file: str
     frame: pd.DataFrame            # all columns as str, plus "_riga"
@@ -48,6 +61,18 @@ def _normalise_header(names) -> list[str]:
 def column_letter(number: int) -> str:
     """The Excel letters of a column (1 → ``A``, 16384 → ``XFD``).
 
+    Parameters
+    ----------
+    number : int
+        The column number, from 1.
+
+    Returns
+    -------
+    str
+        Its letters.
+
+    Examples
+    --------
     >>> column_letter(1), column_letter(28), column_letter(16384)
     ('A', 'AB', 'XFD')
     """
@@ -133,7 +158,23 @@ def _decode(data: bytes, name: str) -> tuple[str | None, str | None, Problem | N
 
 
 def read_csv(path: Path) -> RawTable:
-    """Read a CSV separated by ``,`` or ``;`` (or tab), UTF-8 (with or without BOM) or Windows-1252."""
+    """Read a CSV separated by ``,`` or ``;`` (or tab), UTF-8 (with or without BOM) or Windows-1252.
+
+    The separator is the most frequent of the three in the header line. Large regular files are read with
+    pyarrow, the others with pandas; cells are trimmed and the file is never modified.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The file.
+
+    Returns
+    -------
+    RawTable
+        The cells as text with their Excel row numbers; an empty frame and the problems when the file cannot
+        be read (binary data, mixed or unknown encoding, rows of different
+        lengths, no content).
+    """
     name = path.name
     data = path.read_bytes()
     if b"\x00" in data[:4096]:
@@ -354,7 +395,19 @@ def read_xlsx(path: Path) -> RawTable:
     """Read the first sheet of an Excel workbook (the values Excel computed, not the formulas).
 
     The work is bounded by the cells present in the file (a stray cell at XFD1048576 costs one cell),
-    and sheets with more than :data:`MAX_XLSX_CELLS` cells are refused.
+    and sheets with more than :data:`MAX_XLSX_CELLS` cells are refused. Values outside the table and
+    formulas Excel never computed are reported as problems.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The workbook.
+
+    Returns
+    -------
+    RawTable
+        The cells as text with their Excel row numbers; an empty frame and the problems when the file cannot
+        be read.
     """
     import openpyxl
 
@@ -395,5 +448,17 @@ READERS = {".csv": read_csv, ".txt": read_csv, ".xlsx": read_xlsx, ".xlsm": read
 
 
 def read_table(path: Path) -> RawTable:
-    """Read ``path`` with the reader registered for its suffix."""
+    """Read ``path`` with the reader registered for its suffix.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The file; its suffix must be a key of :data:`READERS` (``.csv``, ``.txt``, ``.xlsx``, ``.xlsm``).
+
+    Returns
+    -------
+    RawTable
+        The cells as text with their Excel row numbers; an empty frame and the problems when the file cannot
+        be read.
+    """
     return READERS[path.suffix.lower()](path)

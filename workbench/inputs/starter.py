@@ -76,6 +76,20 @@ def reference_indicators(codes: set[str]) -> pd.DataFrame:
 
     Counts carry their numerator and denominator, so intervals and the small-count rule apply to them.
 
+    Parameters
+    ----------
+    codes : set of str
+        ISTAT codes of the comuni.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``istat, anno, indicatore, valore`` (rounded to 3 decimals), ``numeratore`` and ``denominatore``
+        (missing for indicators that are not proportions or counts), sorted by indicator, year and comune; rows
+        with neither a value nor a numerator are left out.
+
+    Examples
+    --------
     >>> table = reference_indicators({"019035"})
     >>> row = table.loc[table["indicatore"] == "quota_75_piu"].iloc[0]
     >>> float(row["valore"]), int(row["numeratore"]), int(row["denominatore"])
@@ -109,9 +123,20 @@ def reference_indicators(codes: set[str]) -> pd.DataFrame:
 
 
 def comuni_table(members: pd.DataFrame) -> pd.DataFrame:
-    """The ``comuni`` table of the given members (columns ``istat``, ``sub_ambito``), with age bands.
+    """The ``comuni`` table of the given members, with age bands.
 
     A comune without population data in the sources (e.g. one created after 2023) keeps empty cells.
+
+    Parameters
+    ----------
+    members : pandas.DataFrame
+        Columns ``istat`` and ``sub_ambito``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``istat, comune, popolazione, sub_ambito, pop_0_17, pop_18_64, pop_65_piu`` (2023), sorted by
+        name.
     """
     demo = _read("demografia_2023.csv", set(members["istat"])).set_index("codice_istat")
     names = registry().set_index("codice_istat")["denominazione"]
@@ -126,7 +151,15 @@ def comuni_table(members: pd.DataFrame) -> pd.DataFrame:
 
 @dataclass
 class Members:
-    """The comuni of a new district, or every problem found in the list."""
+    """The comuni of a new district, or every problem found in the list.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        Columns ``istat`` and ``sub_ambito`` (``""`` when not given).
+    problems : list of str
+        Every problem found, in Italian.
+    """
 
     table: pd.DataFrame  # istat, sub_ambito ("" when not given)
     problems: list[str]
@@ -140,7 +173,24 @@ def read_member_list(path: str | Path) -> tuple[list[str], list[str]]:
     """Entries (codes or names) and sub-ambiti of a list of comuni in a CSV or Excel file.
 
     The comuni are in the first column named ``istat``, ``comune``, … (else the first column; a list without
-    a header row is read whole); a ``sub_ambito`` column is optional. Returns (entries, sub-ambiti).
+    a header row is read whole); a ``sub_ambito`` column is optional. Empty entries are skipped.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The file.
+
+    Returns
+    -------
+    entries : list of str
+        The comuni as written.
+    sub_ambiti : list of str
+        The sub-ambito of each entry (``""`` when not given).
+
+    Raises
+    ------
+    workbench.errors.WorkbenchError
+        When the file does not exist or cannot be read.
     """
     from workbench.inputs.readers import read_table
 
@@ -165,6 +215,21 @@ def read_member_list(path: str | Path) -> tuple[list[str], list[str]]:
 def resolve_members(entries: list[str], sub_ambiti: list[str] | None = None) -> Members:
     """Match every entry (ISTAT code or name) to a comune; collect every problem (none is guessed).
 
+    Parameters
+    ----------
+    entries : list of str
+        Codes or names (see :func:`workbench.territory.find_comune`).
+    sub_ambiti : list of str or None, optional
+        The sub-ambito of each entry.
+
+    Returns
+    -------
+    Members
+        The comuni found, once each; the problems: unknown or ambiguous entries, a comune listed twice with
+        different sub-ambiti, an empty list.
+
+    Examples
+    --------
     >>> m = resolve_members(["Crema", "bolzano/bozen", "Cremma"])
     >>> m.table["istat"].tolist()
     ['019035', '021008']
@@ -255,11 +320,36 @@ def _edited(folder: Path, overwrite: bool) -> list[Path]:
 
 
 def create_workspace(folder: str | Path, name: str, members: Members, overwrite: bool = False) -> list[Path]:
-    """Write a new workspace for ``members`` into ``folder``; returns the files written.
+    """Write a new workspace for ``members`` into ``folder``.
 
-    Nothing is written when the list has problems (:class:`WorkbenchError` lists them all) or when ``folder``
-    holds files the user edited, unless ``overwrite``: then the replaced files are moved to
-    ``folder/precedenti/<time>/`` first, so nothing is lost.
+    Nothing is written when the list has problems (:class:`~workbench.errors.WorkbenchError` lists them all) or
+    when ``folder`` holds files the user edited, unless ``overwrite``: then the replaced files are moved to
+    ``folder/precedenti/<time>/`` first, so nothing is lost. The files are written in a staging folder, then
+    moved in place and recorded with their hashes in ``.nuovo.json``.
+
+    Parameters
+    ----------
+    folder : str or pathlib.Path
+        The workspace folder (created if needed).
+    name : str
+        The district's name (``nome`` of ``distretto.toml``).
+    members : Members
+        The comuni (:func:`resolve_members`).
+    overwrite : bool, optional
+        Replace files the user edited (kept in ``precedenti``).
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written: ``distretto.toml``, ``comuni.csv``, ``indicatori.csv``, ``indicatori_meta.csv`` and
+        the empty templates of the optional tables in ``modelli/``.
+
+    Raises
+    ------
+    workbench.errors.WorkbenchError
+        When the list has problems, the name is empty, or ``folder`` exists and is not a folder.
+    workbench.errors.WorkspaceExists
+        When ``folder`` holds files added or edited by hand and ``overwrite`` is false.
     """
     if members.problems:
         count = len(members.problems)
@@ -291,7 +381,27 @@ def create_workspace(folder: str | Path, name: str, members: Members, overwrite:
 
 def members_from(comuni: str | None = None, provincia: str | None = None,
                  da_file: str | Path | None = None) -> Members:
-    """The members of a new district from exactly one of the CLI's three sources."""
+    """The members of a new district from exactly one of the CLI's three sources.
+
+    Parameters
+    ----------
+    comuni : str or None, optional
+        Codes or names separated by commas (``--comuni``).
+    provincia : str or None, optional
+        The abbreviation of a province: all its comuni (``--provincia``).
+    da_file : str or pathlib.Path or None, optional
+        A CSV or Excel list (``--da-file``, :func:`read_member_list`).
+
+    Returns
+    -------
+    Members
+        The comuni found and the problems (:func:`resolve_members`).
+
+    Raises
+    ------
+    workbench.errors.WorkbenchError
+        When not exactly one source is given, the province is unknown, or the file cannot be read.
+    """
     given = [x for x in (comuni, provincia, da_file) if x]
     if len(given) != 1:
         raise WorkbenchError("Indica i comuni in uno (e uno solo) di questi modi: --comuni \"Crema, Offanengo\", "

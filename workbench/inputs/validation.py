@@ -35,7 +35,23 @@ def _problems(mask: pd.Series, raw: pd.DataFrame, column: str, code: Code, file:
 
 
 def is_missing(values: pd.Series) -> pd.Series:
-    """Cells meaning "no data": empty, n.d., .., - (case-insensitive)."""
+    """Cells meaning "no data": empty, n.d., .., - (case-insensitive).
+
+    Parameters
+    ----------
+    values : pandas.Series
+        Cells as text.
+
+    Returns
+    -------
+    pandas.Series
+        True where the cell is one of :data:`~workbench.inputs.contract.MISSING_TOKENS`.
+
+    Examples
+    --------
+    >>> is_missing(pd.Series(["", "N.D.", "..", "0", "3"])).tolist()
+    [True, True, True, False, False]
+    """
     return values.str.lower().isin(_MISSING)
 
 
@@ -49,10 +65,16 @@ _ITALIAN_ONLY = r"-?\d{1,3}(?:\.\d{3})+,\d+|-?\d*,(?:\d{1,2}|\d{4,})|-?\d{1,3}(?
 class Convention:
     """How the numbers of one file are written.
 
-    ``thousands_dot``: a dot followed by groups of three digits separates thousands ("1.234"), as in
-    files separated by ``;``. ``english``: comma for thousands, dot for decimals ("1,234.56"), when
-    cells of the file can only be read that way and none only the Italian way. ``italian_example``:
-    a cell written the Italian way in a file that also has cells written the English way (ambiguous).
+    Attributes
+    ----------
+    thousands_dot : bool
+        A dot followed by groups of three digits separates thousands ("1.234"), as in files separated by ``;``.
+    english : bool
+        Comma for thousands, dot for decimals ("1,234.56"), when cells of the file can only be read that way
+        and none only the Italian way.
+    italian_example : str
+        A cell written the Italian way in a file that also has cells written the English way (ambiguous), as
+        Italian text for the message; empty when the file is not ambiguous.
     """
 
     thousands_dot: bool = False
@@ -63,6 +85,20 @@ class Convention:
 def number_convention(cells, thousands_dot: bool = False) -> Convention:
     """The convention of a file from the distinct cells of its numeric columns.
 
+    Parameters
+    ----------
+    cells : iterable of str
+        The distinct cells of the file's numeric columns.
+    thousands_dot : bool, optional
+        The file is separated by ``;`` (a dot may separate thousands).
+
+    Returns
+    -------
+    Convention
+        The convention the numbers of the file are read with.
+
+    Examples
+    --------
     >>> number_convention(["1,234.56", "12.5"])
     Convention(thousands_dot=False, english=True, italian_example='')
     >>> number_convention(["1,234.56", "12,5"]).italian_example
@@ -82,13 +118,31 @@ def number_convention(cells, thousands_dot: bool = False) -> Convention:
 
 def parse_numbers(values: pd.Series, convention: Convention = Convention()) -> tuple[pd.Series, pd.Series,
                                                                                       pd.Series]:
-    """Parse Italian or international numbers; returns (floats, not-a-number mask, ambiguous mask).
+    """Parse Italian or international numbers.
 
     A comma is the decimal separator ("1.234,5"), unless the file is written the English way
     (:func:`number_convention`); in files separated by ``;`` a dot followed by groups of three digits
     is a thousands separator ("1.234"). A cell written the English way in a file that also has
-    Italian ones is ambiguous: not read.
+    Italian ones is ambiguous: not read. Spaces, ``€`` and ``%`` are ignored.
 
+    Parameters
+    ----------
+    values : pandas.Series
+        Cells as text.
+    convention : Convention, optional
+        The file's convention (default: Italian, no thousands dot).
+
+    Returns
+    -------
+    numbers : pandas.Series
+        The values as float64; missing where the cell is missing, not a number, infinite or ambiguous.
+    bad : pandas.Series
+        True where a non-missing cell is not a finite number.
+    ambiguous : pandas.Series
+        True where a cell is ambiguous.
+
+    Examples
+    --------
     >>> v, bad, ambiguous = parse_numbers(pd.Series(["1.234,5", "12.5", "n.d.", "x", "1e308"]))
     >>> v.tolist()[:2], bad.tolist(), bool(ambiguous.any())
     ([1234.5, 12.5], [False, False, False, True, False], False)
@@ -113,7 +167,26 @@ def parse_numbers(values: pd.Series, convention: Convention = Convention()) -> t
 
 
 def parse_istat(values: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """Restore 6-digit ISTAT codes (``19035`` or ``19035.0`` → ``019035``); returns (codes, bad mask)."""
+    """Restore 6-digit ISTAT codes (``19035`` or ``19035.0`` → ``019035``).
+
+    Parameters
+    ----------
+    values : pandas.Series
+        Cells as text.
+
+    Returns
+    -------
+    codes : pandas.Series
+        The 6-digit codes; missing where the cell is not a code of at most 6 digits.
+    bad : pandas.Series
+        True where the cell is not such a code (empty cells included).
+
+    Examples
+    --------
+    >>> codes, bad = parse_istat(pd.Series(["19035", "19035.0", "1234567"]))
+    >>> codes.tolist(), bad.tolist()
+    (['019035', '019035', nan], [False, False, True])
+    """
     text = values.str.replace(r"\.0+$", "", regex=True)
     good = text.str.fullmatch(r"\d{1,6}")
     return text.where(good).str.zfill(6), ~good
@@ -127,10 +200,32 @@ def _choice_lookup(column: Column) -> dict[str, str]:
 
 def parse_column(raw: pd.DataFrame, column: Column, file: str, convention: Convention = Convention(),
                  factorized=None):
-    """Parse one column; returns (typed Series, problems), at most ``MAX_PER_RULE`` listed per rule.
+    """Parse one column, at most ``MAX_PER_RULE`` problems listed per rule.
 
     Columns repeat heavily (codes, years, indicators): each distinct cell is parsed once
     and the result spread back to every row, with problems reported on every row.
+
+    Parameters
+    ----------
+    raw : pandas.DataFrame
+        The table as read: cells as text and the row numbers ``_riga``.
+    column : workbench.inputs.contract.Column
+        The contract of the column.
+    file : str
+        The file name, for the problems.
+    convention : Convention, optional
+        How the file writes numbers.
+    factorized : tuple or None, optional
+        ``pandas.factorize`` of the column, when already computed.
+
+    Returns
+    -------
+    typed : pandas.Series
+        The values typed by the column's kind: text, 6-digit code, canonical choice(s), float64 or Int64 (counts,
+        integers, years); missing where the cell is missing or wrong.
+    problems : list of workbench.errors.Problem
+        Missing required values, wrong types, ambiguous, too large, negative or out-of-range numbers, values
+        not allowed.
     """
     codes, uniques = factorized if factorized is not None else pd.factorize(raw[column.name])
     if len(uniques) * 2 > len(raw) or (codes < 0).any():
@@ -266,7 +361,24 @@ def _factorize(values: pd.Series) -> tuple[np.ndarray, object]:
 
 
 def parse_table(raw: RawTable, table: Table) -> tuple[pd.DataFrame | None, list[Problem]]:
-    """Check columns, personal data, types and keys of one table."""
+    """Check columns, personal data, types and keys of one table.
+
+    Parameters
+    ----------
+    raw : workbench.inputs.readers.RawTable
+        The table as read.
+    table : workbench.inputs.contract.Table
+        Its contract.
+
+    Returns
+    -------
+    typed : pandas.DataFrame or None
+        ``_riga`` and every column of the contract, typed (a column absent from the file is all None); None when
+        the file could not be read, is empty, repeats a column name or lacks a required column.
+    problems : list of workbench.errors.Problem
+        Every problem found, including personal data (undeclared personal columns, codici fiscali) and repeated
+        keys.
+    """
     problems = list(raw.problems)
     frame = raw.frame
     if problems or frame.empty:
@@ -298,7 +410,24 @@ def parse_table(raw: RawTable, table: Table) -> tuple[pd.DataFrame | None, list[
 
 
 def check_references(tables: dict[str, pd.DataFrame], files: dict[str, str], contract: dict[str, Table]):
-    """Values that must appear in another table (e.g. codes of comuni, indicators with metadata)."""
+    """Values that must appear in another table (e.g. codes of comuni, indicators with metadata).
+
+    A reference to a table that was not loaded is not checked.
+
+    Parameters
+    ----------
+    tables : dict of str to pandas.DataFrame
+        The typed tables by name.
+    files : dict of str to str
+        The file of each table, for the problems.
+    contract : dict of str to workbench.inputs.contract.Table
+        The contract of each table.
+
+    Returns
+    -------
+    list of workbench.errors.Problem
+        One ``UNKNOWN_REFERENCE`` problem per unknown value (at most ``MAX_PER_RULE`` per column).
+    """
     problems = []
     for name, frame in tables.items():
         for column in contract[name].columns:

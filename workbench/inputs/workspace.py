@@ -21,7 +21,21 @@ CONFIG_FILE = "distretto.toml"
 
 @dataclass
 class Workspace:
-    """A validated district workspace: configuration and typed tables."""
+    """A validated district workspace: configuration and typed tables.
+
+    Attributes
+    ----------
+    path : pathlib.Path
+        The workspace folder.
+    config : dict
+        The entries of ``distretto.toml`` (defaults filled in).
+    tables : dict of str to pandas.DataFrame
+        The typed tables found, with the bookkeeping column ``_riga`` (Excel row number).
+    files : dict of str to str
+        The file name of each table.
+    warnings : list of workbench.errors.Problem
+        Problems that do not stop the workspace from being used.
+    """
 
     path: Path
     config: dict
@@ -31,6 +45,7 @@ class Workspace:
 
     @property
     def name(self) -> str:
+        """The district's name (``nome`` in ``distretto.toml``)."""
         return self.config["nome"]
 
     @property
@@ -44,14 +59,36 @@ class Workspace:
         return bool(self.config.get("nascondi_zeri", False))
 
     def table(self, name: str) -> pd.DataFrame:
-        """A table without the bookkeeping column ``_riga`` (empty if the optional table is absent)."""
+        """A table without the bookkeeping column ``_riga``.
+
+        Parameters
+        ----------
+        name : str
+            The table, a key of :data:`workbench.inputs.contract.TABLES`.
+
+        Returns
+        -------
+        pandas.DataFrame
+            The typed table; empty, with the contract's columns, if the optional table is absent.
+        """
         frame = self.tables.get(name)
         if frame is None:
             return pd.DataFrame(columns=[c.name for c in TABLES[name].columns])
         return frame.drop(columns="_riga")
 
     def is_synthetic(self, table: str) -> bool:
-        """True when the table is declared as demonstration data in ``distretto.toml``."""
+        """Whether the table is declared as demonstration data in ``distretto.toml``.
+
+        Parameters
+        ----------
+        table : str
+            The table's name.
+
+        Returns
+        -------
+        bool
+            True when it is listed in ``dati_dimostrativi``.
+        """
         return table in self.config["dati_dimostrativi"]
 
 
@@ -174,7 +211,23 @@ def _check_sub_ambiti(config: dict, tables: dict, files: dict) -> list[Problem]:
 
 
 def check_workspace(path: str | Path) -> tuple[Workspace | None, list[Problem]]:
-    """Load and validate a workspace; returns (workspace or None, all problems found)."""
+    """Load and validate a workspace, collecting every problem.
+
+    Reads ``distretto.toml`` and every table of the contract, then checks types, keys, references between
+    tables, declared sub-ambiti and the checks of each table.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The workspace folder.
+
+    Returns
+    -------
+    workspace : Workspace or None
+        The workspace (its ``warnings`` set); None when the folder is missing or any problem is an error.
+    problems : list of workbench.errors.Problem
+        All problems found, warnings included.
+    """
     path = Path(path)
     if not path.is_dir():
         return None, [Problem(Code.FOLDER_MISSING, file=str(path), detail="la cartella del distretto non esiste",
@@ -193,7 +246,23 @@ def check_workspace(path: str | Path) -> tuple[Workspace | None, list[Problem]]:
 
 
 def load_workspace(path: str | Path) -> Workspace:
-    """Load a workspace or raise :class:`WorkspaceInvalid` listing every problem."""
+    """Load a workspace or raise :class:`~workbench.errors.WorkspaceInvalid` listing every problem.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The workspace folder.
+
+    Returns
+    -------
+    Workspace
+        The validated workspace.
+
+    Raises
+    ------
+    workbench.errors.WorkspaceInvalid
+        When the folder is missing or a problem that is not a warning is found (see :func:`check_workspace`).
+    """
     workspace, problems = check_workspace(path)
     if workspace is None:
         raise WorkspaceInvalid(problems)

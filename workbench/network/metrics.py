@@ -41,6 +41,18 @@ def merge_ties(legami: pd.DataFrame) -> pd.DataFrame:
 
     The highest intensity is kept; trust and value are averaged over the repeated rows.
 
+    Parameters
+    ----------
+    legami : pandas.DataFrame
+        The ``legami`` table (``da``, ``a``, ``tipo``, ``intensita``, ``fiducia``, ``valore``, ``onda``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``da, a, tipo, onda, intensita, fiducia, valore`` (the last three as float).
+
+    Examples
+    --------
     >>> df = pd.DataFrame({"da": ["A", "A"], "a": ["B", "B"], "tipo": ["informazione"] * 2,
     ...                    "intensita": [1, 3], "fiducia": [2, 4], "valore": [None, 3], "onda": [2024, 2024]})
     >>> merge_ties(df)[["intensita", "fiducia", "valore"]].values.tolist()
@@ -54,7 +66,25 @@ def merge_ties(legami: pd.DataFrame) -> pd.DataFrame:
 
 
 def pair_ties(ties: pd.DataFrame) -> pd.DataFrame:
-    """One row per directed pair (da, a) of one wave: highest intensity, the types, mean trust and value."""
+    """One row per directed pair (da, a) of one wave: highest intensity, the types, mean trust and value.
+
+    Parameters
+    ----------
+    ties : pandas.DataFrame
+        Merged ties of one wave (:func:`merge_ties` or :func:`select_ties`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``da, a, intensita, tipi`` (the types joined by ``|``), ``fiducia`` and ``valore``.
+
+    Examples
+    --------
+    >>> ties = pd.DataFrame({"da": ["A", "A"], "a": ["B", "B"], "tipo": ["risorse condivise", "informazione"],
+    ...                      "intensita": [1.0, 3.0], "fiducia": [2.0, 4.0], "valore": [None, 3.0]})
+    >>> pair_ties(ties)[["intensita", "tipi", "fiducia"]].values.tolist()
+    [[3.0, 'informazione|risorse condivise', 3.0]]
+    """
     if ties.empty:
         return pd.DataFrame(columns=["da", "a", "intensita", "tipi", "fiducia", "valore"])
     return (ties.groupby(["da", "a"], as_index=False, sort=False)
@@ -63,7 +93,24 @@ def pair_ties(ties: pd.DataFrame) -> pd.DataFrame:
 
 
 def select_ties(legami: pd.DataFrame, onda=None, tipi=None, min_intensity: int = 1) -> pd.DataFrame:
-    """Merged ties of one wave (all waves if ``onda`` is None), of the given types and minimum intensity."""
+    """Merged ties of one wave, of the given types and minimum intensity.
+
+    Parameters
+    ----------
+    legami : pandas.DataFrame
+        The ``legami`` table (``da``, ``a``, ``tipo``, ``intensita``, ``fiducia``, ``valore``, ``onda``).
+    onda : int or None, optional
+        The wave (default: all waves).
+    tipi : list of str or None, optional
+        Only ties of these types (default: every type).
+    min_intensity : int, optional
+        Only ties of at least this intensity (1–4, default 1).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The rows of :func:`merge_ties` that qualify.
+    """
     ties = merge_ties(legami)
     if onda is not None:
         ties = ties[ties["onda"] == int(onda)]
@@ -81,7 +128,21 @@ def _areas(value) -> list[str]:
 
 
 def build_graph(attori: pd.DataFrame, pairs: pd.DataFrame) -> nx.DiGraph:
-    """Directed graph: every actor a node (isolates included), one edge per reported pair."""
+    """Directed graph: every actor a node (isolates included), one edge per reported pair.
+
+    Parameters
+    ----------
+    attori : pandas.DataFrame
+        The ``attori`` table.
+    pairs : pandas.DataFrame
+        Pairs of one wave (:func:`pair_ties`).
+
+    Returns
+    -------
+    networkx.DiGraph
+        Nodes keyed by actor ``id`` with ``nome``, ``settore``, ``livello``, ``aree`` (list), ``sub_ambito`` and
+        ``influenza``; edges with ``intensita``, ``tipi``, ``fiducia`` and ``valore``.
+    """
     g = nx.DiGraph()
     for row in attori.to_dict("records"):
         g.add_node(row["id"], nome=row["nome"], settore=row["settore"], livello=_text(row.get("livello")),
@@ -105,6 +166,20 @@ def centralization(g: nx.DiGraph, direction: str = "simmetrica") -> float | None
     actor receives (sends) a tie from (to) everyone and nobody else receives (sends) any; a star of
     reciprocated ties stays below 1 (``(n − 2)/(n − 1)``).
 
+    Parameters
+    ----------
+    g : networkx.DiGraph
+        The network.
+    direction : str, optional
+        ``"simmetrica"`` (default), ``"in"`` or ``"out"`` (any other value is read as ``"out"``).
+
+    Returns
+    -------
+    float or None
+        The centralization; None with fewer than 3 actors (symmetric form) or 2 (directed forms).
+
+    Examples
+    --------
     >>> star = nx.DiGraph([(i, 0) for i in range(1, 5)] + [(0, i) for i in range(1, 5)])
     >>> centralization(star), centralization(star, "in")
     (1.0, 0.75)
@@ -129,6 +204,20 @@ def ei_index(g: nx.DiGraph, attribute: str = "settore") -> float | None:
 
     −1 = every tie inside its own group, +1 = every tie between groups.
 
+    Parameters
+    ----------
+    g : networkx.DiGraph
+        The network.
+    attribute : str, optional
+        The node attribute defining the groups (default ``settore``).
+
+    Returns
+    -------
+    float or None
+        The index; None when the network has no tie.
+
+    Examples
+    --------
     >>> g = nx.DiGraph([("a", "b"), ("a", "c")])
     >>> nx.set_node_attributes(g, {"a": "x", "b": "x", "c": "y"}, "settore")
     >>> ei_index(g)
@@ -148,6 +237,25 @@ def brokerage(g: nx.DiGraph, attribute: str = "settore") -> dict:
     For each broker ``b`` and each pair ``a → b → c`` with ``a ≠ c`` and no tie ``a → c``:
     coordinatore (a, b, c same group), itinerante (a and c same group, b another), rappresentante
     (a and b same group, c another), guardiano (b and c same group, a another), intermediario (all different).
+
+    Parameters
+    ----------
+    g : networkx.DiGraph
+        The network.
+    attribute : str, optional
+        The node attribute defining the groups (default ``settore``).
+
+    Returns
+    -------
+    dict
+        Actor → {role: count} for every role of :data:`ROLES`.
+
+    Examples
+    --------
+    >>> g = nx.DiGraph([("a", "b"), ("b", "c")])
+    >>> nx.set_node_attributes(g, {"a": "x", "b": "x", "c": "y"}, "settore")
+    >>> brokerage(g)["b"]
+    {'coordinatore': 0, 'itinerante': 0, 'rappresentante': 1, 'guardiano': 0, 'intermediario': 0}
     """
     group = nx.get_node_attributes(g, attribute)
     succ = {n: set(g.successors(n)) for n in g}
@@ -175,7 +283,20 @@ def brokerage(g: nx.DiGraph, attribute: str = "settore") -> dict:
 
 
 def communities(g: nx.DiGraph) -> tuple[list[set], float | None]:
-    """Louvain communities on the undirected graph weighted by intensity (fixed seed) and their modularity."""
+    """Louvain communities on the undirected graph weighted by intensity (fixed seed) and their modularity.
+
+    Parameters
+    ----------
+    g : networkx.DiGraph
+        The network of one wave (:func:`build_graph`).
+
+    Returns
+    -------
+    parts : list of set
+        The communities, largest first; one per actor when there is no tie.
+    modularity : float or None
+        Their modularity; None when there is no tie.
+    """
     u = _undirected(g)
     if u.number_of_edges() == 0:
         return [{n} for n in u], None
@@ -184,7 +305,20 @@ def communities(g: nx.DiGraph) -> tuple[list[set], float | None]:
 
 
 def betweenness(g: nx.DiGraph) -> tuple[dict, str]:
-    """Betweenness centrality, exact up to :data:`EXACT_BETWEENNESS_MAX` actors, else estimated (said in the note)."""
+    """Betweenness centrality, exact up to :data:`EXACT_BETWEENNESS_MAX` actors, else estimated.
+
+    Parameters
+    ----------
+    g : networkx.DiGraph
+        The network of one wave (:func:`build_graph`).
+
+    Returns
+    -------
+    centrality : dict
+        Actor → betweenness centrality (normalised, as :func:`networkx.betweenness_centrality`).
+    note : str
+        How it was computed, in Italian (exactly, or from a sample of source actors with a fixed seed).
+    """
     n = g.number_of_nodes()
     if n <= EXACT_BETWEENNESS_MAX:
         return nx.betweenness_centrality(g), "calcolata in modo esatto"
@@ -268,7 +402,28 @@ def _shares(g: nx.DiGraph) -> dict:
 
 
 def cohesion_profile(g: nx.DiGraph, broker: dict | None = None, parts=None, modularity=None) -> list[dict]:
-    """The cohesion measures of one wave, each with one Italian sentence on how to read it."""
+    """The cohesion measures of one wave, each with one Italian sentence on how to read it.
+
+    Actors, ties, density, reciprocity, centralization (symmetric, in, out), components, isolates, k-core,
+    clustering, transitivity, E-I index between sectors, the Louvain communities (when ``parts`` is given),
+    share of coordination ties, mean trust and value (when given) and brokerage (when ``broker`` is given).
+
+    Parameters
+    ----------
+    g : networkx.DiGraph
+        The network of one wave (:func:`build_graph`).
+    broker : dict or None, optional
+        Brokerage counts (:func:`brokerage`).
+    parts : list of set or None, optional
+        Communities (:func:`communities`).
+    modularity : float or None, optional
+        Their modularity.
+
+    Returns
+    -------
+    list of dict
+        One per measure: ``chiave``, ``misura`` (Italian label), ``valore``, ``testo`` (formatted) and ``lettura``.
+    """
     n, m = g.number_of_nodes(), g.number_of_edges()
     u = _undirected(g)
     isolates = [x for x in g if g.degree(x) == 0]
@@ -309,7 +464,19 @@ def cohesion_profile(g: nx.DiGraph, broker: dict | None = None, parts=None, modu
 # --- co-responsibility, synergies ------------------------------------------------------------------
 
 def sector_pairs(g: nx.DiGraph) -> list[dict]:
-    """Ties and mean intensity for every ordered pair of sectors (for the heatmap)."""
+    """Ties and mean intensity for every ordered pair of sectors (for the heatmap).
+
+    Parameters
+    ----------
+    g : networkx.DiGraph
+        The network of one wave (:func:`build_graph`).
+
+    Returns
+    -------
+    list of dict
+        One per pair of sectors with ties, in order: ``da_settore``, ``a_settore``, ``legami``,
+        ``intensita_media`` and ``testo``.
+    """
     acc = defaultdict(list)
     for a, b, d in g.edges(data=True):
         acc[(g.nodes[a]["settore"], g.nodes[b]["settore"])].append(d["intensita"])
@@ -319,7 +486,26 @@ def sector_pairs(g: nx.DiGraph) -> list[dict]:
 
 
 def bridges(g: nx.DiGraph, broker: dict, between: dict, top: int = 15) -> list[dict]:
-    """Actors who bridge sectors: other sectors reached, cross-sector brokerage, betweenness."""
+    """Actors who bridge sectors: other sectors reached, cross-sector brokerage, betweenness.
+
+    Parameters
+    ----------
+    g : networkx.DiGraph
+        The network of one wave (:func:`build_graph`).
+    broker : dict
+        Brokerage counts (:func:`brokerage`); every role but «coordinatore» counts as cross-sector.
+    between : dict
+        Betweenness centrality by actor (:func:`betweenness`).
+    top : int, optional
+        How many actors to return (default 15).
+
+    Returns
+    -------
+    list of dict
+        Actors with a neighbour of another sector or a cross-sector brokerage, most sectors reached first:
+        ``Attore``, ``Settore``, ``Altri settori raggiunti``, ``Intermediazioni tra settori``,
+        ``Centralità di intermediazione``.
+    """
     rows = []
     for n, d in g.nodes(data=True):
         others = {g.nodes[x]["settore"] for x in nx.all_neighbors(g, n)} - {d["settore"]}
@@ -334,7 +520,21 @@ def bridges(g: nx.DiGraph, broker: dict, between: dict, top: int = 15) -> list[d
 
 
 def area_coverage(g: nx.DiGraph, min_actors: int = 3) -> list[dict]:
-    """For each area of need: actors, sectors, cross-sector ties among its actors, and what is missing."""
+    """For each area of need: actors, sectors, cross-sector ties among its actors, and what is missing.
+
+    Parameters
+    ----------
+    g : networkx.DiGraph
+        The network of one wave (:func:`build_graph`).
+    min_actors : int, optional
+        Fewer actors than this in an area are flagged (default 3).
+
+    Returns
+    -------
+    list of dict
+        One per area of :data:`~workbench.inputs.contract.AREAS`: ``Area``, ``Attori``, ``Settori``,
+        ``Legami tra settori`` and ``Attenzione`` (the flags in Italian, empty when none).
+    """
     rows = []
     for area in AREAS:
         members = {n for n, d in g.nodes(data=True) if area in d["aree"]}
@@ -357,6 +557,19 @@ def synergies(g: nx.DiGraph, top: int = 20) -> list[dict]:
 
     Ranked by the number of shared areas, then by distance in the network (not connected first, then the
     farthest): the pairs whose meeting would add most to the partnership.
+
+    Parameters
+    ----------
+    g : networkx.DiGraph
+        The network of one wave (:func:`build_graph`).
+    top : int, optional
+        How many pairs to return (default 20).
+
+    Returns
+    -------
+    list of dict
+        One per pair: ``da``, ``a`` (ids), ``Attore 1``, ``Attore 2``, ``Settori``, ``Aree in comune``,
+        ``n_aree`` and ``Distanza nella rete``.
     """
     nodes = list(g)
     if len(nodes) < 2:
@@ -411,6 +624,24 @@ def respondents(legami: pd.DataFrame, onda: int) -> set:
 
     Whoever answered the survey saying they have no tie at all cannot be told apart from whoever did
     not answer: both declare nothing.
+
+    Parameters
+    ----------
+    legami : pandas.DataFrame
+        The ``legami`` table (``da``, ``a``, ``tipo``, ``intensita``, ``fiducia``, ``valore``, ``onda``).
+    onda : int
+        The wave.
+
+    Returns
+    -------
+    set
+        The ids of the actors.
+
+    Examples
+    --------
+    >>> legami = pd.DataFrame({"da": ["A", "B", "A"], "a": ["B", "A", "C"], "onda": [2023, 2023, 2024]})
+    >>> sorted(respondents(legami, 2023)), sorted(respondents(legami, 2024))
+    (['A', 'B'], ['A'])
     """
     return set(legami.loc[legami["onda"] == int(onda), "da"].dropna())
 
@@ -429,6 +660,28 @@ def wave_change(legami: pd.DataFrame, attori: pd.DataFrame, before: int, after: 
     missing because its actor did not answer is counted as «non ha risposto», not as lost (or new).
     The metrics of both waves are computed on the ties of the actors who answered both, and the
     response rate of each wave is given.
+
+    Parameters
+    ----------
+    legami : pandas.DataFrame
+        The ``legami`` table (``da``, ``a``, ``tipo``, ``intensita``, ``fiducia``, ``valore``, ``onda``).
+    attori : pandas.DataFrame
+        The ``attori`` table.
+    before : int
+        The earlier wave.
+    after : int
+        The later wave.
+    tipi : list of str or None, optional
+        Only ties of these types (default: every type).
+    min_intensity : int, optional
+        Only ties of at least this intensity (1–4, default 1).
+
+    Returns
+    -------
+    dict
+        ``prima``, ``dopo``, ``conteggi`` (ties by change, and «non ha risposto»), ``risposta`` (response rate by
+        wave), ``rispondenti_entrambe``, ``una_sola_onda`` (actors who answered one wave only), ``legami`` (one
+        row per changed tie) and ``misure`` (the metrics of both waves and their difference).
     """
     names = dict(zip(attori["id"], attori["nome"]))
     answered = {w: respondents(legami, w) for w in (before, after)}
@@ -479,7 +732,21 @@ def wave_change(legami: pd.DataFrame, attori: pd.DataFrame, before: int, after: 
 
 
 def role_matrix(ruoli: pd.DataFrame, attori: pd.DataFrame) -> dict:
-    """Actors × processes with the role of each; processes without or with several responsible actors."""
+    """Actors × processes with the role of each; processes without or with several responsible actors.
+
+    Parameters
+    ----------
+    ruoli : pandas.DataFrame
+        The ``ruoli`` table (``attore``, ``processo``, ``ruolo``).
+    attori : pandas.DataFrame
+        The ``attori`` table.
+
+    Returns
+    -------
+    dict
+        ``celle`` (actor name, process, role), ``processi``, ``senza_responsabile``, ``piu_responsabili`` and
+        ``attori_senza_ruolo``.
+    """
     names = dict(zip(attori["id"], attori["nome"]))
     cells = [{"attore": names.get(r["attore"], r["attore"]), "processo": r["processo"], "ruolo": r["ruolo"]}
              for r in ruoli.to_dict("records")]
@@ -523,7 +790,31 @@ def _questions(profile: dict, coverage: list[dict], syn: list[dict], roles: dict
 
 
 def build_report(ws, onda=None, tipi=None, min_intensity: int = 1) -> dict:
-    """Everything notebook 03 shows and the dashboard reads, for one wave (default: the latest)."""
+    """Everything notebook 03 shows and the dashboard reads, for one wave.
+
+    Parameters
+    ----------
+    ws : workbench.inputs.workspace.Workspace
+        The workspace.
+    onda : int or None, optional
+        The wave (default: the latest in ``legami``); the change is computed against the previous wave, if any.
+    tipi : list of str or None, optional
+        Only ties of these types; unknown types are ignored, none = every type.
+    min_intensity : int, optional
+        Only ties of at least this intensity (1–4, default 1).
+
+    Returns
+    -------
+    dict
+        JSON-serialisable: the district header, the wave and filters, cohesion profile, bridges, area coverage,
+        synergies, sector pairs, change since the previous wave, roles, brokers, the graph dataset, chart specs
+        and the guiding questions (``domande``).
+
+    Raises
+    ------
+    workbench.errors.NoNetwork
+        When ``attori`` or ``legami`` is empty, or the wave is not in ``legami``.
+    """
     from workbench.network import graph as netviz
     from workbench.network.charts import network_specs
 

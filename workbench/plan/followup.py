@@ -23,6 +23,24 @@ def snapshot(values: dict, indicators, comuni, year: int | None = None) -> dict:
 
     The latest year published (or the latest up to ``year``, for an action started in the past).
 
+    Parameters
+    ----------
+    values : dict
+        The indicators' latest published values, as described in the module docstring (hidden values are None).
+    indicators : iterable of str
+        Codes of the watched indicators.
+    comuni : iterable of str
+        ISTAT codes of the targeted comuni.
+    year : int or None, optional
+        The latest year to consider (default: any).
+
+    Returns
+    -------
+    dict
+        Indicator → ``{"anno": year, "valori": {istat: value or None}}``; indicators without a year are left out.
+
+    Examples
+    --------
     >>> values = {"x": {"anno": 2023, "anni": {"2021": {"019035": 1.2}, "2023": {"019035": 1.5}}}}
     >>> snapshot(values, ["x", "y"], ["019035"]), snapshot(values, ["x"], ["019035"], year=2022)["x"]["anno"]
     ({'x': {'anno': 2023, 'valori': {'019035': 1.5}}}, 2021)
@@ -39,6 +57,21 @@ def snapshot(values: dict, indicators, comuni, year: int | None = None) -> dict:
 def family_status(actions: list[dict], families=()) -> list[dict]:
     """One row per project family (the plan's families first): actions by status, and the total.
 
+    Parameters
+    ----------
+    actions : list of dict
+        The plan's actions (``ente``, ``partner``, ``stato``, ``famiglia``…).
+    families : iterable of str, optional
+        The plan's families, listed first even without actions; the others follow in alphabetical order, an
+        action without family under «senza famiglia».
+
+    Returns
+    -------
+    list of dict
+        ``Famiglia di progetto``, one count per status of :data:`workbench.plan.store.STATUSES`, ``Totale``.
+
+    Examples
+    --------
     >>> family_status([{"famiglia": "casa", "stato": "in corso"}], ["casa", "lavoro"])[0]["in corso"]
     1
     """
@@ -52,9 +85,25 @@ def family_status(actions: list[dict], families=()) -> list[dict]:
 
 
 def owner_rows(actions: list[dict], names: dict[str, str], roles: dict | None = None) -> list[dict]:
-    """One row per owner organisation: its actions by status, as partner, and the processes it is
-    responsible for in the role matrix (``roles`` as :func:`workbench.network.metrics.role_matrix` returns it).
+    """One row per owner organisation: its actions by status, as partner, and the processes it leads.
 
+    Parameters
+    ----------
+    actions : list of dict
+        The plan's actions (``ente``, ``partner``, ``stato``, ``famiglia``…).
+    names : dict of str to str
+        Organisation id → name (unknown ids are shown as they are).
+    roles : dict or None, optional
+        The role matrix, as :func:`workbench.network.metrics.role_matrix` returns it.
+
+    Returns
+    -------
+    list of dict
+        Most actions first: ``Ente``, ``Azioni``, ``In corso``, ``Concluse``, ``Come partner`` (actions where it
+        is a partner) and ``Responsabile nella matrice dei ruoli`` (the processes it is responsible for).
+
+    Examples
+    --------
     >>> owner_rows([{"ente": "UDP", "partner": ["CAP"], "stato": "in corso"}], {"UDP": "Ufficio di Piano"},
     ...            {"celle": [{"attore": "Ufficio di Piano", "processo": "Rete", "ruolo": "responsabile"}]})[0]
     {'Ente': 'Ufficio di Piano', 'Azioni': 1, 'In corso': 1, 'Concluse': 0, 'Come partner': 0, 'Responsabile nella matrice dei ruoli': 'Rete'}
@@ -76,6 +125,22 @@ def owner_rows(actions: list[dict], names: dict[str, str], roles: dict | None = 
 def busy_owners(actions: list[dict], names: dict[str, str], many: int = MANY_ACTIONS) -> list[str]:
     """Organisations owning at least ``many`` actions still open (da avviare or in corso).
 
+    Parameters
+    ----------
+    actions : list of dict
+        The plan's actions (``ente``, ``partner``, ``stato``, ``famiglia``…).
+    names : dict of str to str
+        Organisation id → name (unknown ids are shown as they are).
+    many : int, optional
+        The number of open actions from which an organisation is listed (default :data:`MANY_ACTIONS`).
+
+    Returns
+    -------
+    list of str
+        «Name (N azioni aperte)», ordered by organisation id.
+
+    Examples
+    --------
     >>> busy_owners([{"ente": "A", "stato": "in corso"}] * 3, {"A": "Comune di Crema"})
     ['Comune di Crema (3 azioni aperte)']
     """
@@ -93,6 +158,23 @@ def _delta(start, now, decimals: int) -> str:
 def before_after(action: dict, values: dict, comuni_names: dict[str, str]) -> list[dict]:
     """For one action: each watched indicator and targeted comune, the value at the action's start and now.
 
+    Parameters
+    ----------
+    action : dict
+        The action: ``indicatori``, ``comuni`` and ``inizio`` (its :func:`snapshot`).
+    values : dict
+        The indicators' latest published values, as described in the module docstring (hidden values are None).
+    comuni_names : dict of str to str
+        ISTAT code → name of the comune.
+
+    Returns
+    -------
+    list of dict
+        ``Indicatore``, ``Comune``, ``All'avvio`` and ``Ora`` (value and year, «n.d.» when unknown) and
+        ``Variazione`` (empty unless both values are known).
+
+    Examples
+    --------
     >>> values = {"x": {"etichetta": "Tasso", "unita": "%", "anno": 2024, "decimali": 1,
     ...                 "anni": {"2024": {"019035": 2.0}}}}
     >>> action = {"indicatori": ["x"], "comuni": ["019035"],

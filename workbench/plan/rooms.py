@@ -33,6 +33,18 @@ def read_rooms(plan: PlanStore) -> list[dict]:
 
     A workshop whose store is missing is kept with ``errore`` (Italian) instead of its data.
 
+    Parameters
+    ----------
+    plan : workbench.plan.store.PlanStore
+        The plan's store; each workshop store is opened read-only.
+
+    Returns
+    -------
+    list of dict
+        One per workshop: ``id``, ``stanza``, ``nome``, ``data`` and either ``errore`` or ``info``, ``counts``,
+        ``ranking``, ``notes`` (marked with their room), ``ratings``, ``rubric`` and ``per_ruolo`` (active dots
+        of each note by the voter's role).
+
     Examples
     --------
     >>> import tempfile, pathlib
@@ -69,6 +81,18 @@ def read_rooms(plan: PlanStore) -> list[dict]:
 def plan_rubric(rooms: list[dict]) -> list[dict]:
     """The rubric of every room's ratings pooled: administrators of one room against technicians of another.
 
+    Parameters
+    ----------
+    rooms : list of dict
+        The plan's rooms, as :func:`read_rooms` returns them.
+
+    Returns
+    -------
+    list of dict
+        One row per (subject, move), as :func:`workbench.workshop.store.rubric_of` returns it.
+
+    Examples
+    --------
     >>> rooms = [{"ratings": [{"oggetto": "SAD", "mossa": "rete", "ruolo": "amministratore", "punteggio": 4}]},
     ...          {"ratings": [{"oggetto": "SAD", "mossa": "rete", "ruolo": "tecnico", "punteggio": 3}]}]
     >>> plan_rubric(rooms)[0]["divario"]
@@ -80,6 +104,18 @@ def plan_rubric(rooms: list[dict]) -> list[dict]:
 def plan_ranking(rooms: list[dict]) -> list[dict]:
     """The notes of every room with dots, most voted first (ties: room order, then each room's order).
 
+    Parameters
+    ----------
+    rooms : list of dict
+        The plan's rooms, as :func:`read_rooms` returns them.
+
+    Returns
+    -------
+    list of dict
+        The rows of the rooms' rankings with their ``stanza`` and the plan's ``posizione``.
+
+    Examples
+    --------
     >>> rooms = [{"stanza": "A", "ranking": [{"testo": "x", "punti": 2}]},
     ...          {"stanza": "B", "ranking": [{"testo": "y", "punti": 3}]}]
     >>> [(r["posizione"], r["testo"], r["stanza"]) for r in plan_ranking(rooms)]
@@ -93,6 +129,19 @@ def plan_ranking(rooms: list[dict]) -> list[dict]:
 def ranking_rows(ranking: list[dict]) -> list[dict]:
     """Rows of the plan's priority table: position, dots, voters, room, type, note, target, family.
 
+    Parameters
+    ----------
+    ranking : list of dict
+        The plan's ranking (:func:`plan_ranking`).
+
+    Returns
+    -------
+    list of dict
+        Italian headings: ``Posizione``, ``Punti``, ``Votanti``, ``Stanza``, ``Tipo``, ``Nota``, ``Riferita a``,
+        ``Famiglia``.
+
+    Examples
+    --------
     >>> ranking_rows([{"posizione": 1, "punti": 3, "votanti": 2, "stanza": "A", "tipo": "proposta",
     ...   "testo": "x", "riferimento": "ambito", "valore": "", "famiglia": ""}])[0]["Riferita a"]
     "Tutto l'ambito"
@@ -105,6 +154,18 @@ def ranking_rows(ranking: list[dict]) -> list[dict]:
 def italian_date(text: str) -> str:
     """``2021-03-10`` as ``10/03/2021`` (other text unchanged).
 
+    Parameters
+    ----------
+    text : str
+        A date in ISO format, or any text.
+
+    Returns
+    -------
+    str
+        The date as Italians write it, or ``text`` when it is not an ISO date.
+
+    Examples
+    --------
     >>> italian_date("2021-03-10"), italian_date("marzo")
     ('10/03/2021', 'marzo')
     """
@@ -117,6 +178,19 @@ def italian_date(text: str) -> str:
 def room_rows(rooms: list[dict]) -> list[dict]:
     """One row per room: participants, notes, dots and its first priority (Italian headings).
 
+    Parameters
+    ----------
+    rooms : list of dict
+        The plan's rooms, as :func:`read_rooms` returns them.
+
+    Returns
+    -------
+    list of dict
+        ``Stanza``, ``Laboratorio``, ``Data``, ``Partecipanti``, ``Note``, ``Punti`` (empty for a room that cannot
+        be read) and ``Prima priorità`` (the room's error, if any, when it has no ranking).
+
+    Examples
+    --------
     >>> room_rows([{"stanza": "A", "nome": "Lab", "data": "2025-03-12", "counts": {"partecipanti": 3,
     ...     "note": 4, "punti": 6}, "ranking": [{"testo": "x"}]}])[0]["Data"]
     '12/03/2025'
@@ -131,6 +205,22 @@ def room_rows(rooms: list[dict]) -> list[dict]:
 def role_priorities(rooms: list[dict], role: str, top: int = 5) -> list[dict]:
     """The notes a role gave most dots to, across the plan's rooms (most first).
 
+    Parameters
+    ----------
+    rooms : list of dict
+        The plan's rooms, as :func:`read_rooms` returns them.
+    role : str
+        The voters' role (a value of :data:`workbench.workshop.store.ROLES`).
+    top : int, optional
+        How many notes to return (default 5).
+
+    Returns
+    -------
+    list of dict
+        The notes with at least one dot from the role, with ``punti_ruolo``.
+
+    Examples
+    --------
     >>> rooms = [{"stanza": "A", "notes": [{"id": "n1", "testo": "x"}, {"id": "n2", "testo": "y"}],
     ...           "per_ruolo": {"n1": {"tecnico": 1}, "n2": {"tecnico": 3, "amministratore": 1}}}]
     >>> [(r["testo"], r["punti_ruolo"]) for r in role_priorities(rooms, "tecnico")]
@@ -145,6 +235,20 @@ def role_priorities(rooms: list[dict], role: str, top: int = 5) -> list[dict]:
 def family_by_role(rooms: list[dict]) -> list[dict]:
     """Dots given to the proposals of each project family, by the voters' role (all rooms together).
 
+    Parameters
+    ----------
+    rooms : list of dict
+        The plan's rooms, as :func:`read_rooms` returns them.
+
+    Returns
+    -------
+    list of dict
+        One per family in alphabetical order (proposals without one under «senza famiglia»):
+        ``Famiglia di progetto`` and the dots of each role of :data:`workbench.workshop.store.ROLES`
+        (capitalised).
+
+    Examples
+    --------
     >>> rooms = [{"notes": [{"id": "n1", "tipo": "proposta", "famiglia": "casa"}],
     ...           "per_ruolo": {"n1": {"tecnico": 2}}}]
     >>> family_by_role(rooms)[0]["Tecnico"], family_by_role(rooms)[0]["Amministratore"]

@@ -96,10 +96,27 @@ def _records(frame: pd.DataFrame) -> list[dict]:
 
 
 def target_population(comuni: pd.DataFrame, area: str) -> tuple[pd.Series, str]:
-    """Residents of the area's target population by comune (index = istat) and its Italian label.
+    """Residents of the area's target population by comune, and its Italian label.
 
-    Falls back to all residents when the age column is missing for any comune.
+    The target population of an area is given by :data:`TARGETS`; other areas use all residents, and so does
+    an area whose age column is missing or empty for any comune.
 
+    Parameters
+    ----------
+    comuni : pandas.DataFrame
+        The ``comuni`` table (``istat``, ``popolazione`` and the age columns).
+    area : str or None
+        The area of need (None: all residents).
+
+    Returns
+    -------
+    population : pandas.Series
+        Residents by comune (index ``istat``), as float.
+    label : str
+        Italian description of the population, e.g. ``"residenti con 65 anni e più"``.
+
+    Examples
+    --------
     >>> c = pd.DataFrame({"istat": ["1", "2"], "popolazione": [100, 50], "pop_65_piu": [20, None]})
     >>> target_population(c, "anziani")[1], target_population(c, "disabili")[0].tolist()
     ('residenti', [100.0, 50.0])
@@ -131,13 +148,32 @@ def spread(servizi: pd.DataFrame, comuni: pd.DataFrame, rule: str = "popolazione
     - an ambito or sub-ambito service (``istat`` empty, ``territorio`` set) is spread to the
       comuni of the territory by the row's ``riparto`` or, if empty, by ``rule``: ``popolazione``
       = residents of the area's target population; ``utenti`` = users of the comune-level services
-      of the same area and year (population when there are none).
+      of the same area and year (population when there are none). A territory without comuni drops the row.
 
-    Output columns: the service columns, ``istat``, ``peso`` (share of the service attributed),
-    ``spesa`` (of the comuni, net), ``compartecipazione_utenti``, ``quota_ssn``, ``spesa_lorda`` (the three
-    together; a missing co-payment or health share counts as zero), ``utenti`` (attributed, possibly
-    fractional), ``livello`` and ``regola`` (Italian).
+    Parameters
+    ----------
+    servizi : pandas.DataFrame
+        Rows of the ``servizi`` table.
+    comuni : pandas.DataFrame
+        The ``comuni`` table.
+    rule : str, optional
+        Default spreading rule, a key of :data:`RULES` (default ``popolazione``).
 
+    Returns
+    -------
+    pandas.DataFrame
+        The service columns, ``istat``, ``peso`` (share of the service attributed),
+        ``spesa`` (of the comuni, net), ``compartecipazione_utenti``, ``quota_ssn``, ``spesa_lorda`` (the three
+        together; a missing co-payment or health share counts as zero), ``utenti`` (attributed, possibly
+        fractional), ``livello`` and ``regola`` (Italian).
+
+    Raises
+    ------
+    ValueError
+        When ``rule`` is not a key of :data:`RULES`.
+
+    Examples
+    --------
     >>> comuni = pd.DataFrame({"istat": ["A", "B"], "popolazione": [300, 100], "sub_ambito": [None, None]})
     >>> s = pd.DataFrame({"servizio": ["S"], "area": ["disabili"], "istat": [None], "territorio": ["ambito"],
     ...                   "anno": [2023], "spesa_euro": [1000.0], "utenti": [8]})
@@ -225,11 +261,24 @@ def _rule_texts(attributed: pd.DataFrame) -> dict[str, str]:
 def per_capita(attributed: pd.DataFrame, comuni: pd.DataFrame, areas: list[str] | None = None) -> pd.DataFrame:
     """Spending and users per capita by comune and area (plus ``Tutte le aree``) for the rows given.
 
-    ``attributed`` is the output of :func:`spread` for one year. Columns: ``istat, comune,
-    sub_ambito, area, spesa`` (of the comuni, net), ``compartecipazione_utenti, quota_ssn, spesa_lorda,
-    spesa_ripartita, utenti, popolazione_riferimento, riferimento, spesa_per_residente`` (net spending
-    per resident of the target population), ``utenti_per_1000`` and ``regola``. Comuni without
-    services in an area get zero spending (nothing is imputed).
+    Comuni without services in an area get zero spending (nothing is imputed).
+
+    Parameters
+    ----------
+    attributed : pandas.DataFrame
+        Service rows attributed to the comuni, for one year, as returned by :func:`spread`.
+    comuni : pandas.DataFrame
+        The ``comuni`` table of the workspace.
+    areas : list of str or None, optional
+        The areas (default: the areas of :data:`~workbench.inputs.contract.AREAS` present in ``attributed``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per comune and area, columns ``istat, comune, sub_ambito, area, spesa`` (of the comuni, net),
+        ``compartecipazione_utenti, quota_ssn, spesa_lorda, spesa_ripartita, utenti, popolazione_riferimento,
+        riferimento, spesa_per_residente`` (net spending per resident of the target population),
+        ``utenti_per_1000`` and ``regola`` (how the spending was attributed, in Italian).
     """
     areas = list(areas or [a for a in AREAS if a in set(attributed["area"])])
     rows = []
@@ -263,7 +312,20 @@ AVERAGE_RULE = ("Valore dell'ambito (e del sub-ambito): spesa totale dei suoi co
 
 
 def averages(values: pd.DataFrame) -> pd.DataFrame:
-    """Pooled values of the ambito and of each sub-ambito, by area (total spending / total population)."""
+    """Pooled values of the ambito and of each sub-ambito, by area (total spending / total population).
+
+    Parameters
+    ----------
+    values : pandas.DataFrame
+        Values by comune and area, as returned by :func:`per_capita`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per level and area: ``livello`` (``ambito`` or ``sub_ambito``), ``nome``, ``area``, ``spesa``,
+        ``compartecipazione_utenti``, ``quota_ssn``, ``spesa_lorda``, ``utenti`` (missing when no comune has
+        users), ``popolazione_riferimento``, ``spesa_per_residente`` and ``utenti_per_1000``.
+    """
     rows = []
     groups = [("ambito", "Ambito", values)] + [("sub_ambito", name, g) for name, g in
                                                 values.dropna(subset=["sub_ambito"]).groupby("sub_ambito")]
@@ -283,8 +345,24 @@ def assign_quadrants(need: pd.Series, supply: pd.Series) -> pd.DataFrame:
     """Place comuni in the four quadrants of the need × supply grid.
 
     A value is "alto" when strictly above the median of the comuni having both values;
-    comuni missing either value are ``Dato mancante``.
+    comuni missing either value are ``Dato mancante``. When supply is the same in every comune,
+    only need is told apart (:data:`UNIFORM`).
 
+    Parameters
+    ----------
+    need : pandas.Series
+        Need score by comune (higher = more need).
+    supply : pandas.Series
+        Supply by comune, same index.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Same index: ``bisogno_alto``, ``offerta_alta`` (missing without both values or with uniform supply),
+        ``quadrante`` (a name of :data:`QUADRANTS`), ``soglia_bisogno`` and ``soglia_offerta`` (the medians).
+
+    Examples
+    --------
     >>> q = assign_quadrants(pd.Series([1, 2, 3, 4]), pd.Series([4, 3, 2, 1]))
     >>> q["quadrante"].tolist()[-1], float(q["soglia_bisogno"].iloc[0])
     ('Bisogno alto, offerta bassa', 2.5)
@@ -330,7 +408,37 @@ def _need_values(ws, indicator: str, year: int) -> tuple[pd.Series, dict]:
 
 
 def need_supply(ws, values: pd.DataFrame, year: int, chosen: dict | None = None) -> tuple[pd.DataFrame, list]:
-    """The need × supply grid of every area: rows per comune and the description of each grid."""
+    """The need × supply grid of every area: rows per comune and the description of each grid.
+
+    For each area with a need indicator (chosen or the first of :data:`DEFAULT_NEED` present in the workspace),
+    two grids: spending per resident and users per 1,000 residents. Need is the indicator's value in ``year``
+    or the latest earlier year (the latest year if none), oriented by its polarity.
+
+    Parameters
+    ----------
+    ws : workbench.inputs.workspace.Workspace
+        The workspace.
+    values : pandas.DataFrame
+        Values by comune and area, as returned by :func:`per_capita`.
+    year : int
+        The year of the services.
+    chosen : dict or None, optional
+        Area → code of its need indicator.
+
+    Returns
+    -------
+    grid : pandas.DataFrame
+        Columns ``area, misura, istat, comune, sub_ambito, bisogno`` (the indicator's value), ``offerta``,
+        ``quadrante`` and ``regola``.
+    grids : list of dict
+        Per area and measure: the indicator's code, label, unit, year, polarity and source, and the thresholds
+        ``soglia_bisogno`` and ``soglia_offerta``.
+
+    Raises
+    ------
+    ValueError
+        When a chosen indicator is not in ``indicatori_meta``.
+    """
     chosen = chosen or {}
     rows, grids = [], []
     for area, group in values.groupby("area", sort=False):
@@ -358,7 +466,21 @@ def need_supply(ws, values: pd.DataFrame, year: int, chosen: dict | None = None)
 
 
 def provider_mix(attributed: pd.DataFrame, comuni: pd.DataFrame) -> pd.DataFrame:
-    """Spending by sub-ambito, area, provider nature and macro-area."""
+    """Spending by sub-ambito, area, provider nature and macro-area.
+
+    Parameters
+    ----------
+    attributed : pandas.DataFrame
+        Service rows attributed to the comuni, as returned by :func:`spread`.
+    comuni : pandas.DataFrame
+        The ``comuni`` table of the workspace.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``sub_ambito`` (empty text for comuni without one), ``area``, ``natura``, ``macro_area`` and
+        ``spesa``.
+    """
     frame = attributed.merge(comuni[["istat", "sub_ambito"]], on="istat", how="left")
     frame["sub_ambito"] = frame["sub_ambito"].fillna("")
     return (frame.groupby(["sub_ambito", "area", "natura", "macro_area"], as_index=False)["spesa"].sum()
@@ -366,7 +488,21 @@ def provider_mix(attributed: pd.DataFrame, comuni: pd.DataFrame) -> pd.DataFrame
 
 
 def fragmentation(attributed: pd.DataFrame, comuni: pd.DataFrame) -> pd.DataFrame:
-    """Distinct providers and services reaching each comune, by area (ambito services count everywhere)."""
+    """Distinct providers and services reaching each comune, by area (ambito services count everywhere).
+
+    Parameters
+    ----------
+    attributed : pandas.DataFrame
+        Service rows attributed to the comuni, as returned by :func:`spread`.
+    comuni : pandas.DataFrame
+        The ``comuni`` table of the workspace.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``istat, comune, sub_ambito, area, enti`` (distinct ``ente_gestore``) and ``servizi`` (distinct
+        ``servizio``), sorted by comune and area.
+    """
     counted = attributed.groupby(["istat", "area"]).agg(enti=("ente_gestore", "nunique"),
                                                           servizi=("servizio", "nunique")).reset_index()
     out = counted.merge(comuni[["istat", "comune", "sub_ambito"]], on="istat", how="left")
@@ -382,6 +518,18 @@ def service_totals(servizi: pd.DataFrame) -> pd.DataFrame:
     Shared rows are identified as :func:`workbench.inputs.contract` checks them (same servizio, area,
     ente_gestore and anno, with a quota); the column ``comuni`` says how many comuni share the row.
 
+    Parameters
+    ----------
+    servizi : pandas.DataFrame
+        Rows of the ``servizi`` table.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The first row of each shared service and every other row, with the column ``comuni``.
+
+    Examples
+    --------
     >>> s = pd.DataFrame({"servizio": ["CDI", "CDI", "SAD"], "area": ["anziani"] * 3, "ente_gestore": ["E"] * 3,
     ...                   "anno": [2023] * 3, "istat": ["1", "2", "1"], "quota": [60.0, 40.0, None],
     ...                   "spesa_euro": [1000.0, 1000.0, 300.0]})
@@ -403,6 +551,17 @@ def multi_area_services(servizi: pd.DataFrame) -> pd.DataFrame:
 
     ``spesa`` is the spending of the comuni on the service, a shared service counted once
     (:func:`service_totals`).
+
+    Parameters
+    ----------
+    servizi : pandas.DataFrame
+        Rows of the ``servizi`` table (usually of one year).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per service name: ``servizio, aree`` (joined by `` | ``), ``n_aree``, ``enti`` (distinct
+        providers), ``spesa`` and ``tipo`` (``trasversale (più aree)`` or ``una sola area``).
     """
     grouped = service_totals(servizi).groupby("servizio").agg(
         aree=("area", lambda a: " | ".join(sorted(set(a)))), n_aree=("area", "nunique"),
@@ -415,9 +574,19 @@ def multi_area_services(servizi: pd.DataFrame) -> pd.DataFrame:
 def spending_composition(attributed: pd.DataFrame, comuni: pd.DataFrame) -> pd.DataFrame:
     """Spending by sub-ambito and area as in ISTAT's survey: the comuni's, users', health service's, gross.
 
-    Columns: ``sub_ambito, area, spesa`` (of the comuni, net), ``compartecipazione_utenti``,
-    ``quota_ssn``, ``spesa_lorda`` and ``senza_compartecipazione`` / ``senza_quota_ssn``: service
-    rows where the amount is not given (counted as zero in the gross spending, and said so).
+    Parameters
+    ----------
+    attributed : pandas.DataFrame
+        Service rows attributed to the comuni, as returned by :func:`spread`.
+    comuni : pandas.DataFrame
+        The ``comuni`` table of the workspace.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``sub_ambito, area, spesa`` (of the comuni, net), ``compartecipazione_utenti``,
+        ``quota_ssn``, ``spesa_lorda`` and ``senza_compartecipazione`` / ``senza_quota_ssn``: service
+        rows where the amount is not given (counted as zero in the gross spending, and said so).
     """
     frame = attributed.merge(comuni[["istat", "sub_ambito"]], on="istat", how="left")
     frame["sub_ambito"] = frame["sub_ambito"].fillna("")
@@ -433,7 +602,28 @@ def spending_composition(attributed: pd.DataFrame, comuni: pd.DataFrame) -> pd.D
 
 
 def spending_trend(servizi: pd.DataFrame, comuni: pd.DataFrame, rule: str = "popolazione") -> pd.DataFrame:
-    """Spending by year, sub-ambito and area (``spesa``) with the target population (current residents)."""
+    """Spending by year, sub-ambito and area with the target population (current residents).
+
+    Parameters
+    ----------
+    servizi : pandas.DataFrame
+        Rows of the ``servizi`` table, every year.
+    comuni : pandas.DataFrame
+        The ``comuni`` table of the workspace.
+    rule : str, optional
+        Default spreading rule of ambito and sub-ambito services, a key of :data:`RULES` (default ``popolazione``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``anno, sub_ambito, area, spesa`` and ``popolazione_riferimento``, sorted by area, year and
+        sub-ambito.
+
+    Raises
+    ------
+    ValueError
+        When ``rule`` is not a key of :data:`RULES`.
+    """
     attributed = spread(servizi, comuni, rule).merge(comuni[["istat", "sub_ambito"]], on="istat", how="left")
     attributed["sub_ambito"] = attributed["sub_ambito"].fillna("")
     out = attributed.groupby(["anno", "sub_ambito", "area"], as_index=False)["spesa"].sum()
@@ -448,7 +638,32 @@ def spending_trend(servizi: pd.DataFrame, comuni: pd.DataFrame, rule: str = "pop
 
 
 def cycle_change(trend: pd.DataFrame, year: int, base_year: int | None = None) -> pd.DataFrame:
-    """Change of spending by area since the previous plan cycle (``year − 3`` or the closest earlier year)."""
+    """Change of spending by area since the previous plan cycle.
+
+    The base year is the year before ``year`` closest to ``base_year`` (default ``year − 3``, a Piano di Zona
+    cycle); between two equally close years the later one.
+
+    Parameters
+    ----------
+    trend : pandas.DataFrame
+        Spending by year, as returned by :func:`spending_trend`.
+    year : int
+        The current year.
+    base_year : int or None, optional
+        The wanted base year.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per area: ``area, anno_base, anno, spesa_base, spesa`` and ``variazione_pct`` (missing when the
+        base spending is zero); empty when no year precedes ``year``.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"anno": [2020, 2021, 2023], "area": ["anziani"] * 3, "spesa": [100.0, 90.0, 150.0]})
+    >>> cycle_change(t, 2023)[["anno_base", "variazione_pct"]].to_dict("records")
+    [{'anno_base': 2020, 'variazione_pct': 50.0}]
+    """
     years = sorted(trend["anno"].unique())
     wanted = base_year if base_year is not None else year - CYCLE_YEARS
     earlier = [y for y in years if y < year]
@@ -466,7 +681,30 @@ def cycle_change(trend: pd.DataFrame, year: int, base_year: int | None = None) -
 
 def guiding_questions(grid: pd.DataFrame, mix: pd.DataFrame, change: pd.DataFrame,
                       multi: pd.DataFrame, frag: pd.DataFrame) -> list[str]:
-    """Questions in plain Italian for the workshop, drawn from the services data."""
+    """Questions in plain Italian for the workshop, drawn from the services data.
+
+    In order, when they apply: up to three areas whose comuni have high need and low spending per resident,
+    the share of spending through third-sector providers, the largest and smallest change since the previous
+    cycle, the area where a comune is reached by most providers, the services working on one area only.
+
+    Parameters
+    ----------
+    grid : pandas.DataFrame
+        The need × supply grid (:func:`need_supply`).
+    mix : pandas.DataFrame
+        Spending by provider (:func:`provider_mix`).
+    change : pandas.DataFrame
+        Change since the previous cycle (:func:`cycle_change`).
+    multi : pandas.DataFrame
+        Services across areas (:func:`multi_area_services`).
+    frag : pandas.DataFrame
+        Providers by comune (:func:`fragmentation`).
+
+    Returns
+    -------
+    list of str
+        The questions.
+    """
     questions = []
     gaps = grid[(grid["misura"] == "spesa_per_residente") & (grid["quadrante"] == QUADRANTS[(True, False)])
                 & (grid["area"] != ALL_AREAS)]
@@ -504,8 +742,32 @@ def compute_tables(ws, year: int | None = None, rule: str = "popolazione", need:
                    areas: list[str] | None = None) -> dict:
     """Every computed table of the services reading, before privacy suppression.
 
-    Returns a dict with ``anno`` and DataFrames ``per_comune, medie, griglia, composizione, mix,
-    frammentazione, ricomposizione, andamento, variazione`` plus the grid descriptions ``griglie``.
+    Parameters
+    ----------
+    ws : workbench.inputs.workspace.Workspace
+        The workspace.
+    year : int or None, optional
+        Year of the services (default: the latest year of ``servizi``).
+    rule : str, optional
+        Default spreading rule of ambito and sub-ambito services, a key of :data:`RULES` (default ``popolazione``).
+    need : dict or None, optional
+        Area → code of its need indicator, overriding :data:`DEFAULT_NEED`.
+    areas : list of str or None, optional
+        Only the services of these areas (default: all).
+
+    Returns
+    -------
+    dict
+        ``anno``, ``anni`` (years of ``servizi``), the DataFrames ``per_comune, medie, griglia, composizione, mix,
+        frammentazione, ricomposizione, andamento, variazione``, the grid descriptions ``griglie`` and
+        ``riservati``: the hidden rows of users by comune and of the averages
+        (:func:`workbench.privacy.protect_services`).
+
+    Raises
+    ------
+    ValueError
+        When ``servizi`` is empty, has no data for ``year``, an area is unknown, ``rule`` is unknown or a chosen
+        need indicator is not in ``indicatori_meta``.
     """
     servizi = ws.table("servizi")
     if servizi.empty:
@@ -540,7 +802,34 @@ def compute_tables(ws, year: int | None = None, rule: str = "popolazione", need:
 
 def build_report(ws, year: int | None = None, rule: str = "popolazione", need: dict | None = None,
                  areas: list[str] | None = None) -> dict:
-    """Everything the services dashboard shows, computed and privacy-suppressed (JSON-serialisable)."""
+    """Everything the services dashboard shows, computed and privacy-suppressed (JSON-serialisable).
+
+    Parameters
+    ----------
+    ws : workbench.inputs.workspace.Workspace
+        The workspace.
+    year : int or None, optional
+        Year of the services (default: the latest year of ``servizi``).
+    rule : str, optional
+        Default spreading rule of ambito and sub-ambito services, a key of :data:`RULES` (default ``popolazione``).
+    need : dict or None, optional
+        Area → code of its need indicator, overriding :data:`DEFAULT_NEED`.
+    areas : list of str or None, optional
+        Only the services of these areas (default: all).
+
+    Returns
+    -------
+    dict
+        The district header (``distretto``, with the rule and the notes on spending and averages) and ``vuoto``;
+        without services a ``messaggio``, else the year(s), areas, map, chart specs and the records of the tables
+        of :func:`compute_tables` with users below the threshold hidden, and the guiding questions (``domande``).
+
+    Raises
+    ------
+    ValueError
+        When ``servizi`` has no data for ``year``, an area is unknown or a chosen need indicator is not in
+        ``indicatori_meta`` (see :func:`compute_tables`).
+    """
     from workbench.services.charts import service_specs
     from workbench.territory import district_map
 
@@ -590,6 +879,29 @@ def export_tables(ws, folder: str | Path, year: int | None = None, rule: str = "
 
     The tables of users hide the same cells as the dashboard (:func:`workbench.privacy.protect_services`:
     counts below the threshold become ``< N``, their complements ``riservato``, the rates derived blank).
+
+    Parameters
+    ----------
+    ws : workbench.inputs.workspace.Workspace
+        The workspace.
+    folder : str or pathlib.Path
+        Destination folder, created if needed.
+    year : int or None, optional
+        Year of the services (default: the latest year of ``servizi``).
+    rule : str, optional
+        Default spreading rule of ambito and sub-ambito services, a key of :data:`RULES` (default ``popolazione``).
+    need : dict or None, optional
+        Area → code of its need indicator, overriding :data:`DEFAULT_NEED`.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The workbook, then the CSV files ``servizi_ANNO_SHEET.csv``.
+
+    Raises
+    ------
+    ValueError
+        As :func:`compute_tables`.
     """
     t = compute_tables(ws, year, rule, need)
     folder = Path(folder)

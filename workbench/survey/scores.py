@@ -31,6 +31,18 @@ __all__ = ["member_scores", "network_average", "connectivity", "wave_change", "t
 def hidden_text(threshold: int) -> str:
     """What is shown in place of a mean with too few raters.
 
+    Parameters
+    ----------
+    threshold : int
+        The privacy threshold (minimum number of ratings).
+
+    Returns
+    -------
+    str
+        The Italian text.
+
+    Examples
+    --------
     >>> hidden_text(5)
     'meno di 5 valutazioni'
     """
@@ -45,6 +57,20 @@ def _received(pairs: pd.DataFrame, column: str) -> pd.DataFrame:
 def connectivity(pairs: pd.DataFrame, actors: list[str]) -> dict[str, float]:
     """Distinct partners of each actor (either direction) over the other actors of the register.
 
+    Parameters
+    ----------
+    pairs : pandas.DataFrame
+        Pairs of one wave, columns ``da`` and ``a``.
+    actors : list of str
+        The ids of the register.
+
+    Returns
+    -------
+    dict of str to float
+        Actor → share of the other actors that are its partners (0–1).
+
+    Examples
+    --------
     >>> pairs = pd.DataFrame({"da": ["A", "A"], "a": ["B", "C"]})
     >>> connectivity(pairs, ["A", "B", "C", "D"])["A"]
     0.6666666666666666
@@ -80,6 +106,22 @@ def member_scores(pairs: pd.DataFrame, attori: pd.DataFrame, threshold: int) -> 
     Small counts are hidden as :func:`workbench.privacy.primary` says; then, if the hidden ones together
     have fewer than ``threshold`` ratings, the shown ones with the fewest are hidden too (:func:`_secondary`).
 
+    Parameters
+    ----------
+    pairs : pandas.DataFrame
+        Pairs of one wave (:func:`workbench.network.metrics.pair_ties`): ``da`` rates ``a``.
+    attori : pandas.DataFrame
+        The register: ``id``, ``nome`` and ``settore``.
+    threshold : int
+        The privacy threshold.
+
+    Returns
+    -------
+    list of dict
+        One per organisation, in register order: ``id``, ``nome``, ``settore``, ``connettivita``
+        (:func:`connectivity`), ``fiducia`` and ``valore`` (mean received, None when hidden or not rated) and
+        ``fiducia_valutazioni`` / ``valore_valutazioni`` (number of ratings).
+
     Examples
     --------
     >>> attori = pd.DataFrame({"id": ["A", "B", "C", "D"], "nome": list("abcd"), "settore": ["x", "x", "y", "y"]})
@@ -110,6 +152,23 @@ def member_scores(pairs: pd.DataFrame, attori: pd.DataFrame, threshold: int) -> 
 def network_average(pairs: pd.DataFrame, members: list[dict], column: str) -> dict:
     """Pooled mean of ``column`` over the ratings received by the organisations whose mean is shown.
 
+    Parameters
+    ----------
+    pairs : pandas.DataFrame
+        Pairs of one wave (:func:`workbench.network.metrics.pair_ties`): ``da`` rates ``a``.
+    members : list of dict
+        The organisations, as returned by :func:`member_scores`.
+    column : str
+        ``fiducia`` or ``valore``.
+
+    Returns
+    -------
+    dict
+        ``media`` (rounded to 2 decimals, None without ratings), ``valutazioni`` (ratings pooled) and
+        ``organizzazioni`` (organisations shown).
+
+    Examples
+    --------
     >>> pairs = pd.DataFrame({"a": ["B", "B", "C"], "fiducia": [4.0, 3.0, 1.0]})
     >>> network_average(pairs, [{"id": "B", "fiducia": 3.5}, {"id": "C", "fiducia": None}], "fiducia")
     {'media': 3.5, 'valutazioni': 2, 'organizzazioni': 1}
@@ -135,6 +194,26 @@ def wave_change(legami: pd.DataFrame, attori: pd.DataFrame, before: int, after: 
 
     Only the differences are published (and the network averages): the means on this subset of raters,
     next to each wave's means on all raters, would give the ratings of the raters who answered once.
+
+    Parameters
+    ----------
+    legami : pandas.DataFrame
+        The ``legami`` table.
+    attori : pandas.DataFrame
+        The register of organisations.
+    before : int
+        The earlier wave.
+    after : int
+        The later wave.
+    threshold : int
+        The privacy threshold, applied in each wave.
+
+    Returns
+    -------
+    dict
+        ``prima``, ``dopo``, ``rispondenti_entrambe``, ``membri`` (per organisation ``fiducia_differenza`` and
+        ``valore_differenza``, None unless shown in both waves, and ``connettivita_differenza``) and ``medie``
+        (network averages by wave).
     """
     both = respondents(legami, before) & respondents(legami, after)
     old, new = (_wave(legami, attori, w, threshold, both) for w in (before, after))
@@ -172,7 +251,21 @@ def _public(wave: dict) -> dict:
 
 
 def trust_report(ws) -> dict:
-    """Everything the trust and value dashboard shows, per wave (JSON-serialisable, privacy applied)."""
+    """Everything the trust and value dashboard shows, per wave (JSON-serialisable, privacy applied).
+
+    Parameters
+    ----------
+    ws : workbench.inputs.workspace.Workspace
+        The workspace (tables ``attori``, ``legami`` and ``ruoli``).
+
+    Returns
+    -------
+    dict
+        ``distretto``, ``soglia``, ``nascosto`` (:func:`hidden_text`), ``onde``, ``per_onda`` (organisations'
+        scores, network averages and respondents of each wave), ``cambiamento`` (:func:`wave_change` between
+        the last two waves, None with fewer than two) and ``profili`` (ties, roles and brokerage of each actor
+        in the latest wave).
+    """
     attori, legami, ruoli = ws.table("attori"), ws.table("legami"), ws.table("ruoli")
     threshold = int(ws.threshold)
     waves = sorted(int(w) for w in legami["onda"].dropna().unique()) if not legami.empty else []
