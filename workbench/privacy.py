@@ -304,9 +304,9 @@ def protect(values, relations, threshold: int, zeros: bool = False, cost=None) -
     relations : array_like or scipy.sparse matrix
         One row per published relation, ``relations @ values == 0``.
     threshold : int
-        The privacy threshold: counts from 1 to ``threshold − 1`` are small.
+        The privacy threshold: small counts (:func:`primary`) are hidden, and every hidden cell keeps ± ``threshold``.
     zeros : bool, optional
-        Hide zero counts too (the workspace's ``nascondi_zeri``).
+        Treat zero counts as small too (the workspace's ``nascondi_zeri``).
     cost : array_like or None, optional
         Cost of hiding each cell.
 
@@ -452,9 +452,9 @@ def unprotected(values, lo, hi, hidden, threshold: int, zeros: bool = False) -> 
     hidden : array_like of bool
         The hidden cells.
     threshold : int
-        The privacy threshold: counts from 1 to ``threshold − 1`` are small.
+        The privacy threshold: the margin each hidden cell needs (small counts as in :func:`primary`).
     zeros : bool, optional
-        Hide zero counts too (the workspace's ``nascondi_zeri``).
+        Whether zero counts were hidden as small ones too, as in :func:`protect`.
 
     Returns
     -------
@@ -489,13 +489,13 @@ def label(frame: pd.DataFrame, threshold: int, counts: dict[str, list[str]], hid
     frame : pandas.DataFrame
         The table, one row per cell.
     threshold : int
-        The privacy threshold: counts from 1 to ``threshold − 1`` are small.
+        The privacy threshold, the ``N`` of the «< N» written for small counts.
     counts : dict of str to list of str
         Count column → the columns revealing it (absent columns are skipped).
     hidden : array_like of bool
         The hidden rows.
     zeros : bool, optional
-        Hide zero counts too (the workspace's ``nascondi_zeri``).
+        Write a hidden zero count as «< N» too, as a small one (the workspace's ``nascondi_zeri``).
 
     Returns
     -------
@@ -533,13 +533,13 @@ def suppress(frame: pd.DataFrame, threshold: int, counts: dict[str, list[str]], 
     frame : pandas.DataFrame
         The table, one row per cell.
     threshold : int
-        The privacy threshold: counts from 1 to ``threshold − 1`` are small.
+        The privacy threshold, passed to :func:`protect` and :func:`label`.
     counts : dict of str to list of str
         Count column → the columns revealing it.
     relations : array_like, scipy.sparse matrix or None, optional
         Relations among the rows (default: none, primary suppression only).
     zeros : bool, optional
-        Hide zero counts too (the workspace's ``nascondi_zeri``).
+        Protect and label zero counts as small ones (the workspace's ``nascondi_zeri``).
 
     Returns
     -------
@@ -597,9 +597,9 @@ def protect_rates(values: pd.DataFrame, averages: pd.DataFrame, threshold: int,
     averages : pandas.DataFrame
         Its district values (:func:`workbench.distress.indicators.district_averages`).
     threshold : int
-        The privacy threshold: counts from 1 to ``threshold − 1`` are small.
+        The privacy threshold for the numerators of the comuni and the counts the district values imply.
     zeros : bool, optional
-        Hide zero counts too (the workspace's ``nascondi_zeri``).
+        Hide zero numerators as well (the workspace's ``nascondi_zeri``).
 
     Returns
     -------
@@ -641,9 +641,9 @@ def protect_services(per_comune: pd.DataFrame, averages: pd.DataFrame, threshold
     averages : pandas.DataFrame
         Users by ambito and sub-ambito (:func:`workbench.services.supply.averages`).
     threshold : int
-        The privacy threshold: counts from 1 to ``threshold − 1`` are small.
+        The privacy threshold for the counts of users.
     zeros : bool, optional
-        Hide zero counts too (the workspace's ``nascondi_zeri``).
+        Hide rows with zero users too (the workspace's ``nascondi_zeri``).
 
     Returns
     -------

@@ -444,10 +444,8 @@ def ampi(values: pd.DataFrame, polarity: pd.Series, posts: pd.DataFrame | None =
 
     Parameters
     ----------
-    values : pandas.DataFrame
-        One row per comune, one column per indicator.
-    polarity : pandas.Series
-        +1 or −1 by indicator.
+    values, polarity
+        As in :func:`ampi_scores`, which normalises them.
     posts : pandas.DataFrame or None, optional
         Goalposts by indicator; default: :func:`goalposts` of these comuni, unweighted.
 
@@ -473,9 +471,9 @@ def percentile_ranks(values: pd.DataFrame, polarity: pd.Series) -> pd.DataFrame:
     Parameters
     ----------
     values : pandas.DataFrame
-        One row per comune, one column per indicator.
+        Indicator values by comune (rows); each indicator (column) is ranked on its own.
     polarity : pandas.Series
-        +1 or −1 by indicator.
+        +1 or −1 by indicator: with −1 the lowest value ranks as the most distress.
 
     Returns
     -------
@@ -507,10 +505,8 @@ def percentile_index(values: pd.DataFrame, polarity: pd.Series, themes: pd.Serie
 
     Parameters
     ----------
-    values : pandas.DataFrame
-        One row per comune, one column per indicator.
-    polarity : pandas.Series
-        +1 or −1 by indicator.
+    values, polarity
+        As in :func:`percentile_ranks`, which ranks them.
     themes : pandas.Series or None, optional
         Theme of each indicator.
     by_theme : bool, optional
@@ -550,14 +546,14 @@ def zscore_index(values: pd.DataFrame, polarity: pd.Series) -> pd.Series:
     Parameters
     ----------
     values : pandas.DataFrame
-        One row per comune, one column per indicator.
+        Indicator values by comune (rows); each indicator (column) is standardised on its own.
     polarity : pandas.Series
-        +1 or −1 by indicator.
+        +1 or −1 by indicator, multiplying the z-scores so that a higher score means more distress.
 
     Returns
     -------
     pandas.Series
-        The index by comune, named ``zscore`` (higher = more distress).
+        Each comune's mean oriented z-score, named ``zscore`` (higher = more distress).
 
     Examples
     --------
@@ -631,16 +627,10 @@ def sensitivity(values: pd.DataFrame, polarity: pd.Series, posts: pd.DataFrame, 
 
     Parameters
     ----------
-    values : pandas.DataFrame
-        One row per comune, one column per indicator.
-    polarity : pandas.Series
-        +1 or −1 by indicator.
-    posts : pandas.DataFrame
-        AMPI+ goalposts by indicator.
-    themes : pandas.Series or None, optional
-        Theme of each indicator (percentile index).
-    by_theme : bool, optional
-        Each theme weighs the same in the percentile index.
+    values, polarity, posts
+        As in :func:`ampi_scores`; ``values`` and ``polarity`` feed the other two methods as well.
+    themes, by_theme
+        As in :func:`percentile_index` (they change only the percentile index).
 
     Returns
     -------

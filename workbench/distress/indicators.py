@@ -185,9 +185,9 @@ def indicator_kind(ws: Workspace, indicator: str):
     Parameters
     ----------
     ws : workbench.inputs.workspace.Workspace
-        The workspace.
+        The workspace, whose ``indicatori_meta`` is read.
     indicator : str
-        Code of the indicator.
+        Code of the indicator, as in ``indicatori_meta.indicatore``.
 
     Returns
     -------
@@ -238,12 +238,8 @@ def yearly_values(ws: Workspace, indicator: str,
 
     Parameters
     ----------
-    ws : workbench.inputs.workspace.Workspace
-        The workspace.
-    indicator : str
-        Code of the indicator.
-    min_population : int, optional
-        Threshold of the ``piccolo_comune`` flag (default :data:`DEFAULT_MIN_POPULATION`).
+    ws, indicator, min_population
+        As in :func:`indicator_values`.
 
     Returns
     -------
@@ -365,9 +361,9 @@ def trend(ws: Workspace, indicator: str, values: dict[int, pd.DataFrame] | None 
     Parameters
     ----------
     ws : workbench.inputs.workspace.Workspace
-        The workspace.
+        The workspace, read only when ``values`` is not given.
     indicator : str
-        Code of the indicator.
+        Code of the indicator, whose years are read when ``values`` is not given.
     values : dict of int to pandas.DataFrame, optional
         The result of :func:`yearly_values` when already computed.
 

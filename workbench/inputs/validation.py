@@ -40,7 +40,7 @@ def is_missing(values: pd.Series) -> pd.Series:
     Parameters
     ----------
     values : pandas.Series
-        Cells as text.
+        Cells as text (case does not matter).
 
     Returns
     -------
@@ -172,7 +172,7 @@ def parse_istat(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     Parameters
     ----------
     values : pandas.Series
-        Cells as text.
+        Cells of an ISTAT code column, as text (a trailing ``.0`` of a spreadsheet number is dropped).
 
     Returns
     -------

@@ -251,7 +251,7 @@ def load_workspace(path: str | Path) -> Workspace:
     Parameters
     ----------
     path : str or pathlib.Path
-        The workspace folder.
+        The workspace folder, validated by :func:`check_workspace`.
 
     Returns
     -------

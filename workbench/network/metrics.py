@@ -207,7 +207,7 @@ def ei_index(g: nx.DiGraph, attribute: str = "settore") -> float | None:
     Parameters
     ----------
     g : networkx.DiGraph
-        The network.
+        The network; every tie counts once, as internal or external.
     attribute : str, optional
         The node attribute defining the groups (default ``settore``).
 
@@ -240,10 +240,8 @@ def brokerage(g: nx.DiGraph, attribute: str = "settore") -> dict:
 
     Parameters
     ----------
-    g : networkx.DiGraph
-        The network.
-    attribute : str, optional
-        The node attribute defining the groups (default ``settore``).
+    g, attribute
+        As in :func:`ei_index`; a broker's role depends on the groups of the three actors.
 
     Returns
     -------
@@ -288,7 +286,7 @@ def communities(g: nx.DiGraph) -> tuple[list[set], float | None]:
     Parameters
     ----------
     g : networkx.DiGraph
-        The network of one wave (:func:`build_graph`).
+        The network of one wave (:func:`build_graph`), read as undirected and weighted by ``intensita``.
 
     Returns
     -------
@@ -310,7 +308,7 @@ def betweenness(g: nx.DiGraph) -> tuple[dict, str]:
     Parameters
     ----------
     g : networkx.DiGraph
-        The network of one wave (:func:`build_graph`).
+        The network of one wave (:func:`build_graph`); its ties count as directed and unweighted.
 
     Returns
     -------
@@ -469,7 +467,7 @@ def sector_pairs(g: nx.DiGraph) -> list[dict]:
     Parameters
     ----------
     g : networkx.DiGraph
-        The network of one wave (:func:`build_graph`).
+        The network of one wave (:func:`build_graph`), each actor with its ``settore``.
 
     Returns
     -------
@@ -671,10 +669,8 @@ def wave_change(legami: pd.DataFrame, attori: pd.DataFrame, before: int, after: 
         The earlier wave.
     after : int
         The later wave.
-    tipi : list of str or None, optional
-        Only ties of these types (default: every type).
-    min_intensity : int, optional
-        Only ties of at least this intensity (1–4, default 1).
+    tipi, min_intensity
+        As in :func:`select_ties`, for the ties of both waves.
 
     Returns
     -------

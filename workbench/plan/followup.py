@@ -128,9 +128,9 @@ def busy_owners(actions: list[dict], names: dict[str, str], many: int = MANY_ACT
     Parameters
     ----------
     actions : list of dict
-        The plan's actions (``ente``, ``partner``, ``stato``, ``famiglia``…).
+        The plan's actions; only their owner (``ente``) and ``stato`` are read.
     names : dict of str to str
-        Organisation id → name (unknown ids are shown as they are).
+        Organisation id → name for the text (unknown ids are shown as they are).
     many : int, optional
         The number of open actions from which an organisation is listed (default :data:`MANY_ACTIONS`).
 

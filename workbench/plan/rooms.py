@@ -84,7 +84,7 @@ def plan_rubric(rooms: list[dict]) -> list[dict]:
     Parameters
     ----------
     rooms : list of dict
-        The plan's rooms, as :func:`read_rooms` returns them.
+        The plan's rooms (:func:`read_rooms`), whose ``ratings`` are pooled; a room without any adds none.
 
     Returns
     -------
@@ -107,7 +107,7 @@ def plan_ranking(rooms: list[dict]) -> list[dict]:
     Parameters
     ----------
     rooms : list of dict
-        The plan's rooms, as :func:`read_rooms` returns them.
+        The plan's rooms (:func:`read_rooms`), whose ``ranking`` rows are merged; an unreadable room has none.
 
     Returns
     -------
@@ -181,7 +181,7 @@ def room_rows(rooms: list[dict]) -> list[dict]:
     Parameters
     ----------
     rooms : list of dict
-        The plan's rooms, as :func:`read_rooms` returns them.
+        The plan's rooms (:func:`read_rooms`); an unreadable one still gets a row, with its ``errore``.
 
     Returns
     -------
@@ -208,7 +208,7 @@ def role_priorities(rooms: list[dict], role: str, top: int = 5) -> list[dict]:
     Parameters
     ----------
     rooms : list of dict
-        The plan's rooms, as :func:`read_rooms` returns them.
+        The plan's rooms (:func:`read_rooms`): the ``notes`` of each and their dots by role (``per_ruolo``).
     role : str
         The voters' role (a value of :data:`workbench.workshop.store.ROLES`).
     top : int, optional
@@ -238,7 +238,7 @@ def family_by_role(rooms: list[dict]) -> list[dict]:
     Parameters
     ----------
     rooms : list of dict
-        The plan's rooms, as :func:`read_rooms` returns them.
+        The plan's rooms (:func:`read_rooms`): the proposals among their ``notes`` and their dots by role.
 
     Returns
     -------

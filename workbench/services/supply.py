@@ -471,9 +471,9 @@ def provider_mix(attributed: pd.DataFrame, comuni: pd.DataFrame) -> pd.DataFrame
     Parameters
     ----------
     attributed : pandas.DataFrame
-        Service rows attributed to the comuni, as returned by :func:`spread`.
+        Service rows attributed to the comuni (:func:`spread`), with the provider's ``natura`` and ``macro_area``.
     comuni : pandas.DataFrame
-        The ``comuni`` table of the workspace.
+        The ``comuni`` table of the workspace, for the ``sub_ambito`` of each comune.
 
     Returns
     -------
@@ -493,9 +493,9 @@ def fragmentation(attributed: pd.DataFrame, comuni: pd.DataFrame) -> pd.DataFram
     Parameters
     ----------
     attributed : pandas.DataFrame
-        Service rows attributed to the comuni, as returned by :func:`spread`.
+        Service rows attributed to the comuni (:func:`spread`): an ambito service has a row in each comune it serves.
     comuni : pandas.DataFrame
-        The ``comuni`` table of the workspace.
+        The workspace's ``comuni`` table, giving each comune its name and sub-ambito.
 
     Returns
     -------
@@ -577,9 +577,9 @@ def spending_composition(attributed: pd.DataFrame, comuni: pd.DataFrame) -> pd.D
     Parameters
     ----------
     attributed : pandas.DataFrame
-        Service rows attributed to the comuni, as returned by :func:`spread`.
+        Service rows attributed to the comuni (:func:`spread`), each amount already weighted by its ``peso``.
     comuni : pandas.DataFrame
-        The ``comuni`` table of the workspace.
+        The ``comuni`` table, for each comune's sub-ambito (empty text when it has none).
 
     Returns
     -------
@@ -806,16 +806,8 @@ def build_report(ws, year: int | None = None, rule: str = "popolazione", need: d
 
     Parameters
     ----------
-    ws : workbench.inputs.workspace.Workspace
-        The workspace.
-    year : int or None, optional
-        Year of the services (default: the latest year of ``servizi``).
-    rule : str, optional
-        Default spreading rule of ambito and sub-ambito services, a key of :data:`RULES` (default ``popolazione``).
-    need : dict or None, optional
-        Area → code of its need indicator, overriding :data:`DEFAULT_NEED`.
-    areas : list of str or None, optional
-        Only the services of these areas (default: all).
+    ws, year, rule, need, areas
+        As in :func:`compute_tables`, to which they are passed unchanged.
 
     Returns
     -------
@@ -886,12 +878,8 @@ def export_tables(ws, folder: str | Path, year: int | None = None, rule: str = "
         The workspace.
     folder : str or pathlib.Path
         Destination folder, created if needed.
-    year : int or None, optional
-        Year of the services (default: the latest year of ``servizi``).
-    rule : str, optional
-        Default spreading rule of ambito and sub-ambito services, a key of :data:`RULES` (default ``popolazione``).
-    need : dict or None, optional
-        Area → code of its need indicator, overriding :data:`DEFAULT_NEED`.
+    year, rule, need
+        As in :func:`compute_tables` (the export covers every area).
 
     Returns
     -------
