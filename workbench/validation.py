@@ -132,13 +132,10 @@ def parse_column(raw: pd.DataFrame, column: Column, file: str, convention: Conve
     Columns repeat heavily (codes, years, indicators): each distinct cell is parsed once
     and the result spread back to every row, with problems reported on every row.
     """
-    codes, uniques = factorized if factorized is not None else pd.factorize(raw[column.name])
-    if len(uniques) * 2 > len(raw) or (codes < 0).any():
-        typed, flags = _parse_cells(raw[column.name], column, convention)
-    else:
-        parsed, flags = _parse_cells(pd.Series(uniques, dtype=raw[column.name].dtype), column, convention)
-        typed = parsed.take(codes).set_axis(raw.index)
-        flags = [(code, pd.Series(mask.to_numpy()[codes], index=raw.index), extra) for code, mask, extra in flags]
+    codes, uniques = factorized if factorized is not None else _factorize(raw[column.name])
+    parsed, flags = _parse_cells(pd.Series(uniques, dtype="str"), column, convention)
+    typed = parsed.take(codes).set_axis(raw.index)
+    flags = [(code, pd.Series(mask.to_numpy()[codes], index=raw.index), extra) for code, mask, extra in flags]
     problems = [p for code, mask, extra in flags for p in _problems(mask, raw, column.name, code, file, **extra)]
     return typed, problems
 
@@ -259,8 +256,14 @@ def _duplicates(frame: pd.DataFrame, table: Table, file: str, factorized: dict) 
     return capped(problems, file, keys[-1], len(repeated))
 
 
-def _factorize(values: pd.Series) -> tuple[np.ndarray, object]:
-    """``pd.factorize`` with the codes in 32 bits when they fit (half the memory of a large table)."""
+def _factorize(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """Code of each cell and the distinct cells, in order of first appearance.
+
+    A categorical (large CSV) gives its own codes; else ``pd.factorize``, with the codes in 32 bits
+    when they fit (half the memory of a large table).
+    """
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return values.array.codes, values.cat.categories
     codes, uniques = pd.factorize(values)
     return (codes.astype(np.int32) if len(uniques) < 2**31 else codes), uniques
 
