@@ -333,8 +333,9 @@ def check_references(tables: dict[str, pd.DataFrame], files: dict[str, str], con
                 continue
             known = set(tables[target][target_col].dropna())
             values = frame[column.name]
-            bad = values.notna() & ~values.isin(known)
-            if bad.any():
-                problems += _problems(bad, frame.assign(**{column.name: values.astype(str)}), column.name,
-                                      Code.UNKNOWN_REFERENCE, files[name], detail=target)
+            distinct = pd.Series(values.unique()).dropna()  # compared once per value, not once per row
+            unknown = set(distinct[~distinct.isin(known)])
+            if unknown:
+                problems += _problems(values.isin(unknown), frame.assign(**{column.name: values.astype(str)}),
+                                      column.name, Code.UNKNOWN_REFERENCE, files[name], detail=target)
     return problems
