@@ -9,7 +9,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from workbench.inputs import readers
 from workbench.composite.index import (ampi, build_index_report, compute_index, goalposts, percentile_index,
                                  percentile_ranks, sensitivity, zscore_index)
 from workbench.composite.page import index_sections, index_view
@@ -260,28 +259,6 @@ def test_choosing_ivsm_or_mixed_years_warns(demo_copy):
     report = json.loads(json.dumps(build_index_report(ws, result)))
     html = "".join(index_sections(report))
     assert "Anni dei dati diversi tra gli indicatori: 2011, 2023." in html and html.count("wb-warning") >= 2
-
-
-def test_arrow_reader_matches_pandas_reader(demo_copy, monkeypatch):
-    path = demo_copy / "indicatori.csv"
-    slow = readers.read_table(path)
-    monkeypatch.setattr(readers, "ARROW_MIN_CHARS", 0)
-    fast = readers.read_table(path)
-    pd.testing.assert_frame_equal(slow.frame, fast.frame)
-    assert fast.decimal_comma == slow.decimal_comma
-    path.write_text(path.read_text(encoding="utf-8") + "019035,2023\n", encoding="utf-8")  # short row
-    assert readers.read_table(path).frame.iloc[-1].tolist()[:4] == ["019035", "2023", "", ""]
-
-
-@pytest.mark.parametrize("text", ['a,b\n 1 ,"x, y"\n2,"riga\nnuova"\n', "\ufeffa;b\n 1 ; x \n3;4\n",
-                                  "a,b\n1,\u00e8 \n"])
-def test_arrow_reader_strips_and_reads_quotes_like_pandas(tmp_path, monkeypatch, text):
-    path = tmp_path / "tabella.csv"
-    path.write_text(text, encoding="utf-8")
-    slow = readers.read_table(path)
-    monkeypatch.setattr(readers, "ARROW_MIN_CHARS", 0)
-    fast = readers.read_table(path)
-    pd.testing.assert_frame_equal(slow.frame, fast.frame)
 
 
 def test_repeated_bad_cells_reported_on_every_row(tmp_path):

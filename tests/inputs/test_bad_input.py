@@ -171,7 +171,8 @@ def toml_value(value) -> str:
     if isinstance(value, (str, int, float)):
         if isinstance(value, float):
             return repr(value).replace("inf", "1e999")
-        return json.dumps(value, ensure_ascii=False)  # astral characters literal: TOML refuses surrogate escapes
+        # astral characters literal (TOML refuses surrogate escapes); DEL escaped (TOML refuses it literal)
+        return json.dumps(value, ensure_ascii=False).replace("\x7f", "\\u007f")
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, dict):

@@ -135,14 +135,12 @@ def capped(problems: list, file: str, column: str, total: int | None = None) -> 
 
 def _check_proportions(frame, tables, file) -> list:
     """A proportion cannot have more cases than its population: numeratore > denominatore is an input error."""
-    import numpy as np
     import pandas as pd
 
     from workbench.errors import Code, Problem
 
-    num = frame["numeratore"].to_numpy(dtype="float64", na_value=np.nan)
-    den = frame["denominatore"].to_numpy(dtype="float64", na_value=np.nan)
-    over = num > den
+    num, den = (frame[name].astype("Int64") for name in ("numeratore", "denominatore"))  # a column left out: no value
+    over = (num > den).fillna(False).to_numpy(dtype=bool)  # compared as integers: no copy in floats of the columns
     if not over.any():
         return []
     meta = tables.get("indicatori_meta")

@@ -12,10 +12,10 @@ import datetime as dt
 import io
 import re
 import zipfile
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from workbench.errors import Code, Problem
@@ -49,7 +49,7 @@ class RawTable:
     """
 
     file: str
-    frame: pd.DataFrame            # all columns as str, plus "_riga"
+    frame: pd.DataFrame            # all columns as str (or categoricals of str: large CSV), plus "_riga"
     decimal_comma: bool = False     # True when "1.234" means one thousand two hundred...
     problems: list[Problem] = field(default_factory=list)
 
@@ -157,25 +157,39 @@ def _decode(data: bytes, name: str) -> tuple[str | None, str | None, Problem | N
         return None, None, Problem(Code.ENCODING, file=name)
 
 
-def read_csv(path: Path) -> RawTable:
+def _separator(text: str) -> str:
+    """The separator of a CSV: the most frequent of ``;``, ``,`` and tab in its first line with text."""
+    line = (text[:65536].lstrip() or text.lstrip()).split("\n", 1)[0].splitlines()[0]
+    return max((";", ",", "\t"), key=line.count)
+
+
+def read_csv(path: Path, block_size: int | None = None) -> RawTable:
     """Read a CSV separated by ``,`` or ``;`` (or tab), UTF-8 (with or without BOM) or Windows-1252.
 
     The separator is the most frequent of the three in the header line. Large regular files are read with
-    pyarrow, the others with pandas; cells are trimmed and the file is never modified.
+    pyarrow block by block, the others with pandas; cells are trimmed and the file is never modified.
 
     Parameters
     ----------
     path : pathlib.Path
         The file.
+    block_size : int, optional
+        Bytes parsed at a time in files of at least :data:`ARROW_MIN_BYTES` (default
+        :data:`ARROW_BLOCK_BYTES`), which are read block by block (:func:`_read_csv_arrow`).
 
     Returns
     -------
     RawTable
-        The cells as text with their Excel row numbers; an empty frame and the problems when the file cannot
-        be read (binary data, mixed or unknown encoding, rows of different
-        lengths, no content).
+        The cells as text (``str`` columns, or categoricals of texts for a large file read by blocks) with
+        their Excel row numbers; an empty frame and the problems when the file cannot be read (binary data,
+        mixed or unknown encoding, rows of different lengths, no content).
     """
     name = path.name
+    block_size = block_size or ARROW_BLOCK_BYTES
+    large = path.stat().st_size >= ARROW_MIN_BYTES
+    fast = _read_csv_arrow(path, "utf-8-sig", block_size) if large else None
+    if fast is not None:
+        return fast
     data = path.read_bytes()
     if b"\x00" in data[:4096]:
         return RawTable(name, pd.DataFrame(), problems=[Problem(
@@ -185,17 +199,13 @@ def read_csv(path: Path) -> RawTable:
         return RawTable(name, pd.DataFrame(), problems=[problem])
     if not text or text.isspace():
         return RawTable(name, pd.DataFrame(), problems=[Problem(Code.FILE_EMPTY, file=name)])
-    header = (text[:65536].lstrip() or text.lstrip()).split("\n", 1)[0].splitlines()[0]
-    sep = max((";", ",", "\t"), key=header.count)
-    if len(text) >= ARROW_MIN_CHARS:
-        utf8 = data if encoding == "utf-8-sig" else text.encode("utf-8")
-        start = len(codecs.BOM_UTF8) if utf8.startswith(codecs.BOM_UTF8) else 0
-        head, data = text[:65536], None
-        del text  # the fast path reads the bytes: the decoded copy of a large file is freed first
-        fast = _read_csv_arrow(head, utf8, start, sep)
+    if large and encoding == "cp1252":
+        del data, text  # pyarrow decodes the file again, block by block
+        fast = _read_csv_arrow(path, encoding, block_size)
         if fast is not None:
-            return _finish(name, fast, sep == ";", [], stripped=True)
-        text = utf8[start:].decode("utf-8")
+            return fast
+        text = path.read_bytes().decode(encoding)
+    sep = _separator(text)
     try:
         frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, header=None,
                             skip_blank_lines=False, quoting=csv.QUOTE_MINIMAL, engine="c")
@@ -213,50 +223,87 @@ def read_csv(path: Path) -> RawTable:
     return _finish(name, body, sep == ";", [])
 
 
-#: Files at least this long (characters) are read with pyarrow when they are regular.
-ARROW_MIN_CHARS = 1_000_000
+#: Files of at least this many bytes are read by pyarrow, block by block, when they are regular.
+ARROW_MIN_BYTES = 1_000_000
+#: Bytes of a large file parsed at a time.
+ARROW_BLOCK_BYTES = 4 << 20
 
 
-def _read_csv_arrow(head: str, utf8: bytes, start: int, sep: str) -> pd.DataFrame | None:
-    """Fast path for large regular files (pyarrow, multithreaded); ``None`` = use the pandas reader.
+def _read_csv_arrow(path: Path, encoding: str, block_size: int) -> RawTable | None:
+    """A large regular file read by pyarrow ``block_size`` bytes at a time; ``None`` = use the pandas reader.
 
-    ``utf8`` holds the file from byte ``start`` (after a BOM), ``head`` its first characters. Cells
-    come back stripped of surrounding spaces, like the other readers'; the strings stay in Arrow
-    memory (pandas' ``str`` dtype), not as Python objects. Taken only when the file has no blank lines
-    (their Excel row numbers must be kept) and every row has as many fields as the header; anything
-    else goes to the pandas reader and its messages.
+    The cells of each block are dictionary-encoded as they are parsed and kept as small codes, so
+    the file is never held whole, as bytes or as text: each column ends as a categorical (a code per
+    cell, each distinct text once, trimmed of surrounding spaces like the other readers' cells).
+    Taken when the start of the file decodes with ``encoding`` and is not a blank line, and every
+    row has as many fields as the header; anything else (invalid UTF-8, a blank line among several
+    columns, a row of another length) goes to the pandas reader and its messages.
     """
-    if utf8.find(b"\n\n", start) >= 0 or utf8.find(b"\n\r\n", start) >= 0 or utf8.startswith((b"\n", b"\r"), start):
-        return None
     import pyarrow as pa
-    import pyarrow.compute as pc
     import pyarrow.csv as pacsv
 
-    header = next(csv.reader(io.StringIO(head), delimiter=sep))
-    names = [f"f{i}" for i in range(len(header))]
+    with open(path, "rb") as file:
+        head = file.read(65536)
     try:
-        options = pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
-                                       strings_can_be_null=False, quoted_strings_can_be_null=False)
-        quoted = utf8.find(b'"', start) >= 0
-        table = pacsv.read_csv(pa.BufferReader(pa.py_buffer(utf8).slice(start)),
-                               read_options=pacsv.ReadOptions(column_names=names, skip_rows=1),
-                               # without quotes no value can hold a newline, and the file is parsed in parallel
-                               parse_options=pacsv.ParseOptions(delimiter=sep, newlines_in_values=quoted),
-                               convert_options=options)
-    except (pa.ArrowInvalid, OSError, StopIteration):
+        text = codecs.getincrementaldecoder(encoding)().decode(head)  # a character cut at the end is left out
+    except UnicodeDecodeError:
         return None
-    if table.num_columns != len(header) or any(not pa.types.is_string(t) for t in table.schema.types):
+    if "\x00" in text[:4096] or text.isspace() or text.startswith(("\n", "\r")):
         return None
-
-    def trimmed(column):  # a copy only for the columns that have cells to trim
-        padded = pc.any(pc.match_substring_regex(column, r"^\s|\s$")).as_py()
-        return pc.utf8_trim_whitespace(column) if padded else column
-
-    with ThreadPoolExecutor(2) as pool:
-        table = pa.table(list(pool.map(trimmed, table.columns)), names=names)
-    frame = table.to_pandas()
+    sep = _separator(text)
+    header = next(csv.reader(io.StringIO(text), delimiter=sep))
+    names = [f"f{i}" for i in range(len(header))]
+    cells = pa.dictionary(pa.int32(), pa.string())
+    try:
+        reader = pacsv.open_csv(
+            path, read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, block_size=block_size,
+                                                 encoding="utf8" if encoding == "utf-8-sig" else encoding),
+            parse_options=pacsv.ParseOptions(delimiter=sep, newlines_in_values=True, ignore_empty_lines=False),
+            convert_options=pacsv.ConvertOptions(column_types=dict.fromkeys(names, cells), strings_can_be_null=False,
+                                                 quoted_strings_can_be_null=False))
+        columns = [_Codes() for _ in names]
+        for batch in reader:
+            for column, block in zip(columns, batch.columns):
+                column.add(block)
+    except (pa.ArrowInvalid, OSError):
+        return None
+    frame = pd.DataFrame({name: columns.pop(0).categorical() for name in names}, copy=False)
+    pa.default_memory_pool().release_unused()  # the blocks' memory, freed, goes back to the system
     frame.columns = header
-    return frame
+    return _finish(path.name, frame, sep == ";", [], stripped=True)
+
+
+def _code_type(count: int) -> np.dtype:
+    """The smallest integer type that numbers ``count`` texts (as pandas' categoricals use)."""
+    return np.dtype(np.int8 if count < 2**7 else np.int16 if count < 2**15 else np.int32)
+
+
+class _Codes:
+    """One column read block by block: each cell's code and each distinct text, in order of first appearance."""
+
+    def __init__(self):
+        import pyarrow as pa
+
+        self.blocks = []
+        self.texts = pa.array([], pa.string()).dictionary_encode()  # no cell: the texts seen so far
+
+    def add(self, block) -> None:
+        """Append a dictionary-encoded block: its codes in the numbering of every text seen so far."""
+        import pyarrow as pa
+
+        self.texts, block = pa.chunked_array([self.texts, block]).unify_dictionaries().chunks
+        self.blocks.append(block.indices.cast(pa.from_numpy_dtype(_code_type(len(block.dictionary)))))
+
+    def categorical(self) -> pd.Categorical:
+        """The column as a categorical of its texts, trimmed of surrounding spaces (equal once trimmed: one text)."""
+        import pyarrow.compute as pc
+
+        codes = np.concatenate([b.to_numpy() for b in self.blocks]) if self.blocks else np.zeros(0, np.int8)
+        self.blocks = []
+        remap, texts = pd.factorize(pc.utf8_trim_whitespace(self.texts.dictionary).to_pandas())
+        if len(texts) < len(remap):
+            codes = remap[codes].astype(_code_type(len(texts)))
+        return pd.Categorical.from_codes(codes, pd.Index(texts, dtype="str"), validate=False)
 
 
 def _italian_parser_error(message: str) -> str:

@@ -198,44 +198,25 @@ def _choice_lookup(column: Column) -> dict[str, str]:
     return lookup
 
 
-def parse_column(raw: pd.DataFrame, column: Column, file: str, convention: Convention = Convention(),
-                 factorized=None):
-    """Parse one column, at most ``MAX_PER_RULE`` problems listed per rule.
+def _row_problems(raw: pd.DataFrame, column: str, file: str, codes: np.ndarray, flags: list) -> list[Problem]:
+    """The problems of the rows, from the flags of the distinct cells of a column and each row's code."""
+    return [p for code, mask, extra in flags if mask.any()  # a mask of the rows only for a rule some cell breaks
+            for p in _problems(pd.Series(mask.to_numpy()[codes], index=raw.index), raw, column, code, file, **extra)]
 
-    Columns repeat heavily (codes, years, indicators): each distinct cell is parsed once
-    and the result spread back to every row, with problems reported on every row.
 
-    Parameters
-    ----------
-    raw : pandas.DataFrame
-        The table as read: cells as text and the row numbers ``_riga``.
-    column : workbench.inputs.contract.Column
-        The contract of the column.
-    file : str
-        The file name, for the problems.
-    convention : Convention, optional
-        How the file writes numbers.
-    factorized : tuple or None, optional
-        ``pandas.factorize`` of the column, when already computed.
+def _spread(values: pd.Series, codes: np.ndarray, index: pd.Index) -> pd.Series:
+    """The value of each row's distinct cell (``values.take(codes)``, without a copy of the codes in 64 bits).
 
-    Returns
-    -------
-    typed : pandas.Series
-        The values typed by the column's kind: text, 6-digit code, canonical choice(s), float64 or Int64 (counts,
-        integers, years); missing where the cell is missing or wrong.
-    problems : list of workbench.errors.Problem
-        Missing required values, wrong types, ambiguous, too large, negative or out-of-range numbers, values
-        not allowed.
+    >>> _spread(pd.Series([1, None], dtype="Int64"), np.array([1, 0, 0], dtype=np.int8), pd.RangeIndex(3)).tolist()
+    [<NA>, 1, 1]
     """
-    codes, uniques = factorized if factorized is not None else pd.factorize(raw[column.name])
-    if len(uniques) * 2 > len(raw) or (codes < 0).any():
-        typed, flags = _parse_cells(raw[column.name], column, convention)
+    if isinstance(values.dtype, pd.Int64Dtype):
+        array = pd.arrays.IntegerArray(values.to_numpy("int64", na_value=0)[codes], values.isna().to_numpy()[codes])
+    elif isinstance(values.dtype, np.dtype):
+        array = values.to_numpy()[codes]
     else:
-        parsed, flags = _parse_cells(pd.Series(uniques, dtype=raw[column.name].dtype), column, convention)
-        typed = parsed.take(codes).set_axis(raw.index)
-        flags = [(code, pd.Series(mask.to_numpy()[codes], index=raw.index), extra) for code, mask, extra in flags]
-    problems = [p for code, mask, extra in flags for p in _problems(mask, raw, column.name, code, file, **extra)]
-    return typed, problems
+        array = values.array.take(codes)  # pyarrow's strings: the codes are taken as they are
+    return pd.Series(array, index=index, dtype=values.dtype, copy=False)
 
 
 def _parse_cells(values: pd.Series, column: Column, convention: Convention):
@@ -308,60 +289,76 @@ def _personal_data(raw: pd.DataFrame, table: Table, file: str, factorized: dict 
     return problems
 
 
-def _typed_codes(typed: pd.Series, raw: tuple[np.ndarray, object]) -> tuple[np.ndarray, int]:
-    """Code of each row's typed value (-1 = missing) and the count of values, from the factorized raw cells.
+def _typed_codes(codes: np.ndarray, parsed: pd.Series) -> tuple[np.ndarray, int]:
+    """Code of each row's typed value (-1 = missing) and the count of values.
 
-    Cells are parsed by their text, so rows with the same text have the same typed value.
+    ``codes`` gives each row's distinct cell, ``parsed`` the typed value of each distinct cell:
+    cells with the same text have the same typed value, and different texts may have one too.
     """
-    raw_codes, raw_uniques = raw
-    position = np.zeros(len(raw_uniques), dtype=np.int64)
-    position[raw_codes] = np.arange(len(raw_codes))  # one row for each distinct text
-    codes, uniques = pd.factorize(typed.iloc[position])
-    return codes[raw_codes], len(uniques)
+    typed_codes, uniques = pd.factorize(parsed)
+    return typed_codes.astype(np.int32)[codes], len(uniques)
 
 
-def _repeated_keys(frame: pd.DataFrame, keys: list[str], factorized: dict) -> np.ndarray:
-    """Rows whose key (every column present) occurs more than once, compared on the typed values."""
-    if any(key not in factorized for key in keys):
-        return np.zeros(len(frame), dtype=bool)  # a key column left out: no row has a whole key
-    combined, size = np.zeros(len(frame), dtype=np.int64), 1
-    valid = np.ones(len(frame), dtype=bool)
+def _repeated_keys(rows: int, keys: tuple[str, ...], distinct: dict) -> np.ndarray:
+    """Rows whose key (every column present) occurs more than once, compared on the typed values.
+
+    ``distinct`` holds, for each column, each row's code and the typed value of each code.
+    """
+    if not keys or any(key not in distinct for key in keys):
+        return np.zeros(rows, dtype=bool)  # a key column left out: no row has a whole key
+    combined, size = np.zeros(rows, dtype=np.int64), 1
+    valid = np.ones(rows, dtype=bool)
     for key in keys:
-        codes, count = _typed_codes(frame[key], factorized[key])
+        codes, count = _typed_codes(*distinct[key])
         valid &= codes >= 0
         if size * (count + 1) > 2**40:  # renumber before the product could overflow
             combined, uniques = pd.factorize(combined)
             size = len(uniques)
-        combined, size = combined * (count + 1) + codes + 1, size * (count + 1)
-    if size > 4 * len(frame):
+        combined *= count + 1  # in place: one array of the table's length
+        combined += codes
+        combined += 1
+        size *= count + 1
+    if size > 4 * rows:
         combined, uniques = pd.factorize(combined)
         size = len(uniques)
-    return valid & (np.bincount(combined, minlength=size)[combined] > 1)
+    return valid & (np.bincount(combined, minlength=size) > 1)[combined]
 
 
-def _duplicates(frame: pd.DataFrame, table: Table, file: str, factorized: dict) -> list[Problem]:
-    if not table.key:
+def _duplicates(frame: pd.DataFrame, table: Table, file: str, repeated: np.ndarray) -> list[Problem]:
+    """A problem for each row whose key was already on an earlier row (``repeated``: the rows of a repeated key)."""
+    if not repeated.any():
         return []
     keys = list(table.key)
-    dup = frame[_repeated_keys(frame, keys, factorized)]
+    dup = frame[repeated]
     first = dup.groupby(keys, sort=False)["_riga"].transform("min")
-    repeated = dup[dup["_riga"] != first]
+    later = dup[dup["_riga"] != first]
     problems = []
-    for (_, row), other in zip(repeated.head(MAX_PER_RULE).iterrows(), first[dup["_riga"] != first]):
+    for (_, row), other in zip(later.head(MAX_PER_RULE).iterrows(), first[dup["_riga"] != first]):
         combo = ", ".join(f"{k}={row[k]}" for k in keys)
         problems.append(Problem(Code.DUPLICATE_KEY, file=file, row=int(row["_riga"]),
                                 column=keys[-1], value=str(row[keys[-1]]), detail=combo, other=int(other)))
-    return capped(problems, file, keys[-1], len(repeated))
+    return capped(problems, file, keys[-1], len(later))
 
 
-def _factorize(values: pd.Series) -> tuple[np.ndarray, object]:
-    """``pd.factorize`` with the codes in 32 bits when they fit (half the memory of a large table)."""
+def _factorize(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """Code of each cell and the distinct cells, in order of first appearance.
+
+    A categorical (large CSV) gives its own codes; else ``pd.factorize``, with the codes in 32 bits
+    when they fit (half the memory of a large table).
+    """
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return values.array.codes, values.cat.categories
     codes, uniques = pd.factorize(values)
     return (codes.astype(np.int32) if len(uniques) < 2**31 else codes), uniques
 
 
 def parse_table(raw: RawTable, table: Table) -> tuple[pd.DataFrame | None, list[Problem]]:
     """Check columns, personal data, types and keys of one table.
+
+    Columns repeat heavily (codes, years, indicators): each distinct cell is parsed once, and the
+    problems, the repeated keys and the typed values of the rows come from each row's code. The
+    cells are released as the typed columns are built (``raw.frame`` keeps only ``_riga``), so a
+    large table is not held twice.
 
     Parameters
     ----------
@@ -397,15 +394,19 @@ def parse_table(raw: RawTable, table: Table) -> tuple[pd.DataFrame | None, list[
         convention = number_convention((v for c in declared if c.kind in NUMERIC_KINDS
                                         for v in factorized[c.name][1]), raw.decimal_comma)
         parsed = dict(zip([c.name for c in declared], pool.map(
-            lambda c: parse_column(frame, c, raw.file, convention, factorized[c.name]), declared)))
-    typed = pd.DataFrame({"_riga": frame["_riga"].to_numpy()})
-    for column in table.columns:
-        if column.name in parsed:
-            typed[column.name], found = parsed[column.name]
-            problems += found
-        else:
-            typed[column.name] = pd.Series([None] * len(frame), dtype="object")
-    problems += _duplicates(typed, table, raw.file, factorized)
+            lambda c: _parse_cells(pd.Series(factorized[c.name][1], dtype="str"), c, convention), declared)))
+        for name, (_, flags) in parsed.items():
+            problems += _row_problems(frame, name, raw.file, factorized[name][0], flags)
+        repeated = _repeated_keys(len(frame), table.key, {k: (factorized[k][0], v) for k, (v, _) in parsed.items()})
+        codes, index = {name: factorized[name][0] for name in parsed}, frame.index
+        raw.frame = frame[["_riga"]]  # the cells go: each column's codes as soon as its values are typed
+        del frame, factorized
+        columns = dict(zip(list(codes), pool.map(lambda name: _spread(parsed[name][0], codes.pop(name), index),
+                                                 list(codes))))
+    typed = pd.DataFrame({"_riga": raw.frame["_riga"].to_numpy(), **{
+        c.name: columns.pop(c.name) if c.name in columns else pd.Series([None] * len(index), dtype="object")
+        for c in table.columns}}, copy=False)
+    problems += _duplicates(typed, table, raw.file, repeated)
     return typed, problems
 
 
@@ -438,8 +439,9 @@ def check_references(tables: dict[str, pd.DataFrame], files: dict[str, str], con
                 continue
             known = set(tables[target][target_col].dropna())
             values = frame[column.name]
-            bad = values.notna() & ~values.isin(known)
-            if bad.any():
-                problems += _problems(bad, frame.assign(**{column.name: values.astype(str)}), column.name,
-                                      Code.UNKNOWN_REFERENCE, files[name], detail=target)
+            distinct = pd.Series(values.unique()).dropna()  # compared once per value, not once per row
+            unknown = set(distinct[~distinct.isin(known)])
+            if unknown:
+                problems += _problems(values.isin(unknown), frame.assign(**{column.name: values.astype(str)}),
+                                      column.name, Code.UNKNOWN_REFERENCE, files[name], detail=target)
     return problems
