@@ -21,13 +21,14 @@ from pathlib import Path
 
 from workbench.errors import WorkbenchError
 from workbench.fmt import italian_date
+from workbench.report.contract import WORKSHOP
 from workbench.report.manifest import DONE, MANIFEST, OUTDATED, outdated, read_manifest
 from workbench.paths import CACHE, TEMPLATES
 from workbench.ui.render import STATIC_ENV, install_bundle
 
 __all__ = ["voila_command", "voila_env", "serve_dashboards", "dashboard_root", "served_districts",
-           "dashboard_paths", "allowed_hosts", "run_until_stopped", "notebook_title", "Card", "District", "RESERVED",
-           "ROOM_PAGE", "ROOM_POOL", "quiet", "log_path", "NOISE"]
+           "dashboard_paths", "room_folder", "allowed_hosts", "run_until_stopped", "notebook_title", "Card", "District",
+           "RESERVED", "ROOM_PAGE", "quiet", "log_path", "NOISE"]
 
 VOILA_TEMPLATE = "workbench"
 TEMPLATE_DIR = TEMPLATES / "jupyter" / "voila" / "templates" / VOILA_TEMPLATE
@@ -35,15 +36,11 @@ CULL_IDLE_SECONDS = 900
 #: Dashboards reserved to whoever leads the room: rendered only with the facilitator's key (``?chiave=``)
 #: and never shown as a card of the landing page. A reading adds its own reserved pages here.
 RESERVED = ("facilitatore.ipynb", "azioni.ipynb", "questionario_facilitatore.ipynb")
-#: The participant page of the workshop room.
+#: The participant page of notebook 04 (ipywidgets, a kernel per tab): on the server the landing page's card
+#: «Laboratorio» opens the room's light page instead (``/sala/<district folder>/``, :mod:`workbench.workshop.room`).
 ROOM_PAGE = "laboratorio.ipynb"
 #: Pages that keep a person's state or read a live store: never preheated (a preheated page would be stale).
 NOT_PREHEATED = (ROOM_PAGE, "piano.ipynb", "monitoraggio.ipynb", "questionario.ipynb", *RESERVED)
-#: On ``--rete`` (the room), participant pages kept started and executed before the room arrives: 40 tabs
-#: starting 40 kernels at once need over 30 s on two cores, a kernel taken from the pool answers at once.
-ROOM_POOL = 40
-#: Once the room has arrived, only this many participant pages are kept ready (late arrivals, reloads).
-ROOM_SPARES = 4
 #: Kernels talk to the server over local sockets where the system has them: 44 kernels started at once over
 #: TCP drew the same free port twice («Address already in use»), and the dead kernel's page never rendered.
 KERNEL_TRANSPORT = ("--KernelManager.transport=ipc",) if os.name == "posix" else ()
@@ -69,13 +66,15 @@ def dashboard_root(reports: Path) -> Path:
 
 @dataclass(frozen=True)
 class Card:
-    """One entry of the landing page: a dashboard (``path`` relative to the served root) or, with
-    ``path=None``, a reading that is not available, with the reason and the tables to fill."""
+    """One entry of the landing page: a dashboard (``path`` relative to the served root), the workshop
+    room (``room``: the district's folder, opened at ``/sala/<room>/``) or, with neither, a reading that is
+    not available, with the reason and the tables to fill."""
 
     title: str
     path: str | None = None
     reason: str = ""
     templates: tuple[str, ...] = ()
+    room: str = ""
 
 
 @dataclass(frozen=True)
@@ -116,6 +115,13 @@ def _unavailable(step: dict) -> Card:
                 tuple(map(str, models)) if isinstance(models, list) else ())
 
 
+def _room_card(folder: Path, title: str) -> Card:
+    """The card of the workshop room: its light page when notebook 04 prepared the workshop."""
+    if (folder / "cruscotti" / WORKSHOP).is_file():
+        return Card(title, room=folder.name)
+    return Card(title, reason="Il laboratorio non è stato preparato: riesegui il report del distretto.")
+
+
 def _district(folder: Path, prefix: str) -> District | None:
     try:
         manifest = read_manifest(folder)
@@ -136,7 +142,9 @@ def _district(folder: Path, prefix: str) -> District | None:
             if not path.is_file():
                 continue
             rel = prefix + name
-            if name in RESERVED:
+            if name == ROOM_PAGE:
+                cards.append(_room_card(folder, notebook_title(path, str(step.get("titolo", "")))))
+            elif name in RESERVED:
                 reserved.append(rel)
             else:
                 cards.append(Card(notebook_title(path, str(step.get("titolo", ""))), rel))
@@ -170,6 +178,14 @@ _READ: dict[Path, tuple[tuple[int, int], District | None]] = {}
 def dashboard_paths(districts: list[District]) -> set[str]:
     """Every path that may be rendered (relative to the served root), the reserved pages included."""
     return {c.path for d in districts for c in d.cards if c.path} | {r for d in districts for r in d.reserved}
+
+
+def room_folder(root: str | Path, room: str) -> Path | None:
+    """The dashboards folder of the served district whose workshop room is ``room`` (None if there is none)."""
+    root = Path(root).resolve()
+    if not any(c.room == room for d in served_districts(root) for c in d.cards):
+        return None
+    return next(f for f in _district_folders(root) if f.name == room) / "cruscotti"
 
 
 def _machine_addresses() -> list[str]:
@@ -216,32 +232,26 @@ def voila_env(token: str | None = None, facilitator_key: str | None = None) -> d
     return env
 
 
-def preheat_options(pool: int, room: int = 0) -> list[str]:
-    """Keep ``pool`` kernels per dashboard, and ``room`` participant pages, started and executed ahead of
-    the next visitor.
-
-    A preheated participant page is one nobody has entered yet (identity and notes come with «Entra»);
-    the facilitator's pages are never preheated.
+def preheat_options(pool: int) -> list[str]:
+    """Keep ``pool`` kernels per dashboard started and executed ahead of the next visitor; the pages of
+    :data:`NOT_PREHEATED` are never preheated.
 
     >>> preheat_options(0)
     []
-    >>> preheat_options(1, room=40)[-2:]
-    ["--VoilaKernelManager.preheat_denylist=['piano.ipynb', 'monitoraggio.ipynb', 'questionario.ipynb', \
-'facilitatore.ipynb', 'azioni.ipynb', 'questionario_facilitatore.ipynb']", '--WorkbenchVoila.room_pool=40']
+    >>> preheat_options(1)[-1]
+    "--VoilaKernelManager.preheat_denylist=['laboratorio.ipynb', 'piano.ipynb', 'monitoraggio.ipynb', \
+'questionario.ipynb', 'facilitatore.ipynb', 'azioni.ipynb', 'questionario_facilitatore.ipynb']"
     """
-    if pool <= 0 and room <= 0:
+    if pool <= 0:
         return []
-    denied = [page for page in NOT_PREHEATED if room <= 0 or page != ROOM_PAGE]  # the room's page has its pool
-    return ["--preheat_kernel=True", f"--pool_size={max(pool, 0)}", f"--VoilaKernelManager.preheat_denylist={denied}",
-            *([f"--WorkbenchVoila.room_pool={room}"] if room > 0 else [])]
+    return ["--preheat_kernel=True", f"--pool_size={pool}", f"--VoilaKernelManager.preheat_denylist={list(NOT_PREHEATED)}"]
 
 
-def voila_command(root: Path, port: int, lan: bool = False, preheat: int = 0, open_browser: bool = False,
-                  room: int = 0) -> list[str]:
+def voila_command(root: Path, port: int, lan: bool = False, preheat: int = 0, open_browser: bool = False) -> list[str]:
     """The server's command line: offline template, no code, no tracebacks, idle kernels culled.
 
-    ``room`` participant pages are preheated (see :func:`preheat_options`). The token and the
-    facilitator's key are passed by :func:`voila_env`.
+    ``preheat`` kernels per dashboard (see :func:`preheat_options`). The token and the facilitator's key are
+    passed by :func:`voila_env`.
     """
     ip = "0.0.0.0" if lan else "127.0.0.1"
     return [sys.executable, "-m", "workbench.run.voila_app", str(root), f"--port={port}", f"--Voila.ip={ip}",
@@ -249,7 +259,7 @@ def voila_command(root: Path, port: int, lan: bool = False, preheat: int = 0, op
             "--show_tracebacks=False", "--VoilaExporter.language_code=it",
             f"--MappingKernelManager.cull_idle_timeout={CULL_IDLE_SECONDS}",
             "--MappingKernelManager.cull_interval=60", f"--VoilaExecutor.iopub_timeout={IOPUB_WAIT_S}",
-            *KERNEL_TRANSPORT, *preheat_options(preheat, room)]
+            *KERNEL_TRANSPORT, *preheat_options(preheat)]
 
 
 class _Stop(Exception):
@@ -330,17 +340,15 @@ def run_until_stopped(command: list[str], env: dict, log_name: str = "mostra", c
 
 
 def serve_dashboards(reports: str | Path, port: int = 8866, lan: bool = False, open_browser: bool = False,
-                     preheat: int = 1, room: int | None = None) -> int:
+                     preheat: int = 1) -> int:
     """Serve the dashboards until Ctrl+C or SIGTERM; the server prints the address once it listens.
 
     Kernels are preheated only when one district is served (with many, a pool per dashboard would
-    start hundreds of kernels); on the room's network (``lan``) also ``room`` participant pages
-    (default :data:`ROOM_POOL`, 0 = none).
+    start hundreds of kernels). The workshop room needs none: its page talks to the server's own store.
     """
     root = dashboard_root(Path(reports))
     single = root.name == "cruscotti"
     token = secrets.token_urlsafe(16) if lan else None
     print(f"Avvio dei cruscotti di {root.parent if single else root}…", flush=True)
-    room = (ROOM_POOL if room is None else room) if lan and single else 0
-    return run_until_stopped(voila_command(root, port, lan, preheat if single else 0, open_browser, room),
+    return run_until_stopped(voila_command(root, port, lan, preheat if single else 0, open_browser),
                              voila_env(token, secrets.token_urlsafe(16)))

@@ -10,6 +10,9 @@ Compared with plain Voila:
 - requests whose ``Host`` is not this machine are refused (DNS rebinding), token or not;
 - ``?theme=`` and ``?template=`` are ignored (they were reflected into the page and could load a CDN);
 - ``/`` is an Italian landing page; 404, error and login pages are Italian;
+- ``/sala/<district folder>/`` is the workshop room's participant page, without a kernel: a page of our own
+  that calls ``/sala/<district folder>/api/<azione>`` (:mod:`workbench.workshop.room`), behind the same token,
+  ``Host`` check and XSRF check as the rest;
 - a busy port is an Italian message, and the address is printed only once the server listens.
 """
 
@@ -17,13 +20,16 @@ from __future__ import annotations
 
 import errno
 import hmac
+import json
 import logging
 import os
 import re
 import shutil
+import sqlite3
 import sys
 import tempfile
 import webbrowser
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
@@ -31,9 +37,10 @@ import jinja2
 import tornado.ioloop
 import tornado.web
 from jupyter_core.utils import run_sync
+from jupyter_server.utils import url_path_join
 from jupyter_server import DEFAULT_TEMPLATE_PATH_LIST
-from jupyter_server.base.handlers import Template404
-from traitlets import Int, default
+from jupyter_server.base.handlers import APIHandler, Template404
+from traitlets import default
 from voila.app import Voila
 from voila.execute import VoilaExecutor
 from voila.handler import BaseVoilaHandler
@@ -41,8 +48,15 @@ from voila.tornado.contentshandler import VoilaContentsHandler
 from voila.tornado.handler import TornadoVoilaHandler
 from voila.tornado.treehandler import TornadoVoilaTreeHandler
 
-from workbench.run.serve import (FACILITATOR_ENV, ROOM_PAGE, ROOM_SPARES, TEMPLATE_DIR, TOKEN_ENV, allowed_hosts,
-                    dashboard_paths, notebook_title, served_districts)
+from markupsafe import Markup
+
+from workbench.run.serve import (FACILITATOR_ENV, TEMPLATE_DIR, TOKEN_ENV, allowed_hosts, dashboard_paths, notebook_title,
+                                 room_folder, served_districts)
+from workbench.sqlstore import StoreError
+from workbench.ui.saving import BUSY
+from workbench.workshop.html import documents_html
+from workbench.workshop.room import ACTIONS, Room, open_room, read_body
+from workbench.workshop.store import PersonalDataWarning
 
 IGNORED_ARGUMENTS = ("theme", "template")  # overrides are off; dropped so preheated kernels are still used
 CELL_ERROR = ("Questa parte del cruscotto non si è potuta mostrare. Chi ha preparato il report trova il "
@@ -88,6 +102,93 @@ class DashboardHandler(TornadoVoilaHandler):
         return bool(key) and hmac.compare_digest(given.encode(), key.encode())
 
 
+#: The rooms' stores are used from this one thread: the server's loop never waits on SQLite, and each store's
+#: connection serves one request at a time.
+ROOM_THREAD = ThreadPoolExecutor(1, thread_name_prefix="wb-sala")
+#: Header carrying the participant's token (kept by their browser), so that it never lands in an address or a log.
+TOKEN_HEADER = "X-Partecipante"
+API_ERRORS = {400: "Richiesta non valida: ricarica la pagina.",
+              403: "Accesso non consentito: apri l'indirizzo della sala stampato da «workbench mostra», con il "
+                   "suo codice, e ricarica la pagina.",
+              404: "Questo laboratorio non è servito qui.", 405: "Richiesta non consentita."}
+
+
+def _room(root: Path, name: str) -> Room:
+    """The room of a served district (in :data:`ROOM_THREAD`), or an Italian error."""
+    folder = room_folder(root, name)
+    if folder is None:
+        raise tornado.web.HTTPError(404)
+    try:
+        return open_room(folder)
+    except (StoreError, sqlite3.Error, OSError, ValueError) as exc:
+        raise Refused(503, str(exc) if isinstance(exc, StoreError) else
+                      "L'archivio del laboratorio non si apre: chi conduce il laboratorio trova il dettaglio nel "
+                      "registro di «workbench mostra».") from exc
+
+
+class RoomPageHandler(BaseVoilaHandler):
+    """``/sala/<district folder>/``: the participant page of the workshop room (no kernel, no widgets)."""
+
+    @tornado.web.authenticated
+    async def get(self, name: str):
+        room = await tornado.ioloop.IOLoop.current().run_in_executor(
+            ROOM_THREAD, _room, self.settings["workbench_root"], name)
+        setup = room.setup
+        data = json.dumps(room.page(), ensure_ascii=False).replace("<", "\\u003c")
+        self.write(self.render_template(
+            "sala.html", room=room.page(), data=Markup(data), xsrf=self.xsrf_token.decode(),
+            documents=Markup(documents_html(setup["documenti"], setup.get("documenti_dimostrativi", False)))))
+
+
+class RoomApiHandler(APIHandler):
+    """``/sala/<district folder>/api/<azione>``: ``GET stato``, ``POST`` one of :data:`ACTIONS`; JSON, Italian.
+
+    The participant's token comes in the :data:`TOKEN_HEADER` header; a write refused by the store answers
+    400 with ``errore``, a note to confirm (personal data) 409 with ``avviso``, a busy store 503."""
+
+    @tornado.web.authenticated
+    async def get(self, name: str, action: str):
+        if action != "stato":
+            raise tornado.web.HTTPError(404)
+        await self._answer(name, lambda room, token: room.state(token))
+
+    @tornado.web.authenticated
+    async def post(self, name: str, action: str):
+        if action not in ACTIONS:
+            raise tornado.web.HTTPError(404)
+        try:
+            data = read_body(self.request.body)
+        except StoreError as exc:
+            raise Refused(400, str(exc)) from exc
+        await self._answer(name, lambda room, token: room.act(action, token, data))
+
+    async def _answer(self, name: str, call) -> None:
+        token, root = self.request.headers.get(TOKEN_HEADER, ""), self.settings["workbench_root"]
+        try:
+            reply = await tornado.ioloop.IOLoop.current().run_in_executor(
+                ROOM_THREAD, lambda: call(_room(root, name), token))
+        except PersonalDataWarning as exc:
+            self.set_status(409)
+            reply = {"avviso": str(exc)}
+        except StoreError as exc:
+            self.set_status(400)
+            reply = {"errore": str(exc)}
+        except sqlite3.Error:
+            self.set_status(503)
+            reply = {"errore": BUSY}
+        self.set_header("Cache-Control", "no-store")
+        self.finish(json.dumps(reply, ensure_ascii=False))
+
+    def write_error(self, status_code: int, **kwargs):
+        """Italian JSON, never a traceback."""
+        exc = kwargs.get("exc_info", (None, None, None))[1]
+        if status_code == 403 and self.current_user:  # signed in, but without the page's XSRF code
+            exc = Refused(403, "La richiesta non viene dalla pagina della sala: ricarica la pagina e riprova.")
+        message = getattr(exc, "messaggio", "") or API_ERRORS.get(status_code, "La richiesta non è andata a buon "
+                                                                               "fine: riprova tra poco.")
+        self.finish(json.dumps({"errore": message}, ensure_ascii=False))
+
+
 def _italian_cell_error(self, cell):
     """Voila's ``VoilaExecutor.strip_code_cell_errors`` with an Italian message (Voila's is English and fixed)."""
     for output in cell.get("outputs", []):
@@ -113,9 +214,6 @@ class WrongHostHandler(tornado.web.RequestHandler):
 class WorkbenchVoila(Voila):
     """Voila for ``workbench mostra`` (see the module's docstring)."""
 
-    room_pool = Int(0, config=True, help="Participant pages of the workshop room preheated before the room "
-                                         "arrives (see workbench.run.serve.ROOM_POOL).")
-
     @default("token")
     def _token_from_env(self):
         return os.environ.get(TOKEN_ENV) or None
@@ -135,34 +233,13 @@ class WorkbenchVoila(Voila):
         return self.ip in ("", "0.0.0.0")
 
     def init_settings(self) -> dict:
-        if self.room_pool > 0:  # read by the kernel manager that Voila creates below
-            self.config.VoilaKernelManager.kernel_pools_config = {
-                "default": {"pool_size": self.voila_configuration.default_pool_size},
-                ROOM_PAGE: {"pool_size": self.room_pool}}
         settings = super().init_settings()
         pages = jinja2.Environment(loader=jinja2.FileSystemLoader([str(TEMPLATE_DIR), *DEFAULT_TEMPLATE_PATH_LIST]),
                                    extensions=["jinja2.ext.i18n"], autoescape=True)
         pages.install_null_translations(newstyle=False)
         settings.update(jinja2_env=pages, workbench_root=Path(self.root_dir),
                         facilitator_key=os.environ.get(FACILITATOR_ENV, ""))
-        self._spare_room_pages()
         return settings
-
-    def _spare_room_pages(self) -> None:
-        """Once a participant takes a page from the room's pool, the pool is refilled only up to
-        :data:`ROOM_SPARES`: replacing all 40 while the room is typing would slow every page."""
-        manager = self.kernel_manager
-        fill = getattr(manager, "fill_if_needed", None)
-        if fill is None or ROOM_PAGE not in manager.kernel_pools_config:
-            return
-
-        def refill(delay=None, notebook_name=None, **kwargs):
-            pools = manager.kernel_pools_config
-            if notebook_name == ROOM_PAGE and pools[ROOM_PAGE].get("pool_size", 0) > ROOM_SPARES:
-                manager.kernel_pools_config = {**pools, ROOM_PAGE: {**pools[ROOM_PAGE], "pool_size": ROOM_SPARES}}
-            return fill(delay=delay, notebook_name=notebook_name, **kwargs)
-
-        manager.fill_if_needed = refill
 
     def init_handlers(self) -> list:
         """Voila's handlers without its listing and contents API, rendering through :class:`DashboardHandler`,
@@ -173,7 +250,9 @@ class WorkbenchVoila(Voila):
                 continue
             handlers.append((rule[0], DashboardHandler, *rule[2:]) if rule[1] is TornadoVoilaHandler else rule)
         conf = {"voila_configuration": self.voila_configuration}
-        return [(self.server_url, LandingHandler, conf), *handlers, (r".*", Template404)]
+        room = url_path_join(self.server_url, "sala/([^/]+)/")
+        return [(self.server_url, LandingHandler, conf), (room, RoomPageHandler, conf),
+                (room + "api/([a-z]+)", RoomApiHandler), *handlers, (r".*", Template404)]
 
     def start(self):
         """Voila's ``start`` with the handlers bound to the allowed host names only."""
@@ -224,9 +303,11 @@ class WorkbenchVoila(Voila):
         """What to print once listening: where to open the dashboards and the facilitator's pages."""
         token = f"?token={self.token}" if self.token else ""
         lines = [f"Cruscotti pronti. Apri nel browser: {local}{token}"]
-        if self.lan:
-            lines += [f"Dalla rete della sala: {local.replace('127.0.0.1', ip)}{token}"
-                      for ip in allowed_hosts(True)[2:] if ip[0].isdigit()]
+        lan = [local.replace("127.0.0.1", ip) for ip in allowed_hosts(True)[2:] if ip[0].isdigit()] if self.lan else []
+        lines += [f"Dalla rete della sala: {address}{token}" for address in lan]
+        for district in served_districts(self.root_dir):
+            lines += [f"{card.title} di {district.name}, per i partecipanti: {address}sala/{quote(card.room)}/{token}"
+                      for card in district.cards if card.room for address in (lan or [local])]
         key = self.app.settings["facilitator_key"]
         query = urlencode({"token": self.token, "chiave": key} if self.token else {"chiave": key})
         for district in served_districts(self.root_dir) if key else ():
