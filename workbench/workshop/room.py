@@ -190,14 +190,15 @@ class Room:
         return f"Valutazione di «{subject}» salvata."
 
 
-#: Dashboards folder -> (modification time of its set-up, the room): one store per workshop and server.
-_ROOMS: dict[Path, tuple[int, Room]] = {}
+#: Dashboards folder -> (modification time and size of its set-up, the room): one store per workshop and server.
+_ROOMS: dict[Path, tuple[tuple[int, int], Room]] = {}
 
 
 def open_room(folder: str | Path) -> Room:
     """The room of a dashboards folder, opened once (again when the district's report is run anew)."""
     folder = Path(folder).resolve()
-    stamp = (folder / WORKSHOP).stat().st_mtime_ns
+    stat = (folder / WORKSHOP).stat()
+    stamp = stat.st_mtime_ns, stat.st_size
     known = _ROOMS.get(folder)
     if known is None or known[0] != stamp:
         if known is not None:
