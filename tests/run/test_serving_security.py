@@ -147,12 +147,13 @@ def test_served_districts_come_from_the_manifests(multi_reports):
     districts = {d.name: d for d in served_districts(root)}
     assert set(districts) == {"Ambito Cremasco", "Ambito Secondo <b>di prova</b>"}
     first, second = districts["Ambito Cremasco"], districts["Ambito Secondo <b>di prova</b>"]
-    assert {c.path for c in first.cards} == {f"cremasco/cruscotti/{n}.ipynb"
-                                            for n in ("disagio", "indice", "servizi", "rete", "fiducia",
-                                                      "laboratorio", "piano", "monitoraggio")}
+    assert {c.path for c in first.cards if c.path} == {f"cremasco/cruscotti/{n}.ipynb"
+                                                       for n in ("disagio", "indice", "servizi", "rete", "fiducia",
+                                                                 "piano", "monitoraggio")}
+    assert [(c.title, c.room) for c in first.cards if c.room] == [("Laboratorio", "cremasco")]  # the light page
     assert first.reserved == ("cremasco/cruscotti/facilitatore.ipynb", "cremasco/cruscotti/azioni.ipynb")
     assert first.date and first.date[0].isdigit() and "20" in first.date  # «1 dicembre 2026»
-    off = [c for c in second.cards if c.path is None]
+    off = [c for c in second.cards if c.path is None and not c.room]
     assert [(c.title, c.reason, c.templates) for c in off] == [
         ("I servizi e la spesa sociale", "Manca la tabella dei servizi (spesa e utenti).", ("servizi",))]
     assert "Mappa del disagio sociale" in {c.title for c in first.cards}  # the dashboard's own title
@@ -269,6 +270,71 @@ def test_dns_rebinding_page_is_refused_in_the_browser(voila_url, playwright):
         assert response.status == 403
     finally:
         b.close()
+
+
+# -- the workshop room's page and API -----------------------------------------------------------------
+
+def _room_session(url: str, opener) -> str:
+    """Open the room's page with ``opener`` (its cookies kept): the page's XSRF code."""
+    code, body = get(url, opener=opener)
+    assert code == 200, code
+    return re.search(r'name="wb-xsrf" content="([^"]+)"', body).group(1)
+
+
+def _post(url: str, body: bytes, opener, headers: dict | None = None) -> tuple[int, dict]:
+    request = urllib.request.Request(url, data=body, method="POST",
+                                     headers={"Content-Type": "application/json", **(headers or {})})
+    try:
+        with opener.open(request, timeout=60) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read())
+
+
+def test_room_api_needs_the_room_token_the_page_xsrf_code_and_this_host(lan_url):
+    room, api = f"{lan_url}sala/cremasco/", f"{lan_url}sala/cremasco/api/"
+    stranger = _session()
+    for url in (room, api + "stato"):
+        code, body = get(url, opener=stranger)
+        assert code in (302, 403) and "Traceback" not in body, url  # the page goes to the login, the API refuses
+    code, body = _post(api + "entra", b'{"nome": "Intruso", "ruolo": "altro"}', stranger)
+    assert code == 403 and "Accesso non consentito" in body["errore"]
+    participant = _session()
+    xsrf = _room_session(f"{room}?token={LAN_TOKEN}", participant)
+    code, body = _post(api + "entra", b'{"nome": "Anna", "ruolo": "tecnico"}', participant)  # no XSRF code
+    assert code == 403 and "ricarica la pagina" in body["errore"]
+    code, body = _post(api + "entra", b'{"nome": "Anna", "ruolo": "tecnico"}', participant, {"X-XSRFToken": "2|x|y|1"})
+    assert code == 403
+    code, body = _post(api + "entra", b'{"nome": "Anna", "ruolo": "tecnico"}', participant, {"X-XSRFToken": xsrf})
+    assert code == 200 and body["messaggio"] == "Partecipi come Anna (tecnico)" and len(body["token"]) >= 22
+    port = urlsplit(lan_url).port
+    for host in ("evil.example", f"rebind.example:{port}", f"10.255.255.254:{port}"):
+        code, body = get(f"{api}stato?token={LAN_TOKEN}", host=host)
+        assert code == 403 and "Accesso non consentito" in body
+
+
+def test_room_api_answers_italian_json_never_a_traceback(voila_url, browser):
+    opener = _session()
+    xsrf = {"X-XSRFToken": _room_session(f"{voila_url}sala/cremasco/", opener)}
+    api = f"{voila_url}sala/cremasco/api/"
+    for body, status, message in ((b"{non json", 400, "non leggibile"), (b"[]", 400, "non leggibile"),
+                                  (b'{"testo": "' + b"a" * 20000 + b'"}', 400, "troppo grande"),
+                                  (b'{"tipo": "proposta", "testo": "x"}', 400, "premi «Entra»")):
+        code, reply = _post(api + "nota", body, opener, xsrf)
+        assert (code, list(reply)) == (status, ["errore"]) and message in reply["errore"], body[:20]
+    code, reply = _post(api + "nota", b"{}", opener, {**xsrf, "X-Partecipante": "<script>"})
+    assert code == 400 and "Identificativo del partecipante non valido" in reply["errore"]
+
+
+@pytest.mark.parametrize("path", ["sala/", "sala/cremasco", "sala/cremasco/api/", "sala/cremasco/api/stato/",
+                                  "sala/cremasco/api/STATO", "sala/cremasco/api/oscura", "sala/altro/",
+                                  "sala/..%2Fcremasco/", "sala/cremasco%2Fcruscotti/", "sala/cruscotti/",
+                                  "sala/cremasco/laboratorio.json", "sala/cremasco/api/../../../voila/render/x.ipynb",
+                                  "voila/render/laboratorio.ipynb", "voila/render/cremasco/cruscotti/laboratorio.ipynb"])
+def test_only_the_room_page_and_its_api_are_added(voila_url, path):
+    code, body = get(voila_url + path)
+    assert code in (403, 404), path
+    assert "Traceback" not in body and '"cells"' not in body and "archivio" not in body
 
 
 # -- the facilitator's key -------------------------------------------------------------------------
@@ -399,8 +465,10 @@ def test_landing_page_is_italian_and_lists_an_unavailable_reading_without_a_link
         assert "Dati elaborati il" in second.inner_text()
         served = dashboard_paths(served_districts(dashboard_root(multi_reports)))
         hrefs = page.eval_on_selector_all("a[href]", "els => els.map(e => e.getAttribute('href'))")
-        dashboards = [urllib.request.unquote(h.removeprefix("/voila/render/")) for h in hrefs if h != "/"]
-        assert len(dashboards) == 15  # 8 + 7, no facilitator pages, no unavailable reading
+        dashboards = [urllib.request.unquote(h.removeprefix("/voila/render/")) for h in hrefs
+                      if h != "/" and not h.startswith("/sala/")]
+        assert len(dashboards) == 13  # 7 + 6, no facilitator pages, no unavailable reading
+        assert [h for h in hrefs if h.startswith("/sala/")] == ["/sala/cremasco/", "/sala/secondo/"]  # the rooms
         assert all(d in served and "facilitatore" not in d and "azioni" not in d for d in dashboards)
         assert all((dashboard_root(multi_reports) / d).is_file() for d in dashboards)
         assert blocked == []
