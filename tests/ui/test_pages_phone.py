@@ -1,6 +1,6 @@
 """The dashboards on a phone (390×844) and on a laptop (1366×768), in headless Chromium, network blocked.
 
-On every page (landing, disagio, indice, servizi, rete): no horizontal overflow of the page, no element wider
+On every page (landing, disagio, indice, servizi, rete, the workshop room): no horizontal overflow of the page, no element wider
 than the screen except inside a scroll container, every filter inside the screen and operable, chart texts
 of at least 11 px, no English interface text. Plus the tooltip of a previous view that must not stay on screen.
 """
@@ -17,7 +17,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 SIZES = {"telefono": (390, 844), "portatile": (1366, 768)}
 PAGES = {"iniziale": "", "disagio": "voila/render/disagio.ipynb", "indice": "voila/render/indice.ipynb",
-         "servizi": "voila/render/servizi.ipynb", "rete": "voila/render/rete.ipynb"}
+         "servizi": "voila/render/servizi.ipynb", "rete": "voila/render/rete.ipynb", "sala": "sala/cremasco/"}
 #: English interface text that must never reach a user (whole words, case-sensitive where it matters).
 ENGLISH = ("Select", "Loading", "Executing", "Running", "usage:", "options:", "error:", "Error", "True", "False",
            "NaN", "nan", "None", "null", "undefined", "Infinity", "Kernel", "Notebook", "Traceback", "widget")
@@ -92,7 +92,15 @@ def test_page_fits_the_screen_and_speaks_italian(voila_url, screen, name):
     assert english == [], f"{name}: English text on the page: {sorted(set(english))}"
     assert pg.blocked == []
     if name == "iniziale":
-        assert pg.locator("a[href*='voila/render/']").count() >= 4
+        assert pg.locator("a[href*='voila/render/']").count() >= 4 and pg.locator("a[href*='sala/']").count() == 1
+        return
+    if name == "sala":  # the workshop room's page: its form is inside the screen once entered
+        pg.get_by_label("Ruolo").select_option(label="Cittadino")
+        pg.get_by_label("Nome", exact=True).fill("Schermo")
+        pg.get_by_role("button", name="Entra").click()
+        pg.wait_for_selector("text=Partecipi come Schermo")
+        assert pg.evaluate(OVERFLOWING, SCROLL_BOX) == [] and pg.evaluate(PAGE_WIDTH, SCROLL_BOX) <= width
+        assert ENGLISH_RE.findall(visible_text(pg)) == [] and pg.blocked == []
         return
     assert pg.locator("h1").count() == 1, f"{name}: the page is drawn more than once"
     controls = pg.locator(FILTERS)

@@ -249,9 +249,8 @@ def test_rerun_of_the_district_keeps_the_workshop_store(demo_copy, tmp_path, mon
 
 def _enter(page, url: str, role: str, name: str) -> None:
     page.goto(url)
-    page.wait_for_selector("text=Entra", timeout=90000)
-    page.locator(".widget-dropdown select").first.select_option(label=role)
-    page.locator(".widget-text input").first.fill(name)
+    page.get_by_label("Ruolo").select_option(label=role)
+    page.get_by_label("Nome", exact=True).fill(name)
     page.get_by_role("button", name="Entra").click()
     page.wait_for_selector(f"text=Partecipi come {name}")
 
@@ -260,16 +259,16 @@ def _enter(page, url: str, role: str, name: str) -> None:
 def test_two_participants_and_the_facilitator(voila_url, facilitator_key, browser, page):
     other = browser.new_context(viewport={"width": 1300, "height": 1000}, locale="it-IT").new_page()
     try:
-        url = f"{voila_url}voila/render/laboratorio.ipynb"
+        url = f"{voila_url}sala/cremasco/"
         _enter(page, url, "Amministratore", "Giulia")
         _enter(other, url, "Tecnico", "Marco")
         text = f"Proposta <b>prova</b> {new_id()[:6]}"
-        page.locator(".widget-textarea textarea").first.fill(text)
+        page.locator("#testo").fill(text)
         page.get_by_role("button", name="Salva la nota").click()
         page.wait_for_selector("text=Nota salvata")
         page.get_by_role("tab", name="Voto").click()
-        option = page.locator(".widget-select select option", has_text=text[-6:])
-        page.locator(".widget-select select").select_option(label=option.inner_text())
+        option = page.locator("#scelta option", has_text=text[-6:])
+        page.locator("#scelta").select_option(label=option.inner_text())
         page.get_by_role("button", name="Dai un punto").click()
         page.wait_for_selector("text=Punto assegnato")
 

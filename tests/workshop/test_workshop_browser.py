@@ -1,11 +1,12 @@
-"""The workshop room in headless Chromium (issue 18): every note type keeps its fields and is saved as chosen,
-two participants with one nickname stay two, a refreshed page is the same participant, phones and laptops."""
+"""The workshop room's light page (``/sala/<district>/``) in headless Chromium, network blocked (issue 18): every
+note type keeps its fields and is saved as chosen, two participants with one nickname stay two, a refreshed page
+is the same participant, phones and laptops."""
 
 from __future__ import annotations
 
 import pytest
 
-from tests.conftest import LOCAL
+from tests.conftest import offline_page
 from workbench.workshop.store import NOTE_TYPES, new_id
 from workbench.workshop.store import load_setup, open_store
 
@@ -30,18 +31,17 @@ OUTSIDE = """() => { const W = window.innerWidth, bad = [];
 
 @pytest.fixture
 def room(browser):
-    """Opens offline browser contexts (each one a separate browser: its own storage) at a viewport."""
+    """Opens offline pages at a viewport, each in its own browser context (its own storage: another person);
+    ``page.blocked`` lists the requests to other machines, aborted."""
     opened = []
 
     def open_page(width: int = 1366, height: int = 768):
-        context = browser.new_context(viewport={"width": width, "height": height}, locale="it-IT")
-        context.route("**/*", lambda r: r.continue_() if r.request.url.startswith(LOCAL) else r.abort())
-        opened.append(context)
-        return context.new_page()
+        opened.append(offline_page(browser, viewport={"width": width, "height": height}))
+        return opened[-1]
 
     yield open_page
-    for context in opened:
-        context.close()
+    for page in opened:
+        page.context.close()
 
 
 @pytest.fixture(scope="module")
@@ -58,43 +58,44 @@ def stored(demo_reports, setup, text: str) -> dict:
 
 
 def field(page, label: str):
-    return page.locator(".widget-dropdown", has=page.locator("label", has_text=label)).locator("select")
+    return page.get_by_label(label, exact=True)
 
 
 def enter(page, url: str, name: str, role: str = "Tecnico") -> None:
-    page.goto(f"{url}voila/render/laboratorio.ipynb")
-    page.wait_for_selector("text=Entra", timeout=90000)
+    page.goto(f"{url}sala/cremasco/")
     field(page, "Ruolo").select_option(label=role)
-    page.locator(".widget-text input").first.fill(name)
+    field(page, "Nome").fill(name)
     page.get_by_role("button", name="Entra").click()
     page.wait_for_selector(f"text=Partecipi come {name}")
 
 
 def saved(page) -> None:
     """Wait until the note just typed is saved (the form empties its text only then)."""
-    page.wait_for_function("() => document.querySelector('.widget-textarea textarea').value === ''", timeout=15000)
-    assert "Nota salvata" in page.locator(".wb-ok", has_text="Nota salvata").first.inner_text()
+    page.wait_for_function("() => document.getElementById('testo').value === ''", timeout=15000)
+    assert "Nota salvata" in page.locator("#s-nota .wb-ok").inner_text()
 
 
 def write(page, text: str) -> None:
     page.get_by_role("tab", name="Nota").click()
-    page.locator(".widget-textarea textarea").first.fill(text)
+    page.locator("#testo").fill(text)
     page.get_by_role("button", name="Salva la nota").click()
     saved(page)
 
 
 def vote(page, text: str, left: int, total: int) -> None:
     page.get_by_role("tab", name="Voto").click()
-    pick = page.locator(".widget-select select")
+    pick = page.locator("#scelta")
     pick.select_option(label=pick.locator("option", has_text=text).inner_text())
     page.get_by_role("button", name="Dai un punto").click()
     page.wait_for_selector(f"text=Ti resta 1 punto su {total}" if left == 1 else f"text=Ti restano {left} punti su {total}")
 
 
 def inside(page, locator) -> bool:
+    """The element is wholly on screen (scrolled to when needed)."""
     locator.scroll_into_view_if_needed()
-    box, width = locator.bounding_box(), page.viewport_size["width"]
-    return box is not None and box["x"] >= 0 and box["x"] + box["width"] <= width
+    box, size = locator.bounding_box(), page.viewport_size
+    return (box is not None and box["x"] >= 0 and box["x"] + box["width"] <= size["width"]
+            and box["y"] >= 0 and box["y"] + box["height"] <= size["height"])
 
 
 @pytest.mark.parametrize("viewport", VIEWPORTS)
@@ -114,10 +115,11 @@ def test_every_note_type_keeps_its_fields_and_is_saved_as_chosen(voila_url, demo
             assert field(page, label).is_visible() and inside(page, field(page, label)), (kind, label)
         assert field(page, "Famiglia").is_visible() == (kind == "proposta"), kind
         summary = page.locator(".wb-summary").inner_text()
+        assert summary.startswith("Sarà salvata così: ")
         assert f"{kind.capitalize()} · riferita a Comune: {comune} · grafico: {chart['etichetta']}" in summary
         assert (f"famiglia: {family}" in summary) == bool(family)
         text = f"{kind} {viewport[0]} {new_id()[:8]}"
-        page.locator(".widget-textarea textarea").first.fill(text)
+        field(page, "Il tuo contributo").fill(text)
         save = page.get_by_role("button", name="Salva la nota")
         assert inside(page, save)
         save.click()
@@ -130,6 +132,7 @@ def test_every_note_type_keeps_its_fields_and_is_saved_as_chosen(voila_url, demo
                                "\"riferita a Tutto l'ambito · grafico: nessuno\")")
         assert not field(page, "Quale").is_visible()
     assert page.evaluate(OUTSIDE) == {"page": viewport[0], "bad": []}
+    assert page.blocked == []
 
 
 def test_two_marias_are_two_participants_and_a_refresh_keeps_who_you_are(voila_url, demo_reports, setup, room):
@@ -139,7 +142,7 @@ def test_two_marias_are_two_participants_and_a_refresh_keeps_who_you_are(voila_u
     text = f"Nota della prima {new_id()[:6]}"
     write(first, text)
     enter(second, voila_url, name.upper(), "Cittadino")
-    assert "già usato da un altro partecipante" in second.locator(".wb-ko").first.inner_text()
+    assert "già usato da un altro partecipante" in second.locator("#avviso-nome").inner_text()
     assert field(first, "Le mie note").locator("option", has_text=text).count() == 1
     assert field(second, "Le mie note").locator("option").count() == 0  # not hers: nothing to edit or delete
     # dots: the first Maria spends all hers, the second still has every one of her own
@@ -158,7 +161,7 @@ def test_two_marias_are_two_participants_and_a_refresh_keeps_who_you_are(voila_u
     # a refresh: the same participant, recognised by the token this browser kept
     token = first.evaluate("Object.values(localStorage)[0]")
     first.reload()
-    first.wait_for_selector(f"text=Bentornato! Partecipi come {name}", timeout=90000)
+    first.wait_for_selector(f"text=Bentornato! Partecipi come {name}")
     assert first.evaluate("Object.values(localStorage)[0]") == token
     assert field(first, "Le mie note").locator("option", has_text=text).count() == 1
 
@@ -179,12 +182,18 @@ def test_room_pages_fit_phones_and_laptops(voila_url, facilitator_key, setup, ro
     scale = page.locator(".wb-scale").first
     buttons = scale.locator("button")
     tops = {round(buttons.nth(i).bounding_box()["y"]) for i in range(buttons.count())}
-    assert len(tops) == 1  # the six choices of a scale stay on one line
-    assert inside(page, page.get_by_role("button", name="Salva la valutazione"))
+    assert buttons.count() == 6 and len(tops) == 1  # the six choices of a scale stay on one line
     field(page, "Valuta").select_option(index=1)
+    page.locator(".wb-scale").last.locator("button").nth(3).scroll_into_view_if_needed()  # the last move
+    save = page.get_by_role("button", name="Salva la valutazione")
+    box = save.bounding_box()  # in view without scrolling back
+    assert box and 0 <= box["y"] and box["y"] + box["height"] <= viewport[1] and box["x"] + box["width"] <= viewport[0]
     buttons.nth(4).click()
-    page.get_by_role("button", name="Salva la valutazione").click()
+    save.click()
     page.wait_for_selector(".wb-ok:has-text(\"Valutazione di\")", timeout=15000)
+    page.reload()  # the identity is kept, and so is the layout after reloading
+    page.wait_for_selector(f"text=Bentornato! Partecipi come {name}")
+    assert page.evaluate(OUTSIDE) == {"page": viewport[0], "bad": []}
     page.goto(f"{voila_url}voila/render/facilitatore.ipynb?chiave={facilitator_key}")
     page.wait_for_selector("text=Priorità votate", timeout=90000)
     page.wait_for_timeout(1500)

@@ -1,4 +1,4 @@
-"""The participant page without a browser (issue 18): the form's fields, its summary and reset, identities."""
+"""Notebook 04's ipywidgets participant page without a browser (issue 18): the form's fields, its summary and reset, identities."""
 
 from __future__ import annotations
 
@@ -171,39 +171,20 @@ def test_notes_attach_to_comuni_sub_ambiti_and_ambito_without_optional_tables(de
     store.close()
 
 
-def test_room_pages_are_preheated_on_the_room_network_only(demo_reports, monkeypatch):
+def test_the_room_starts_no_kernel_of_its_own(demo_reports, monkeypatch):
+    """The room's page is served by the server itself: no pool of participant kernels, on the room's network
+    or not, and notebook 04's page (laboratorio.ipynb) is never preheated."""
     from workbench.run import serve
 
     commands = []
     monkeypatch.setattr(serve, "run_until_stopped", lambda command, env: commands.append(command) or 0)
     serve.serve_dashboards(demo_reports, lan=True)
     serve.serve_dashboards(demo_reports, lan=False)
-    serve.serve_dashboards(demo_reports, lan=True, room=0)
-    room, local, none = commands
-    assert f"--WorkbenchVoila.room_pool={serve.ROOM_POOL}" in room
-    denied = {name: next(a for a in command if a.startswith("--VoilaKernelManager.preheat_denylist="))
-              for name, command in (("room", room), ("local", local))}
-    assert "'facilitatore.ipynb'" in denied["room"] and "'laboratorio.ipynb'" not in denied["room"]
-    assert "--KernelManager.transport=ipc" in room  # 44 kernels at once over TCP drew one port twice
-    assert "--VoilaExecutor.iopub_timeout=30" in room
-    assert not any("room_pool" in a for a in local + none)
-    assert "'laboratorio.ipynb'" in denied["local"] and "'facilitatore.ipynb'" in denied["local"]
-
-
-def test_room_pool_is_refilled_only_up_to_the_spares():
-    from types import SimpleNamespace
-
-    from workbench.run.serve import ROOM_PAGE, ROOM_SPARES
-    from workbench.run.voila_app import WorkbenchVoila
-
-    calls = []
-    manager = SimpleNamespace(kernel_pools_config={"default": {"pool_size": 1}, ROOM_PAGE: {"pool_size": 40}})
-    manager.fill_if_needed = lambda **kw: calls.append((kw["notebook_name"], dict(manager.kernel_pools_config)))
-    WorkbenchVoila._spare_room_pages(SimpleNamespace(kernel_manager=manager))
-    manager.fill_if_needed(delay=None, notebook_name="disagio.ipynb")
-    assert manager.kernel_pools_config[ROOM_PAGE]["pool_size"] == 40  # other dashboards: untouched
-    manager.fill_if_needed(delay=None, notebook_name=ROOM_PAGE)  # a participant took a page
-    assert calls[-1] == (ROOM_PAGE, {"default": {"pool_size": 1}, ROOM_PAGE: {"pool_size": ROOM_SPARES}})
+    for command in commands:
+        assert not any("kernel_pools" in a or "room" in a for a in command)
+        denied = next(a for a in command if a.startswith("--VoilaKernelManager.preheat_denylist="))
+        assert "'laboratorio.ipynb'" in denied and "'facilitatore.ipynb'" in denied
+    assert "--KernelManager.transport=ipc" in commands[0]
 
 
 def test_personal_data_warned_then_saved_on_the_second_press_once(store):
