@@ -1,8 +1,9 @@
-"""Voila pages of the workshop: the participant page (one per laptop or phone) and the facilitator view.
+"""Widget pages of the workshop: the participant page of notebook 04 (JupyterLab) and the facilitator view.
 
-The participant page runs in one kernel per tab, up to 40 in a room on one laptop: it
-imports sqlite3, json, ipywidgets and our light modules only (no pandas, no Altair).
-Everything typed by participants is escaped before it is shown.
+In the room, participants use the light page that ``workbench mostra`` serves without a kernel
+(:mod:`workbench.workshop.room`); this participant page, with the same features, runs in the kernel of
+whoever opens notebook 04 or ``laboratorio.ipynb`` in JupyterLab. It imports sqlite3, json, ipywidgets and our
+light modules only (no pandas, no Altair). Everything typed by participants is escaped before it is shown.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from workbench.ui.saving import save_once, status_line
 from workbench.ui.style import friendly_error
 from workbench.workshop.html import (ALL_AMBITO, STYLE, chart_label, documents_html, esc, notes_sections, per_type_label,
                                      ranking_rows, rubric_chart_rows, rubric_rows, table_html, wide)
+from workbench.workshop.room import SAVED
 from workbench.workshop.store import (load_setup, open_store, MAX_TEXT, MOVES, NOTE_TYPES, ROLES, TARGETS, Store, WorkshopError, new_id, participant_key,
                        slug)
 
@@ -280,7 +282,7 @@ class ParticipantPage:
         payload = ("nota", self.me["token"], self.me["ruolo"], text, *a.values())
         saved = save_once(lambda op: self.store.add_note(self.me["nome"], self.me["ruolo"], a["kind"], text, a["target"],
                                                      a["value"], a["chart"], a["family"], op=op, **self.kwargs),
-                      self.note_status, "Nota salvata: la vedono tutti nella sala.", self.pending, payload)
+                      self.note_status, SAVED["nota"], self.pending, payload)
         if saved:
             self.form.reset()
             self.refresh()
@@ -293,14 +295,14 @@ class ParticipantPage:
     def edit_note(self, _=None):
         note, text = self.mine.value, self.mine_text.value
         if note and save_once(lambda op: self.store.edit_note(note, self.me["nome"], text, op=op, **self.kwargs),
-                          self.edit_status, "Modifica salvata (la versione precedente resta nello storico).",
+                          self.edit_status, SAVED["modifica"],
                           self.pending, ("modifica", note, text)):
             self.refresh()
 
     def delete_note(self, _=None):
         note = self.mine.value
         if note and save_once(lambda op: self.store.delete_note(note, self.me["nome"], op=op, **self.kwargs),
-                          self.edit_status, "Nota tolta dalla sala (resta nello storico del laboratorio).",
+                          self.edit_status, SAVED["elimina"],
                           self.pending, ("elimina", note)):
             self.refresh()
 
@@ -319,14 +321,14 @@ class ParticipantPage:
     def vote(self, _=None):
         note = self.pick.value
         if note and save_once(lambda op: self.store.vote(self.me["nome"], self.me["ruolo"], note, op=op, **self.kwargs),
-                          self.vote_status, "Punto assegnato.", self.pending, ("voto", note, new_id())):
+                          self.vote_status, SAVED["voto"], self.pending, ("voto", note, new_id())):
             self.refresh()
 
     def unvote(self, _=None):
         if not self.pick.value:
             return
         if self.store.unvote(self.me["nome"], self.pick.value, **self.kwargs):
-            self.vote_status.value = status_line(True, "Punto tolto: puoi darlo a un'altra nota.")
+            self.vote_status.value = status_line(True, SAVED["togli"])
         else:
             self.vote_status.value = status_line(False, "Non avevi punti su questa nota.")
         self.refresh()
