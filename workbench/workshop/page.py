@@ -14,6 +14,7 @@ import sqlite3
 from pathlib import Path
 
 from workbench.sqlstore import StoreError
+from workbench.fmt import italian_date
 from workbench.report.contract import WORKSHOP
 from workbench.ui.saving import save_once, status_line
 from workbench.ui.style import friendly_error
@@ -76,7 +77,8 @@ def _open(folder: str | Path | dict, name: str, header):
 
 def _participant_header(setup: dict) -> str:
     lab = setup["laboratorio"]
-    when = f" — {lab['data']}" if lab.get("data") else ""
+    day = italian_date(lab.get("data"))
+    when = f" — {day}" if day else ""
     return (STYLE + f"<div class='wb-lab'><h1>{esc(lab['nome'])}{esc(when)}</h1><p class='wb-note'>"
             f"{esc(setup['distretto']['nome'])}. Scrivi criticità, punti di forza e proposte; distribuisci i tuoi "
             f"{setup['punti']} punti sulle priorità; valuta servizi e progetti con la griglia del welfare "

@@ -16,6 +16,7 @@ import json
 import re
 from pathlib import Path
 
+from workbench.fmt import italian_date
 from workbench.report.contract import WORKSHOP
 from workbench.workshop.html import ALL_AMBITO, TYPE_TITLES, chart_label, edit_label, target_label
 from workbench.workshop.store import (MAX_NAME, MAX_TEXT, MOVES, NOTE_TYPES, ROLES, TARGETS, Store, WorkshopError,
@@ -102,9 +103,10 @@ class Room:
     def page(self) -> dict:
         """What the page needs from the set-up (never the store's location), for its menus and texts."""
         s = self.setup
-        return {"nome": s["laboratorio"]["nome"], "data": s["laboratorio"].get("data", ""),
+        return {"nome": s["laboratorio"]["nome"], "data": italian_date(s["laboratorio"].get("data")),
                 "distretto": s["distretto"]["nome"], "chiave": "wb-laboratorio:" + s["laboratorio"]["slug"],
-                "punti": s["punti"], "tipi": [[t, t.capitalize(), TYPE_TITLES[t]] for t in NOTE_TYPES], "ruoli": [[r, r.capitalize()] for r in ROLES], "ambito": ALL_AMBITO,
+                "punti": s["punti"], "tipi": [[t, t.capitalize(), TYPE_TITLES[t]] for t in NOTE_TYPES],
+                "ruoli": [[r, r.capitalize()] for r in ROLES], "ambito": ALL_AMBITO,
                 "riferimenti": [[k, TARGETS[k], s["riferimenti"].get(k, []) if k != "ambito" else []]
                                 for k in self.targets()],
                 "grafici": [[g["id"], g["etichetta"]] for g in s["grafici"]], "famiglie": s["famiglie"],
