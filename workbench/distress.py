@@ -9,6 +9,7 @@ import pandas as pd
 from . import fmt
 from .charts import indicator_specs
 from .indicators import DEFAULT_MIN_POPULATION, MIN_EVENTS, newcombe_difference, trend, yearly_values
+from .nbtools import records
 from .privacy import label, protect_rates
 from .territory import district_map
 from .workspace import Workspace
@@ -26,7 +27,7 @@ def _clean(value):
 
 
 def _records(frame: pd.DataFrame) -> list[dict]:
-    return [{k: _clean(v) for k, v in row.items()} for row in frame.to_dict("records")]
+    return records(frame, _clean)
 
 
 def _decimals(values: pd.Series) -> int:

@@ -24,6 +24,7 @@ import pandas as pd
 from . import fmt
 from .contract import AREAS, WHOLE_AMBITO
 from .escape import spreadsheet_writer, write_csv
+from .nbtools import records
 from .privacy import label, protect_services
 
 __all__ = ["RULES", "TARGETS", "ALL_AREAS", "QUADRANTS", "DEFAULT_NEED", "AMOUNTS", "SPENDING_NOTE",
@@ -92,7 +93,7 @@ def _float(values) -> pd.Series:
 
 
 def _records(frame: pd.DataFrame) -> list[dict]:
-    return [{k: _clean(v) for k, v in row.items()} for row in frame.to_dict("records")]
+    return records(frame, _clean)
 
 
 def target_population(comuni: pd.DataFrame, area: str) -> tuple[pd.Series, str]:
