@@ -104,41 +104,58 @@ def indicator_values(ws: Workspace, indicator: str, year: int,
     Comuni without a value keep a row with ``valore`` missing: nothing is imputed. Intervals
     (``lo``, ``hi``) only for proportions with known numerator and denominator.
     """
-    data = ws.table("indicatori")
-    data = data[(data["indicatore"] == indicator) & (data["anno"] == year)]
-    return _values(_comuni(ws), data, _polarity(ws, indicator), min_population, indicator_kind(ws, indicator))
+    return _by_year(ws, indicator, min_population, [int(year)])[int(year)]
 
 
 def yearly_values(ws: Workspace, indicator: str,
                   min_population: int = DEFAULT_MIN_POPULATION) -> dict[int, pd.DataFrame]:
-    """:func:`indicator_values` for every year of an indicator, reading the tables once."""
+    """:func:`indicator_values` for every year of an indicator, computed together."""
+    return _by_year(ws, indicator, min_population)
+
+
+def _by_year(ws: Workspace, indicator: str, min_population: int,
+             years: list[int] | None = None) -> dict[int, pd.DataFrame]:
+    """The tables of :func:`indicator_values` of ``years`` (default: every year with data), by year."""
     data = ws.table("indicatori")
     data = data[data["indicatore"] == indicator]
-    comuni, polarity, kind = _comuni(ws), _polarity(ws, indicator), indicator_kind(ws, indicator)
-    return {int(year): _values(comuni, rows, polarity, min_population, kind)
-            for year, rows in data.groupby("anno", sort=True)}
+    if years is None:
+        years = sorted(int(y) for y in data["anno"].dropna().unique())
+    comuni = ws.table("comuni")[["istat", "comune", "sub_ambito", "popolazione"]]
+    out = _values(comuni, data, years, _polarity(ws, indicator), min_population, indicator_kind(ws, indicator))
+    year = out.pop("anno").to_numpy()
+    starts, ends = np.searchsorted(year, years, "left"), np.searchsorted(year, years, "right")
+    return {y: out.iloc[a:b].reset_index(drop=True) for y, a, b in zip(years, starts, ends)}
 
 
-def _comuni(ws: Workspace) -> pd.DataFrame:
-    return ws.table("comuni")[["istat", "comune", "sub_ambito", "popolazione"]]
-
-
-def _values(comuni: pd.DataFrame, data: pd.DataFrame, polarity: int, min_population: int,
+def _values(comuni: pd.DataFrame, data: pd.DataFrame, years: list[int], polarity: int, min_population: int,
             kind=None) -> pd.DataFrame:
-    out = comuni.merge(data[["istat", "valore", "numeratore", "denominatore"]], on="istat", how="left")
-    out["lo"], out["hi"] = np.nan, np.nan
+    """Every comune in every year (``anno``), sorted by year, then rank within the year, then name."""
+    grid = comuni.take(np.tile(np.arange(len(comuni)), len(years)))
+    grid["anno"] = np.repeat(np.asarray(years, dtype="int64"), len(comuni))
+    out = grid.merge(data[["istat", "anno", "valore", "numeratore", "denominatore"]], on=["istat", "anno"],
+                     how="left")
+    year = out["anno"].to_numpy()
     has_rate = out["numeratore"].notna() & out["denominatore"].notna() & (out["denominatore"] > 0)
-    if has_rate.any() and is_proportion(kind):
-        rows = out[has_rate]
-        out.loc[has_rate, "lo"], out.loc[has_rate, "hi"] = scaled_interval(rows["valore"], rows["numeratore"],
-                                                                           rows["denominatore"])
+    out["lo"], out["hi"] = _intervals(out, has_rate.to_numpy(dtype=bool), year, kind)
     out["piccolo_comune"] = out["popolazione"] < min_population
     out["pochi_casi"] = has_rate & (out["numeratore"] < MIN_EVENTS)
     out["instabile"] = out["piccolo_comune"] | out["pochi_casi"]
     out["tipo"] = kind
     key = out["valore"] * (polarity if polarity else 1)
-    out["posizione"] = key.rank(ascending=False, method="min").astype("Int64")
-    return out.sort_values(["posizione", "comune"], na_position="last").reset_index(drop=True)
+    out["posizione"] = key.groupby(year).rank(ascending=False, method="min").astype("Int64")
+    return out.sort_values(["anno", "posizione", "comune"], na_position="last")
+
+
+def _intervals(out: pd.DataFrame, has_rate: np.ndarray, year: np.ndarray, kind) -> tuple[np.ndarray, np.ndarray]:
+    """95% Wilson intervals of the proportions with numerator and denominator (rate scale by year), else NaN."""
+    lo, hi = np.full(len(out), np.nan), np.full(len(out), np.nan)
+    if has_rate.any() and is_proportion(kind):
+        value, events, population = (out[c].to_numpy(dtype=float, na_value=np.nan)
+                                     for c in ("valore", "numeratore", "denominatore"))
+        for y in np.unique(year[has_rate]):
+            rows = has_rate & (year == y)
+            lo[rows], hi[rows] = scaled_interval(value[rows], events[rows], population[rows])
+    return lo, hi
 
 
 def _polarity(ws: Workspace, indicator: str) -> int:
@@ -187,8 +204,7 @@ def district_averages(values: pd.DataFrame) -> pd.DataFrame:
     text), ``lo, hi``.
     """
     kind = values["tipo"].iloc[0] if "tipo" in values and len(values) else None
-    groups = [("ambito", "Ambito", values)] + [("sub_ambito", name, g) for name, g in
-                                              values.dropna(subset=["sub_ambito"]).groupby("sub_ambito")]
+    groups = [("ambito", "Ambito", values)] + [("sub_ambito", name, g) for name, g in values.groupby("sub_ambito")]
     rows = []
     for level, name, group in groups:
         value = district_value(group, kind)
