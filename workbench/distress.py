@@ -8,7 +8,7 @@ import pandas as pd
 
 from . import fmt
 from .charts import indicator_specs
-from .indicators import DEFAULT_MIN_POPULATION, MIN_EVENTS, newcombe_difference, trend, yearly_values
+from .indicators import DEFAULT_MIN_POPULATION, MIN_EVENTS, district_averages, newcombe_difference, yearly_values
 from .nbtools import records
 from .privacy import label, protect_rates
 from .territory import district_map
@@ -130,9 +130,7 @@ def build_report(ws: Workspace, min_population: int = DEFAULT_MIN_POPULATION) ->
             continue
         years = sorted(per_year)
         row = meta.loc[code].to_dict()
-        history = trend(ws, code, per_year)
-        shared = {y: _protected(ws, per_year[y], history[history["anno"] == y].drop(columns="anno")
-                                .reset_index(drop=True), int(row["polarita"])) for y in years}
+        shared = {y: _protected(ws, per_year[y], district_averages(per_year[y]), int(row["polarita"])) for y in years}
         history = pd.concat([a.assign(anno=y) for y, (_, a) in shared.items()], ignore_index=True)
         indicators.append({
             "codice": code, "etichetta": row["etichetta"], "unita": row["unita"], "fonte": row["fonte"],
