@@ -62,21 +62,25 @@ def change_word(first: dict, last: dict, decimals: int) -> str:
     return "è cresciuto" if b > a else "è diminuito"
 
 
+def _with_value(frame: pd.DataFrame, level: str) -> pd.DataFrame:
+    """The rows of district values at ``level`` (``ambito``, ``sub_ambito``) that have a value."""
+    return frame[(frame["livello"] == level).to_numpy() & frame["valore"].notna().to_numpy()]
+
+
 def guiding_questions(values: pd.DataFrame, averages: pd.DataFrame, history: pd.DataFrame,
                       label: str, polarity: int, decimals: int) -> list[str]:
     """Questions in plain Italian for the workshop, drawn from the data of one indicator and year."""
     questions = []
-    ranked = values[values["valore"].notna()]  # hidden values are not named
-    if polarity and len(ranked):
-        top = ", ".join(ranked.head(3)["comune"])
-        questions.append(f"{top}: sono i comuni con i valori più critici per «{label}». "
+    named = values["comune"].to_numpy()[values["valore"].notna().to_numpy()]  # hidden values are not named
+    if polarity and len(named):
+        questions.append(f"{', '.join(named[:3])}: sono i comuni con i valori più critici per «{label}». "
                          "Il bisogno è già conosciuto dai servizi? Chi lo sta intercettando?")
-    subs = averages[averages["livello"] == "sub_ambito"].dropna(subset=["valore"])
+    subs = _with_value(averages, "sub_ambito")
     if len(subs) > 1:
         hi, lo = subs.loc[subs["valore"].idxmax()], subs.loc[subs["valore"].idxmin()]
         questions.append(f"Tra i sub-ambiti il valore va da {fmt.number(lo['valore'], decimals)} ({lo['nome']}) "
                          f"a {fmt.number(hi['valore'], decimals)} ({hi['nome']}): servono risposte diverse per territorio?")
-    district = history[history["livello"] == "ambito"].dropna(subset=["valore"]).sort_values("anno")
+    district = _with_value(history, "ambito").sort_values("anno")
     if len(district) > 1:
         first, last = district.iloc[0], district.iloc[-1]
         verb = change_word(first.to_dict(), last.to_dict(), decimals)
