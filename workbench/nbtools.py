@@ -83,8 +83,9 @@ def open_workspace(path: str | Path | None) -> Workspace:
 def records(frame, clean) -> list[dict]:
     """The rows of a frame as dicts for a JSON report, every value passed through ``clean``.
 
-    Column by column (``Series.tolist``): ten times faster than ``DataFrame.to_dict("records")``
-    on the small frames of a report, with the same values.
+    The frame becomes one array of Python objects (a conversion per block of columns), read row by row:
+    several times faster than ``DataFrame.to_dict("records")`` on the small frames of a report, with the
+    same values.
 
     Parameters
     ----------
@@ -103,8 +104,7 @@ def records(frame, clean) -> list[dict]:
     [{'a': 1, 'b': 0.5}, {'a': 2, 'b': None}]
     """
     names = [str(name) for name in frame.columns]
-    columns = [[clean(v) for v in frame.iloc[:, i].tolist()] for i in range(len(names))]
-    return [dict(zip(names, row)) for row in zip(*columns)]
+    return [dict(zip(names, map(clean, row))) for row in frame.to_numpy(dtype=object).tolist()]
 
 
 def save_report(report: dict, folder: str | Path | None, name: str) -> Path | None:
