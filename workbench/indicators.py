@@ -177,24 +177,28 @@ def district_value(frame: pd.DataFrame, kind=None) -> dict:
     >>> round(v["valore"], 2), v["metodo"]
     (16.67, 'tasso')
     """
-    valid = frame[frame["valore"].notna()]
+    value = frame["valore"].to_numpy(dtype=float, na_value=np.nan)
+    valid = ~np.isnan(value)
+    value = value[valid]
     out = {"valore": float("nan"), "metodo": "ponderata", "lo": float("nan"), "hi": float("nan")}
-    if valid.empty:
+    if not valid.any():
         return out
     if kind == "conteggio":
-        return {**out, "valore": float(valid["valore"].sum()), "metodo": "somma"}
-    if valid["numeratore"].notna().all() and valid["denominatore"].notna().all() and valid["denominatore"].sum():
-        num, den = float(valid["numeratore"].sum()), float(valid["denominatore"].sum())
-        scale = rate_scale(valid["valore"], valid["numeratore"], valid["denominatore"])
-        out.update(valore=num / den * scale, metodo="tasso" if is_proportion(kind) else "rapporto")
-        if is_proportion(kind) and num <= den:
-            lo, hi = wilson_interval(np.array([num]), np.array([den]))
+        return {**out, "valore": float(value.sum()), "metodo": "somma"}
+    num, den = (frame[c].to_numpy(dtype=float, na_value=np.nan)[valid] for c in ("numeratore", "denominatore"))
+    if not (np.isnan(num).any() or np.isnan(den).any()) and den.sum():
+        total, base = float(num.sum()), float(den.sum())
+        scale = rate_scale(value, num, den)
+        out.update(valore=total / base * scale, metodo="tasso" if is_proportion(kind) else "rapporto")
+        if is_proportion(kind) and total <= base:
+            lo, hi = wilson_interval(np.array([total]), np.array([base]))
             out.update(lo=float(lo[0]) * scale, hi=float(hi[0]) * scale)
         return out
-    weighted = valid[valid["popolazione"].notna()]  # a comune without population data does not weigh
-    if weighted.empty or not weighted["popolazione"].sum():
+    population = frame["popolazione"].to_numpy(dtype=float, na_value=np.nan)[valid]
+    weighted = ~np.isnan(population)  # a comune without population data does not weigh
+    if not weighted.any() or not population[weighted].sum():
         return out
-    return {**out, "valore": float(np.average(weighted["valore"], weights=weighted["popolazione"].astype(float)))}
+    return {**out, "valore": float(np.average(value[weighted], weights=population[weighted]))}
 
 
 def district_averages(values: pd.DataFrame) -> pd.DataFrame:
