@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 
 from . import fmt
@@ -62,27 +63,30 @@ def change_word(first: dict, last: dict, decimals: int) -> str:
     return "è cresciuto" if b > a else "è diminuito"
 
 
-def _with_value(frame: pd.DataFrame, level: str) -> pd.DataFrame:
-    """The rows of district values at ``level`` (``ambito``, ``sub_ambito``) that have a value."""
-    return frame[(frame["livello"] == level).to_numpy() & frame["valore"].notna().to_numpy()]
+def _with_value(frame: pd.DataFrame, level: str) -> np.ndarray:
+    """Positions of the district values at ``level`` (``ambito``, ``sub_ambito``) that have a value."""
+    return np.flatnonzero((frame["livello"] == level).to_numpy() & frame["valore"].notna().to_numpy())
 
 
 def guiding_questions(values: pd.DataFrame, averages: pd.DataFrame, history: pd.DataFrame,
                       label: str, polarity: int, decimals: int) -> list[str]:
     """Questions in plain Italian for the workshop, drawn from the data of one indicator and year."""
     questions = []
-    named = values["comune"].to_numpy()[values["valore"].notna().to_numpy()]  # hidden values are not named
+    known = values["valore"].notna().to_numpy()
+    named = values["comune"].to_numpy()[known]  # hidden values are not named
     if polarity and len(named):
         questions.append(f"{', '.join(named[:3])}: sono i comuni con i valori più critici per «{label}». "
                          "Il bisogno è già conosciuto dai servizi? Chi lo sta intercettando?")
     subs = _with_value(averages, "sub_ambito")
     if len(subs) > 1:
+        subs = averages.iloc[subs]
         hi, lo = subs.loc[subs["valore"].idxmax()], subs.loc[subs["valore"].idxmin()]
         questions.append(f"Tra i sub-ambiti il valore va da {fmt.number(lo['valore'], decimals)} ({lo['nome']}) "
                          f"a {fmt.number(hi['valore'], decimals)} ({hi['nome']}): servono risposte diverse per territorio?")
-    district = _with_value(history, "ambito").sort_values("anno")
+    district = _with_value(history, "ambito")
     if len(district) > 1:
-        first, last = district.iloc[0], district.iloc[-1]
+        years = history["anno"].to_numpy()[district]
+        first, last = history.iloc[district[years.argmin()]], history.iloc[district[years.argmax()]]
         verb = change_word(first.to_dict(), last.to_dict(), decimals)
         questions.append(f"Dal {first['anno']} al {last['anno']} il valore dell'ambito {verb} "
                          f"(da {fmt.number(first['valore'], decimals)} a {fmt.number(last['valore'], decimals)}): "
@@ -91,8 +95,8 @@ def guiding_questions(values: pd.DataFrame, averages: pd.DataFrame, history: pd.
     if unstable:
         questions.append(f"In {fmt.plural(unstable, 'comune', 'comuni')} il dato poggia su pochi residenti o pochi casi: "
                          "come leggerlo senza trarre conclusioni affrettate? Quali informazioni qualitative servono?")
-    hidden = values["riservato"].astype(bool) if "riservato" in values else False
-    missing = int((values["valore"].isna() & ~hidden).sum())
+    hidden = values["riservato"].to_numpy(dtype=bool) if "riservato" in values else False
+    missing = int((~known & ~hidden).sum())
     if missing:
         questions.append(f"Per {fmt.plural(missing, 'comune', 'comuni')} il dato manca: chi può aiutarci a ricostruirlo?")
     questions.append("Quali servizi e quali attori del territorio rispondono oggi a questo bisogno, e dove non arrivano?")
