@@ -608,6 +608,8 @@ def protect_rates(values: pd.DataFrame, averages: pd.DataFrame, threshold: int,
     """
     counts = pd.to_numeric(values["numeratore"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
     n, m = len(values), len(averages)
+    if not primary(counts, threshold, zeros).any():
+        return np.zeros(n, bool), np.zeros(m, bool)
     rows, cols, vals, totals = [], [], [], np.zeros(m)
     sums = averages["media"].eq("somma") if "media" in averages else pd.Series(False, index=averages.index)
     for k, (level, name, total) in enumerate(zip(averages["livello"], averages["nome"], sums)):
@@ -619,8 +621,6 @@ def protect_rates(values: pd.DataFrame, averages: pd.DataFrame, threshold: int,
         vals += [1.0, *(-coef[members])]
         totals[k] = float(coef[members] @ np.nan_to_num(counts[where]))
     cells = np.concatenate([counts, np.where(totals > 0, totals, np.nan) if m else totals])
-    if not primary(counts, threshold, zeros).any():
-        return np.zeros(n, bool), np.zeros(m, bool)
     relations = sparse.csr_matrix((vals, (rows, cols)), shape=(m, n + m))
     top = np.concatenate([np.zeros(n, bool), (averages["livello"] == "ambito").to_numpy()])
     hidden = protect(cells, relations, threshold, zeros, costs(cells, relations, top))

@@ -259,16 +259,25 @@ def boundaries(codes: dict[str, str], workspace: Path | None = None) -> tuple[di
     >>> [f["properties"]["istat"] for f in fc["features"]], missing
     (['013256', '019035'], ['012144'])
     """
-    found: dict[str, dict] = {}
-    for source in boundary_sources(workspace):
-        geometries = _source_features(source)
-        found.update({code: geometries[code] for code in codes.keys() - found.keys() if code in geometries})
-    for code in codes.keys() - found.keys():
-        if (geometry := _bundled(code)) is not None:
-            found[code] = geometry
-    features = [{"type": "Feature", "properties": {"istat": c, "comune": codes[c]}, "geometry": rewind(g)}
+    sources = tuple(boundary_sources(workspace))
+    found = {code: geometry for code in codes if (geometry := _drawable(code, sources)) is not None}
+    features = [{"type": "Feature", "properties": {"istat": c, "comune": codes[c]}, "geometry": g}
                 for c, g in sorted(found.items())]
     return {"type": "FeatureCollection", "features": features}, sorted(codes.keys() - found.keys())
+
+
+@lru_cache(maxsize=1024)
+def _drawable(code: str, sources: tuple[Path, ...]) -> dict | None:
+    """The geometry of a comune from the first of ``sources`` that has it, else the bundled one, rewound.
+
+    Cached: a district's maps (distress, index, services) draw the same comuni.
+    """
+    for source in sources:
+        geometries = _source_features(source)
+        if code in geometries:
+            return rewind(geometries[code])
+    geometry = _bundled(code)
+    return None if geometry is None else rewind(geometry)
 
 
 def _key(name: str) -> str:

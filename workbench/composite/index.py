@@ -41,7 +41,7 @@ import pandas as pd
 from workbench.errors import WorkbenchError
 from workbench.distress.indicators import DEFAULT_MIN_POPULATION, MIN_EVENTS, is_proportion, scaled_interval
 from workbench.privacy import confidential_rows
-from workbench.report.contract import district_header
+from workbench.report.contract import district_header, records
 from workbench.inputs.workspace import Workspace, load_workspace
 
 __all__ = ["METHODS", "DEFAULT_BANDS", "FLAG_PERCENTILE", "IndexInput", "CompositeResult",
@@ -881,7 +881,7 @@ def _clean(value):
 
 
 def _records(frame: pd.DataFrame) -> list[dict]:
-    return [{str(k): _clean(v) for k, v in row.items()} for row in frame.to_dict("records")]
+    return records(frame, _clean)
 
 
 def _profiles(result: CompositeResult, threshold: int) -> dict[str, list[dict]]:
@@ -907,7 +907,10 @@ def _profiles(result: CompositeResult, threshold: int) -> dict[str, list[dict]]:
     long = label(long, threshold, {"numeratore": ["valore", "lo", "hi", "punteggio", "percentile", "segnalato"]},
                  long["riservato"])
     long["denominatore"] = None  # not needed by the page; with the value it would reveal the count
-    return {istat: _records(group.drop(columns=["istat"])) for istat, group in long.groupby("istat")}
+    profiles: dict[str, list[dict]] = {}
+    for istat, row in zip(long["istat"].tolist(), _records(long.drop(columns=["istat"]))):
+        profiles.setdefault(istat, []).append(row)
+    return dict(sorted(profiles.items()))
 
 
 def build_index_report(ws: Workspace, result: CompositeResult) -> dict:

@@ -227,9 +227,7 @@ def indicator_values(ws: Workspace, indicator: str, year: int,
         ``tipo`` and ``posizione`` (1 = most distress given the polarity, ties share the best position);
         sorted by position and comune, comuni without value last.
     """
-    data = ws.table("indicatori")
-    data = data[(data["indicatore"] == indicator) & (data["anno"] == year)]
-    return _values(_comuni(ws), data, _polarity(ws, indicator), min_population, indicator_kind(ws, indicator))
+    return _by_year(ws, indicator, min_population, [int(year)])[int(year)]
 
 
 def yearly_values(ws: Workspace, indicator: str,
@@ -246,33 +244,52 @@ def yearly_values(ws: Workspace, indicator: str,
     dict of int to pandas.DataFrame
         The table of :func:`indicator_values` for each year with rows in ``indicatori``, in ascending order.
     """
+    return _by_year(ws, indicator, min_population)
+
+
+def _by_year(ws: Workspace, indicator: str, min_population: int,
+             years: list[int] | None = None) -> dict[int, pd.DataFrame]:
+    """The tables of :func:`indicator_values` of ``years`` (default: every year with data), by year."""
     data = ws.table("indicatori")
     data = data[data["indicatore"] == indicator]
-    comuni, polarity, kind = _comuni(ws), _polarity(ws, indicator), indicator_kind(ws, indicator)
-    return {int(year): _values(comuni, rows, polarity, min_population, kind)
-            for year, rows in data.groupby("anno", sort=True)}
+    if years is None:
+        years = sorted(int(y) for y in data["anno"].dropna().unique())
+    comuni = ws.table("comuni")[["istat", "comune", "sub_ambito", "popolazione"]]
+    out = _values(comuni, data, years, _polarity(ws, indicator), min_population, indicator_kind(ws, indicator))
+    year = out.pop("anno").to_numpy()
+    starts, ends = np.searchsorted(year, years, "left"), np.searchsorted(year, years, "right")
+    return {y: out.iloc[a:b].reset_index(drop=True) for y, a, b in zip(years, starts, ends)}
 
 
-def _comuni(ws: Workspace) -> pd.DataFrame:
-    return ws.table("comuni")[["istat", "comune", "sub_ambito", "popolazione"]]
-
-
-def _values(comuni: pd.DataFrame, data: pd.DataFrame, polarity: int, min_population: int,
+def _values(comuni: pd.DataFrame, data: pd.DataFrame, years: list[int], polarity: int, min_population: int,
             kind=None) -> pd.DataFrame:
-    out = comuni.merge(data[["istat", "valore", "numeratore", "denominatore"]], on="istat", how="left")
-    out["lo"], out["hi"] = np.nan, np.nan
+    """Every comune in every year (``anno``), sorted by year, then rank within the year, then name."""
+    grid = comuni.take(np.tile(np.arange(len(comuni)), len(years)))
+    grid["anno"] = np.repeat(np.asarray(years, dtype="int64"), len(comuni))
+    out = grid.merge(data[["istat", "anno", "valore", "numeratore", "denominatore"]], on=["istat", "anno"],
+                     how="left")
+    year = out["anno"].to_numpy()
     has_rate = out["numeratore"].notna() & out["denominatore"].notna() & (out["denominatore"] > 0)
-    if has_rate.any() and is_proportion(kind):
-        rows = out[has_rate]
-        out.loc[has_rate, "lo"], out.loc[has_rate, "hi"] = scaled_interval(rows["valore"], rows["numeratore"],
-                                                                           rows["denominatore"])
+    out["lo"], out["hi"] = _intervals(out, has_rate.to_numpy(dtype=bool), year, kind)
     out["piccolo_comune"] = out["popolazione"] < min_population
     out["pochi_casi"] = has_rate & (out["numeratore"] < MIN_EVENTS)
     out["instabile"] = out["piccolo_comune"] | out["pochi_casi"]
     out["tipo"] = kind
     key = out["valore"] * (polarity if polarity else 1)
-    out["posizione"] = key.rank(ascending=False, method="min").astype("Int64")
-    return out.sort_values(["posizione", "comune"], na_position="last").reset_index(drop=True)
+    out["posizione"] = key.groupby(year).rank(ascending=False, method="min").astype("Int64")
+    return out.sort_values(["anno", "posizione", "comune"], na_position="last")
+
+
+def _intervals(out: pd.DataFrame, has_rate: np.ndarray, year: np.ndarray, kind) -> tuple[np.ndarray, np.ndarray]:
+    """95% Wilson intervals of the proportions with numerator and denominator (rate scale by year), else NaN."""
+    lo, hi = np.full(len(out), np.nan), np.full(len(out), np.nan)
+    if has_rate.any() and is_proportion(kind):
+        value, events, population = (out[c].to_numpy(dtype=float, na_value=np.nan)
+                                     for c in ("valore", "numeratore", "denominatore"))
+        for y in np.unique(year[has_rate]):
+            rows = has_rate & (year == y)
+            lo[rows], hi[rows] = scaled_interval(value[rows], events[rows], population[rows])
+    return lo, hi
 
 
 def _polarity(ws: Workspace, indicator: str) -> int:
@@ -308,24 +325,28 @@ def district_value(frame: pd.DataFrame, kind=None) -> dict:
     >>> round(v["valore"], 2), v["metodo"]
     (16.67, 'tasso')
     """
-    valid = frame[frame["valore"].notna()]
+    value = frame["valore"].to_numpy(dtype=float, na_value=np.nan)
+    valid = ~np.isnan(value)
+    value = value[valid]
     out = {"valore": float("nan"), "metodo": "ponderata", "lo": float("nan"), "hi": float("nan")}
-    if valid.empty:
+    if not valid.any():
         return out
     if kind == "conteggio":
-        return {**out, "valore": float(valid["valore"].sum()), "metodo": "somma"}
-    if valid["numeratore"].notna().all() and valid["denominatore"].notna().all() and valid["denominatore"].sum():
-        num, den = float(valid["numeratore"].sum()), float(valid["denominatore"].sum())
-        scale = rate_scale(valid["valore"], valid["numeratore"], valid["denominatore"])
-        out.update(valore=num / den * scale, metodo="tasso" if is_proportion(kind) else "rapporto")
-        if is_proportion(kind) and num <= den:
-            lo, hi = wilson_interval(np.array([num]), np.array([den]))
+        return {**out, "valore": float(value.sum()), "metodo": "somma"}
+    num, den = (frame[c].to_numpy(dtype=float, na_value=np.nan)[valid] for c in ("numeratore", "denominatore"))
+    if not (np.isnan(num).any() or np.isnan(den).any()) and den.sum():
+        total, base = float(num.sum()), float(den.sum())
+        scale = rate_scale(value, num, den)
+        out.update(valore=total / base * scale, metodo="tasso" if is_proportion(kind) else "rapporto")
+        if is_proportion(kind) and total <= base:
+            lo, hi = wilson_interval(np.array([total]), np.array([base]))
             out.update(lo=float(lo[0]) * scale, hi=float(hi[0]) * scale)
         return out
-    weighted = valid[valid["popolazione"].notna()]  # a comune without population data does not weigh
-    if weighted.empty or not weighted["popolazione"].sum():
+    population = frame["popolazione"].to_numpy(dtype=float, na_value=np.nan)[valid]
+    weighted = ~np.isnan(population)  # a comune without population data does not weigh
+    if not weighted.any() or not population[weighted].sum():
         return out
-    return {**out, "valore": float(np.average(weighted["valore"], weights=weighted["popolazione"].astype(float)))}
+    return {**out, "valore": float(np.average(value[weighted], weights=population[weighted]))}
 
 
 def district_averages(values: pd.DataFrame) -> pd.DataFrame:
@@ -344,8 +365,7 @@ def district_averages(values: pd.DataFrame) -> pd.DataFrame:
         ``lo, hi``; values from :func:`district_value`.
     """
     kind = values["tipo"].iloc[0] if "tipo" in values and len(values) else None
-    groups = [("ambito", "Ambito", values)] + [("sub_ambito", name, g) for name, g in
-                                              values.dropna(subset=["sub_ambito"]).groupby("sub_ambito")]
+    groups = [("ambito", "Ambito", values)] + [("sub_ambito", name, g) for name, g in values.groupby("sub_ambito")]
     rows = []
     for level, name, group in groups:
         value = district_value(group, kind)

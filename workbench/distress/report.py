@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 
 from workbench import fmt
 from workbench.distress.charts import indicator_specs
-from workbench.distress.indicators import DEFAULT_MIN_POPULATION, MIN_EVENTS, newcombe_difference, trend, yearly_values
+from workbench.distress.indicators import (DEFAULT_MIN_POPULATION, MIN_EVENTS, district_averages,
+                                          newcombe_difference, yearly_values)
 from workbench.privacy import label, protect_rates
-from workbench.report.contract import district_header
+from workbench.report.contract import district_header, records
 from workbench.territory import district_map
 from workbench.inputs.workspace import Workspace
 
@@ -27,7 +29,7 @@ def _clean(value):
 
 
 def _records(frame: pd.DataFrame) -> list[dict]:
-    return [{k: _clean(v) for k, v in row.items()} for row in frame.to_dict("records")]
+    return records(frame, _clean)
 
 
 def _decimals(values: pd.Series) -> int:
@@ -78,6 +80,11 @@ def change_word(first: dict, last: dict, decimals: int) -> str:
     return "è cresciuto" if b > a else "è diminuito"
 
 
+def _with_value(frame: pd.DataFrame, level: str) -> np.ndarray:
+    """Positions of the district values at ``level`` (``ambito``, ``sub_ambito``) that have a value."""
+    return np.flatnonzero((frame["livello"] == level).to_numpy() & frame["valore"].notna().to_numpy())
+
+
 def guiding_questions(values: pd.DataFrame, averages: pd.DataFrame, history: pd.DataFrame,
                       label: str, polarity: int, decimals: int) -> list[str]:
     """Questions in plain Italian for the workshop, drawn from the data of one indicator and year.
@@ -109,19 +116,21 @@ def guiding_questions(values: pd.DataFrame, averages: pd.DataFrame, history: pd.
         The questions.
     """
     questions = []
-    ranked = values[values["valore"].notna()]  # hidden values are not named
-    if polarity and len(ranked):
-        top = ", ".join(ranked.head(3)["comune"])
-        questions.append(f"{top}: sono i comuni con i valori più critici per «{label}». "
+    known = values["valore"].notna().to_numpy()
+    named = values["comune"].to_numpy()[known]  # hidden values are not named
+    if polarity and len(named):
+        questions.append(f"{', '.join(named[:3])}: sono i comuni con i valori più critici per «{label}». "
                          "Il bisogno è già conosciuto dai servizi? Chi lo sta intercettando?")
-    subs = averages[averages["livello"] == "sub_ambito"].dropna(subset=["valore"])
+    subs = _with_value(averages, "sub_ambito")
     if len(subs) > 1:
+        subs = averages.iloc[subs]
         hi, lo = subs.loc[subs["valore"].idxmax()], subs.loc[subs["valore"].idxmin()]
         questions.append(f"Tra i sub-ambiti il valore va da {fmt.number(lo['valore'], decimals)} ({lo['nome']}) "
                          f"a {fmt.number(hi['valore'], decimals)} ({hi['nome']}): servono risposte diverse per territorio?")
-    district = history[history["livello"] == "ambito"].dropna(subset=["valore"]).sort_values("anno")
+    district = _with_value(history, "ambito")
     if len(district) > 1:
-        first, last = district.iloc[0], district.iloc[-1]
+        years = history["anno"].to_numpy()[district]
+        first, last = history.iloc[district[years.argmin()]], history.iloc[district[years.argmax()]]
         verb = change_word(first.to_dict(), last.to_dict(), decimals)
         questions.append(f"Dal {first['anno']} al {last['anno']} il valore dell'ambito {verb} "
                          f"(da {fmt.number(first['valore'], decimals)} a {fmt.number(last['valore'], decimals)}): "
@@ -130,8 +139,8 @@ def guiding_questions(values: pd.DataFrame, averages: pd.DataFrame, history: pd.
     if unstable:
         questions.append(f"In {fmt.plural(unstable, 'comune', 'comuni')} il dato poggia su pochi residenti o pochi casi: "
                          "come leggerlo senza trarre conclusioni affrettate? Quali informazioni qualitative servono?")
-    hidden = values["riservato"].astype(bool) if "riservato" in values else False
-    missing = int((values["valore"].isna() & ~hidden).sum())
+    hidden = values["riservato"].to_numpy(dtype=bool) if "riservato" in values else False
+    missing = int((~known & ~hidden).sum())
     if missing:
         questions.append(f"Per {fmt.plural(missing, 'comune', 'comuni')} il dato manca: chi può aiutarci a ricostruirlo?")
     questions.append("Quali servizi e quali attori del territorio rispondono oggi a questo bisogno, e dove non arrivano?")
@@ -188,9 +197,7 @@ def build_report(ws: Workspace, min_population: int = DEFAULT_MIN_POPULATION) ->
             continue
         years = sorted(per_year)
         row = meta.loc[code].to_dict()
-        history = trend(ws, code, per_year)
-        shared = {y: _protected(ws, per_year[y], history[history["anno"] == y].drop(columns="anno")
-                                .reset_index(drop=True), int(row["polarita"])) for y in years}
+        shared = {y: _protected(ws, per_year[y], district_averages(per_year[y]), int(row["polarita"])) for y in years}
         history = pd.concat([a.assign(anno=y) for y, (_, a) in shared.items()], ignore_index=True)
         indicators.append({
             "codice": code, "etichetta": row["etichetta"], "unita": row["unita"], "fonte": row["fonte"],

@@ -17,7 +17,7 @@ from pathlib import Path
 from workbench.errors import ReportMissing
 
 __all__ = ["SCHEMA", "DISTRESS", "INDEX", "SERVICES", "NETWORK", "TRUST", "WORKSHOP", "PLAN", "WAVE", "ALL_AREAS",
-           "district_header", "load_report", "save_report"]
+           "district_header", "records", "load_report", "save_report"]
 
 #: Version of the report layout (file names, header, modules the dashboards import). 2 = domain subpackages.
 SCHEMA = 2
@@ -56,6 +56,35 @@ def district_header(ws, synthetic_tables: tuple[str, ...] = ("indicatori",), **e
     return {"nome": ws.name, "anno": ws.config["anno"], "note": ws.config["note"], "sub_ambiti": subs,
             "soglia_riservatezza": ws.threshold, "dimostrativi": bool(synthetic),
             "tabelle_dimostrative": synthetic, **extra}
+
+
+def records(frame, clean) -> list[dict]:
+    """The rows of a frame as dicts for a JSON report, every value passed through ``clean``.
+
+    The frame becomes one array of Python objects (a conversion per block of columns), read row by row:
+    several times faster than ``DataFrame.to_dict("records")`` on the small frames of a report, with the
+    same values.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The rows to write; its column names become the keys (as text).
+    clean : callable
+        Turns one value into a JSON one (e.g. NaN and ``pd.NA`` into ``None``).
+
+    Returns
+    -------
+    list of dict
+        One dict per row, keys in the order of the columns.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> records(pd.DataFrame({"a": [1, 2], "b": [0.5, None]}), lambda v: None if v != v else v)
+    [{'a': 1, 'b': 0.5}, {'a': 2, 'b': None}]
+    """
+    names = [str(name) for name in frame.columns]
+    return [dict(zip(names, map(clean, row))) for row in frame.to_numpy(dtype=object).tolist()]
 
 
 def load_report(folder: str | Path, name: str) -> dict:

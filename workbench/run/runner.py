@@ -121,7 +121,8 @@ def _html_exporter():
             html, resources = TemplateExporter.from_notebook_node(self, nb, resources, **kw)
             return _FOCUSABLE.sub(r'\1 tabindex="0"', html), resources
 
-    return ReportExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
+    return ReportExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True,
+                          optimistic_validation=True)
 
 
 def export_html(notebook: Path, target: Path) -> None:

@@ -25,7 +25,7 @@ from workbench import fmt
 from workbench.inputs.contract import AREAS, WHOLE_AMBITO
 from workbench.escape import spreadsheet_writer, write_csv
 from workbench.privacy import label, protect_services
-from workbench.report.contract import ALL_AREAS, district_header
+from workbench.report.contract import ALL_AREAS, district_header, records
 
 __all__ = ["RULES", "TARGETS", "ALL_AREAS", "QUADRANTS", "DEFAULT_NEED", "AMOUNTS", "SPENDING_NOTE",
            "target_population", "spread", "service_totals", "per_capita", "averages", "spending_composition",
@@ -92,7 +92,7 @@ def _float(values) -> pd.Series:
 
 
 def _records(frame: pd.DataFrame) -> list[dict]:
-    return [{k: _clean(v) for k, v in row.items()} for row in frame.to_dict("records")]
+    return records(frame, _clean)
 
 
 def target_population(comuni: pd.DataFrame, area: str) -> tuple[pd.Series, str]:
