@@ -90,6 +90,18 @@ def records(frame, clean) -> list[dict]:
 def load_report(folder: str | Path, name: str) -> dict:
     """Read a precomputed report (JSON) written by a papermill run.
 
+    Parameters
+    ----------
+    folder : str or pathlib.Path
+        The dashboards' folder (``REPORT/<district>/cruscotti``).
+    name : str
+        The report's file, one of the names above (e.g. :data:`DISTRESS`).
+
+    Returns
+    -------
+    dict
+        The report as saved by :func:`save_report`.
+
     Raises
     ------
     ReportMissing
@@ -104,6 +116,22 @@ def load_report(folder: str | Path, name: str) -> dict:
 def save_report(report: dict, folder: str | Path | None, name: str) -> Path | None:
     """Write a report as JSON (atomically) where the dashboard will read it; ``None`` = do not save.
 
+    Parameters
+    ----------
+    report : dict
+        JSON-serialisable report (privacy already applied).
+    folder : str, pathlib.Path or None
+        Where the dashboards read it; empty or None when a notebook runs without a report folder.
+    name : str
+        The report's file, one of the names above.
+
+    Returns
+    -------
+    pathlib.Path or None
+        The file written.
+
+    Examples
+    --------
     >>> import tempfile
     >>> folder = tempfile.mkdtemp()
     >>> load_report(folder, DISTRESS) if save_report({"a": "è"}, folder, DISTRESS) else None
