@@ -41,11 +41,11 @@ RESERVED = ("facilitatore.ipynb", "azioni.ipynb", "questionario_facilitatore.ipy
 ROOM_PAGE = "laboratorio.ipynb"
 #: Pages that keep a person's state or read a live store: never preheated (a preheated page would be stale).
 NOT_PREHEATED = (ROOM_PAGE, "piano.ipynb", "monitoraggio.ipynb", "questionario.ipynb", *RESERVED)
-#: Kernels talk to the server over local sockets where the system has them: 44 kernels started at once over
-#: TCP drew the same free port twice («Address already in use»), and the dead kernel's page never rendered.
+#: Kernels talk to the server over local sockets where the system has them: many kernels started at once over
+#: TCP (the former room pool's 44) drew the same free port twice («Address already in use»), and the dead kernel's page never rendered.
 KERNEL_TRANSPORT = ("--KernelManager.transport=ipc",) if os.name == "posix" else ()
 #: Seconds a page's execution waits for the kernel's last outputs (nbclient's default, 4 s, dropped outputs of
-#: pages executed while the pool's 44 kernels started on two cores: a page without its form).
+#: pages executed while many kernels started on two cores, e.g. several districts' dashboards at once).
 IOPUB_WAIT_S = 30
 TOKEN_ENV = "WORKBENCH_TOKEN"  # secrets go to the child by environment, not on its (public) command line
 FACILITATOR_ENV = "WORKBENCH_CHIAVE_FACILITATORE"
