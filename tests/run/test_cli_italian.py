@@ -3,6 +3,7 @@ the notebooks' parameters checked before anything runs. One test per CLI defect 
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -121,6 +122,19 @@ def test_misspelt_parameter_is_refused_with_a_suggestion(tmp_path):
     assert "«annno» non è un parametro dei notebook. Forse intendevi «anno»?" in result.stderr
     assert "«mille» non è un numero intero" in result.stderr  # every problem at once
     assert not (tmp_path / "r").exists()
+
+
+@pytest.mark.slow
+def test_a_run_prints_italian_progress_and_no_papermill_warning(tmp_path):
+    """A parameter of one notebook only (nome_laboratorio) is given to that notebook: papermill's English
+    «Passed unknown parameter» and its «Executing … cell/s» bar never reach the consultant."""
+    result = run("esegui", str(DEMO / "cremasco"), "--out", str(tmp_path / "r"), "-p", "nome_laboratorio", "Prova")
+    console = result.stdout + result.stderr
+    assert result.returncode == 0, console[-2000:]
+    assert "Esecuzione:" in console and "celle/s" in console
+    assert not re.search(r"Passed unknown|Executing|cell/s|Traceback", console), console[-2000:]
+    setup = json.loads((tmp_path / "r" / "cremasco" / "cruscotti" / "laboratorio.json").read_text(encoding="utf-8"))
+    assert setup["laboratorio"]["nome"] == "Prova"
 
 
 def test_good_parameters_get_the_type_of_their_default():

@@ -17,7 +17,7 @@ from pathlib import Path
 from workbench.errors import WorkbenchError
 from workbench.paths import NOTEBOOKS
 
-__all__ = ["Parameter", "notebook_parameters", "check_parameters", "parameters_help", "ParameterError",
+__all__ = ["Parameter", "notebook_parameters", "for_notebook", "check_parameters", "parameters_help", "ParameterError",
            "RESERVED"]
 
 #: Set by ``workbench esegui`` itself for every notebook: not for the command line.
@@ -62,14 +62,30 @@ def _cell_parameters(source: str) -> list[tuple[str, object, str]]:
     return found
 
 
+@lru_cache(maxsize=32)
+def declared(path: Path) -> tuple[tuple[str, object, str], ...]:
+    """(name, default, comment) of each parameter of a notebook's ``parameters`` cell (none without one)."""
+    cells = json.loads(Path(path).read_text(encoding="utf-8"))["cells"]
+    cell = next((c for c in cells if "parameters" in c.get("metadata", {}).get("tags", [])), None)
+    return tuple(_cell_parameters("".join(cell["source"]))) if cell else ()
+
+
+def for_notebook(params: dict, path: Path) -> dict:
+    """The parameters that the notebook at ``path`` declares (papermill would warn, in English, of the others).
+
+    >>> sorted(for_notebook({"anno": 2022, "nome_laboratorio": "Prova"}, NOTEBOOKS / "01_disagio.ipynb"))
+    ['anno']
+    """
+    names = {name for name, _, _ in declared(Path(path))}
+    return {name: value for name, value in params.items() if name in names}
+
+
 @lru_cache(maxsize=4)
 def notebook_parameters(folder: Path = NOTEBOOKS) -> dict[str, Parameter]:
     """Every parameter of the analysis notebooks (``0*.ipynb``) that the command line may set."""
     params: dict[str, Parameter] = {}
     for path in sorted(Path(folder).glob("0*.ipynb")):
-        cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
-        cell = next((c for c in cells if "parameters" in c.get("metadata", {}).get("tags", [])), None)
-        for name, default, comment in _cell_parameters("".join(cell["source"])) if cell else ():
+        for name, default, comment in declared(path):
             if name in RESERVED:
                 continue
             known = params.get(name)

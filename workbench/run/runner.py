@@ -37,6 +37,7 @@ from workbench.errors import RunFailed, disk_error, writing
 from workbench.report.manifest import DONE, UNAVAILABLE, write_manifest
 from workbench.paths import NOTEBOOKS
 from workbench.report.notebook import SNAPSHOT_ENV, validate_for_kernel
+from workbench.run.params import for_notebook
 
 __all__ = ["Step", "STEPS", "run_district", "RunFailed", "export_html"]
 
@@ -91,6 +92,8 @@ def _plan_unavailable(ws, reports: Path | None) -> str:
     return plan_unavailable(ws, reports)
 
 
+#: papermill's progress bar (tqdm) in Italian: «Esecuzione: 7/13 [00:01, 12 celle/s]».
+PROGRESS = {"desc": "Esecuzione", "unit": " celle"}
 _EXTERNAL = re.compile(r'<(script|link)\b[^>]*\b(src|href)="(https?:)?//[^"]*"[^>]*>(\s*</script>)?', re.I)
 
 
@@ -139,9 +142,9 @@ def _execute(step: Step, params: dict, report_dir: Path, progress: bool, km) -> 
     output = report_dir / step.notebook
     km.fresh()
     try:
-        pm.execute_notebook(str(NOTEBOOKS / step.notebook), str(output), parameters=params,
-                            kernel_name=km.kernel_name, progress_bar=progress, km=km,
-                            request_save_on_cell_execute=False)
+        pm.execute_notebook(str(NOTEBOOKS / step.notebook), str(output),
+                            parameters=for_notebook(params, NOTEBOOKS / step.notebook), kernel_name=km.kernel_name,
+                            progress_bar=PROGRESS if progress else False, km=km, request_save_on_cell_execute=False)
     except pm.PapermillExecutionError as exc:
         disk = re.match(r"\[Errno (\d+)\]", exc.evalue or "") if exc.ename in ("OSError", "PermissionError") else None
         error = disk and disk_error(OSError(int(disk[1]), exc.evalue), report_dir.parent, "il report")
