@@ -158,3 +158,25 @@ def test_loading_text_is_italian_without_file_names(voila_url):
     assert "Preparazione del cruscotto" in page
     assert "Running " not in page and "indice.ipynb..." not in page
     assert page.rindex("window.voila_process = function") > page.index("window.voila_process =")  # ours wins
+
+
+#: Records any English placeholder of the widget manager on the page at each frame, before the browser paints
+#: it (requestAnimationFrame), while the page loads.
+WATCH_PLACEHOLDERS = """window.wbEnglish = []; const seen = () => {
+  const w = document.createTreeWalker(document, NodeFilter.SHOW_TEXT);
+  while (w.nextNode()) { const t = w.currentNode;
+    if (/Loading widget|Error displaying/.test(t.data) && !t.parentElement?.closest('script, style'))
+      window.wbEnglish.push(t.data.trim().slice(0, 80)); }
+  if (performance.now() < 60000) requestAnimationFrame(seen); };
+  requestAnimationFrame(seen);"""
+
+
+@pytest.mark.parametrize("name", ["disagio", "indice", "servizi", "rete"])
+def test_widgets_never_show_english_while_they_load(voila_url, browser, name):
+    pg = offline_page(browser, viewport={"width": 390, "height": 844})
+    try:
+        pg.add_init_script(WATCH_PLACEHOLDERS)
+        open_page(pg, voila_url + PAGES[name])
+        assert pg.evaluate("window.wbEnglish") == []
+    finally:
+        pg.context.close()
