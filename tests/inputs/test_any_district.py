@@ -117,6 +117,7 @@ def test_nuovo_from_a_list_file_with_sub_ambiti(tmp_path):
     assert ws.config["sub_ambiti"] == ["Crema città", "Nord"]
     assert dict(zip(ws.table("comuni")["comune"], ws.table("comuni")["sub_ambito"])) == {
         "Crema": "Crema città", "Offanengo": "Nord", "Bagnolo Cremasco": "Nord"}
+    assert re.search(r"scritti da `workbench nuovo` il \d{1,2} [a-z]+ 20\d\d\.$", ws.config["note"])  # 7 dicembre 2026
 
 
 def test_nuovo_from_a_list_without_header(tmp_path):

@@ -22,6 +22,7 @@ import pandas as pd
 
 from workbench.inputs.contract import TABLES
 from workbench.errors import WorkbenchError, WorkspaceExists
+from workbench.fmt import italian_date
 from workbench.paths import REFERENCE
 from workbench.territory import describe, find_comune, province_comuni, registry
 
@@ -261,7 +262,7 @@ def _toml_string(text: str) -> str:
 def _config(name: str, subs: list[str]) -> str:
     listed = ", ".join(_toml_string(s) for s in subs)
     note = ("Indicatori: dati reali ISTAT (popolazione al 1° gennaio 2023, stranieri residenti 2020-2025) e MEF "
-            "(IRPEF 2018-2023), scritti da `workbench nuovo` il " + dt.date.today().strftime("%d/%m/%Y") + ".")
+            "(IRPEF 2018-2023), scritti da `workbench nuovo` il " + italian_date(dt.date.today().isoformat()) + ".")
     return (f"nome = {_toml_string(name)}\nanno = {YEAR}\nsub_ambiti = [{listed}]\nsoglia_riservatezza = 5\n"
             f"note = {_toml_string(note)}\n")
 
