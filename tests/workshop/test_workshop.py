@@ -271,6 +271,9 @@ def test_two_participants_and_the_facilitator(voila_url, facilitator_key, browse
         page.locator("#scelta").select_option(label=option.inner_text())
         page.get_by_role("button", name="Dai un punto").click()
         page.wait_for_selector("text=Punto assegnato")
+        page.get_by_role("tab", name="La sala").click()  # drawn when opened, with what the saves answered
+        mine = page.locator(".wb-card", has_text=text)
+        assert "1 ● (tuoi 1)" in mine.inner_text(timeout=5000) and page.locator("#aggiornato").inner_text()
 
         other.get_by_role("tab", name="La sala").click()
         other.get_by_role("button", name="Aggiorna").click()
