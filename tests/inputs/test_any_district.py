@@ -192,7 +192,7 @@ def test_required_tables_only_gets_distress_and_index_reports(minimal_reports):
     network = next(s for s in manifest["passi"] if s["notebook"] == "03_rete.ipynb")
     assert network["modelli"] == ["attori.xlsx", "legami.xlsx"] and "attori" in network["motivo"]
     assert sorted(p.name for p in (district / "cruscotti").glob("*.ipynb")) == [
-        "disagio.ipynb", "facilitatore.ipynb", "indice.ipynb", "laboratorio.ipynb"]
+        "disagio.ipynb", "facilitatore.ipynb", "indice.ipynb"]
     assert sorted(p.name for p in (district / "report").glob("*.html")) == ["01_disagio.html", "04_laboratorio.html"]
     for page in (district / "report").glob("*.html"):  # Moncenisio has no foreign residents: no warning shown
         assert not re.search(r"Warning|Traceback", page.read_text(encoding="utf-8")), page.name

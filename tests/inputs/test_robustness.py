@@ -612,7 +612,7 @@ def test_item9_workshop_page_shows_the_damage_in_italian(tmp_path, monkeypatch):
     monkeypatch.setattr("IPython.display.display", lambda obj, *a, **k: shown.append(getattr(obj, "data", obj)))
     setup = {"laboratorio": {"nome": "Prova", "data": ""}, "distretto": {"nome": "Ambito"}, "punti": 5,
              "archivio": str(path), "archivio_assoluto": str(path)}
-    assert workshop_page.participant_page(setup) is None
+    assert workshop_page.facilitator_page(setup) is None
     assert "danneggiato" in shown[0] and "file is not a database" not in shown[0]
 
 

@@ -125,7 +125,7 @@ def test_text_is_escaped_everywhere_it_is_shown(store):
     assert "<script" not in _md_table(ranking_rows(store.ranking()))
 
 
-def test_participant_page_imports_stay_light():
+def test_facilitator_page_imports_stay_light():
     code = ("import sys, workbench.workshop.page as p; heavy = [m for m in ('pandas', 'altair', 'numpy', "
             "'networkx', 'papermill', 'pyvis') if m in sys.modules]; print(heavy)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
@@ -234,7 +234,8 @@ def test_rerun_of_the_district_keeps_the_workshop_store(demo_copy, tmp_path, mon
     reports = tmp_path / "reports"
     params = {"nome_laboratorio": "Lab", "data": "2025-03-12"}
     final = runner.run_district(demo_copy, reports, params, progress=False, log=lambda *_: None)
-    assert (final / "cruscotti" / "laboratorio.ipynb").is_file() and (final / "cruscotti" / "facilitatore.ipynb").is_file()
+    assert (final / "cruscotti" / "laboratorio.json").is_file() and (final / "cruscotti" / "facilitatore.ipynb").is_file()
+    assert not (final / "cruscotti" / "laboratorio.ipynb").exists()  # one participant page: the room's
     from workbench.workshop.store import load_setup
 
     path = (final / "cruscotti" / load_setup(final / "cruscotti")["archivio"]).resolve()

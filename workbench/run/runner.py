@@ -79,7 +79,7 @@ STEPS = (
     Step("01_disagio.ipynb", ("disagio.ipynb", "indice.ipynb"), "Mappa del disagio sociale e indice composito"),
     Step("02_servizi.ipynb", ("servizi.ipynb",), "I servizi e la spesa sociale", needs=("servizi",)),
     Step("03_rete.ipynb", ("rete.ipynb", "fiducia.ipynb"), "La rete locale del welfare", needs=("attori", "legami")),
-    Step("04_laboratorio.ipynb", ("laboratorio.ipynb", "facilitatore.ipynb"), "Laboratorio: note, voti e valutazioni"),
+    Step("04_laboratorio.ipynb", ("facilitatore.ipynb",), "Laboratorio: note, voti e valutazioni"),
     Step("05_piano.ipynb", ("piano.ipynb", "azioni.ipynb", "monitoraggio.ipynb"),
          "Dal laboratorio al piano: azioni e monitoraggio", requires=lambda ws, reports: _plan_unavailable(ws, reports)),
 )

@@ -28,7 +28,7 @@ from workbench.ui.render import STATIC_ENV, install_bundle
 
 __all__ = ["voila_command", "voila_env", "serve_dashboards", "dashboard_root", "served_districts",
            "dashboard_paths", "room_folder", "allowed_hosts", "run_until_stopped", "notebook_title", "Card", "District",
-           "RESERVED", "ROOM_PAGE", "quiet", "log_path", "NOISE"]
+           "RESERVED", "FACILITATOR", "quiet", "log_path", "NOISE"]
 
 VOILA_TEMPLATE = "workbench"
 TEMPLATE_DIR = TEMPLATES / "jupyter" / "voila" / "templates" / VOILA_TEMPLATE
@@ -36,11 +36,12 @@ CULL_IDLE_SECONDS = 900
 #: Dashboards reserved to whoever leads the room: rendered only with the facilitator's key (``?chiave=``)
 #: and never shown as a card of the landing page. A reading adds its own reserved pages here.
 RESERVED = ("facilitatore.ipynb", "azioni.ipynb", "questionario_facilitatore.ipynb")
-#: The participant page of notebook 04 (ipywidgets, a kernel per tab): on the server the landing page's card
-#: «Laboratorio» opens the room's light page instead (``/sala/<district folder>/``, :mod:`workbench.workshop.room`).
-ROOM_PAGE = "laboratorio.ipynb"
+#: The workshop's reserved page: next to it, the landing page's card «Laboratorio» opens the room's participant
+#: page (``/sala/<district folder>/``, :mod:`workbench.workshop.room`, no kernel) when notebook 04 prepared it.
+FACILITATOR = "facilitatore.ipynb"
+ROOM_TITLE = "Laboratorio"
 #: Pages that keep a person's state or read a live store: never preheated (a preheated page would be stale).
-NOT_PREHEATED = (ROOM_PAGE, "piano.ipynb", "monitoraggio.ipynb", "questionario.ipynb", *RESERVED)
+NOT_PREHEATED = ("piano.ipynb", "monitoraggio.ipynb", "questionario.ipynb", *RESERVED)
 #: Kernels talk to the server over local sockets where the system has them: many kernels started at once over
 #: TCP (the former room pool's 44) drew the same free port twice («Address already in use»), and the dead kernel's page never rendered.
 KERNEL_TRANSPORT = ("--KernelManager.transport=ipc",) if os.name == "posix" else ()
@@ -115,11 +116,11 @@ def _unavailable(step: dict) -> Card:
                 tuple(map(str, models)) if isinstance(models, list) else ())
 
 
-def _room_card(folder: Path, title: str) -> Card:
+def _room_card(folder: Path) -> Card:
     """The card of the workshop room: its light page when notebook 04 prepared the workshop."""
     if (folder / "cruscotti" / WORKSHOP).is_file():
-        return Card(title, room=folder.name)
-    return Card(title, reason="Il laboratorio non è stato preparato: riesegui il report del distretto.")
+        return Card(ROOM_TITLE, room=folder.name)
+    return Card(ROOM_TITLE, reason="Il laboratorio non è stato preparato: riesegui il report del distretto.")
 
 
 def _district(folder: Path, prefix: str) -> District | None:
@@ -142,9 +143,9 @@ def _district(folder: Path, prefix: str) -> District | None:
             if not path.is_file():
                 continue
             rel = prefix + name
-            if name == ROOM_PAGE:
-                cards.append(_room_card(folder, notebook_title(path, str(step.get("titolo", "")))))
-            elif name in RESERVED:
+            if name == FACILITATOR:
+                cards.append(_room_card(folder))
+            if name in RESERVED:
                 reserved.append(rel)
             else:
                 cards.append(Card(notebook_title(path, str(step.get("titolo", ""))), rel))
@@ -239,8 +240,8 @@ def preheat_options(pool: int) -> list[str]:
     >>> preheat_options(0)
     []
     >>> preheat_options(1)[-1]
-    "--VoilaKernelManager.preheat_denylist=['laboratorio.ipynb', 'piano.ipynb', 'monitoraggio.ipynb', \
-'questionario.ipynb', 'facilitatore.ipynb', 'azioni.ipynb', 'questionario_facilitatore.ipynb']"
+    "--VoilaKernelManager.preheat_denylist=['piano.ipynb', 'monitoraggio.ipynb', 'questionario.ipynb', \
+'facilitatore.ipynb', 'azioni.ipynb', 'questionario_facilitatore.ipynb']"
     """
     if pool <= 0:
         return []

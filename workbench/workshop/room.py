@@ -28,7 +28,7 @@ __all__ = ["Room", "RoomRequestError", "open_room", "read_body", "ACTIONS", "SAV
 ACTIONS = ("entra", "nota", "modifica", "elimina", "voto", "togli", "valuta")
 #: Largest request body accepted: a note of MAX_TEXT characters, escaped as JSON, fits several times over.
 MAX_BODY = 16 * 1024
-#: The confirmations shown on the page (the ipywidgets page of notebook 04 says the same).
+#: The confirmations shown on the page.
 SAVED = {"nota": "Nota salvata: la vedono tutti nella sala.",
          "modifica": "Modifica salvata (la versione precedente resta nello storico).",
          "elimina": "Nota tolta dalla sala (resta nello storico del laboratorio).",
