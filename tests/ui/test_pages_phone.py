@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from tests.conftest import offline_page
+from tests.conftest import FACILITATOR_KEY, offline_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -37,9 +37,11 @@ OVERFLOWING = """(box) => {
   }
   return out.slice(0, 10);
 }"""
-#: The widest thing that scrolls or is cut sideways, apart from our scroll boxes: the width of the page.
+#: The widest thing that scrolls or is cut sideways, apart from our scroll boxes and a list's own box (a long
+#: option scrolls inside its list, which stays on screen): the width of the page.
 PAGE_WIDTH = """(box) => Math.max(document.scrollingElement.scrollWidth, ...[...document.body.querySelectorAll('*')]
-  .filter(el => !el.closest(box) && ['auto', 'scroll', 'hidden'].includes(getComputedStyle(el).overflowX)
+  .filter(el => !el.closest(box) && el.tagName !== 'SELECT'
+          && ['auto', 'scroll', 'hidden'].includes(getComputedStyle(el).overflowX)
           && el.clientWidth > 0 && el.getBoundingClientRect().height > 0)
   .map(el => el.scrollWidth - el.clientWidth + Math.min(el.getBoundingClientRect().right, window.innerWidth)))"""
 FILTERS = ".wb-filters select, .wb-filters input, .wb-filters .widget-slider .ui-slider"
@@ -180,3 +182,38 @@ def test_widgets_never_show_english_while_they_load(voila_url, browser, name):
         assert pg.evaluate("window.wbEnglish") == []
     finally:
         pg.context.close()
+
+
+#: The other pages a person opens (the plan's, the trust reading's, the facilitator's): the same checks of fit and
+#: language; their controls (if any) inside the screen.
+OTHER_PAGES = {"fiducia": "voila/render/fiducia.ipynb", "piano": "voila/render/piano.ipynb",
+               "monitoraggio": "voila/render/monitoraggio.ipynb",
+               "facilitatore": f"voila/render/facilitatore.ipynb?chiave={FACILITATOR_KEY}",
+               "azioni": f"voila/render/azioni.ipynb?chiave={FACILITATOR_KEY}"}
+CONTROLS = "select, input:not([type=hidden]), textarea, button"
+#: Voila's own output (executed cells) is drawn once the kernel has run the page.
+DRAWN = "document.querySelector('.jp-OutputArea-output h1, .jp-OutputArea-output h2') !== null"
+
+
+@pytest.mark.parametrize("screen", list(SIZES), indirect=True)
+@pytest.mark.parametrize("name", list(OTHER_PAGES))
+def test_other_pages_fit_the_screen_and_speak_italian(voila_url, screen, name):
+    pg = screen
+    pg.goto(voila_url + OTHER_PAGES[name], timeout=120_000)
+    pg.wait_for_function(DRAWN, timeout=120_000)
+    pg.wait_for_timeout(1500)  # the widgets and charts after the first heading
+    width = pg.evaluate("window.innerWidth")
+    assert pg.evaluate(PAGE_WIDTH, SCROLL_BOX) <= width, f"{name}: wider than the screen"
+    assert pg.evaluate(OVERFLOWING, SCROLL_BOX) == [], name
+    assert pg.evaluate(SMALL_TEXT) == [], name
+    english = ENGLISH_RE.findall(visible_text(pg))
+    assert english == [], f"{name}: English text on the page: {sorted(set(english))}"
+    assert pg.blocked == []
+    controls = pg.locator(CONTROLS)
+    for i in range(controls.count()):
+        control = controls.nth(i)
+        if not control.is_visible():
+            continue
+        control.scroll_into_view_if_needed()
+        box = control.bounding_box()
+        assert box and box["x"] >= 0 and box["x"] + box["width"] <= width + 1, f"{name}: control {i} off the screen"

@@ -342,6 +342,6 @@ def actions_page(folder: str | Path | dict = "."):
         w.HTML("<div class='wb-lab'><h2>Da proposta ad azione</h2></div>"), proposal, title, owner, partners,
         family, watch, places, due, w.HBox([create, create_status]),
         w.HTML("<div class='wb-lab'><h2>Stato e avanzamento</h2></div>"), action, status, progress,
-        w.HBox([update, update_status]), again, table, history]))
+        w.HBox([update, update_status]), again, table, history]).add_class("wb-room"))
     refresh()
     return None

@@ -38,12 +38,16 @@ STYLE = """<style>
 .wb-room .wb-move{margin:2px 0 6px}.wb-room .wb-scale{width:auto;max-width:100%}
 .wb-room .widget-dropdown select,.wb-room .widget-text input{min-width:0}
 .wb-room .widget-tab>.lm-TabBar{overflow-x:auto}
-.wb-wide{overflow-x:auto;max-width:100%}
+.wb-scroll{overflow-x:auto;max-width:100%;-webkit-overflow-scrolling:touch}
+.widget-html-content{min-width:0;max-width:100%}
+.jp-OutputArea-output .widget-hbox{flex-wrap:wrap;max-width:100%}
 .wb-room .lm-TabBar-tab{flex:1 1 auto !important;min-width:0 !important;padding:0 6px}
 .wb-room .widget-dropdown select{min-height:28px}
 @media (max-width:600px){.wb-room .widget-inline-hbox>.widget-label{width:100% !important;text-align:left;
   margin-bottom:2px}
- .wb-room .widget-dropdown,.wb-room .widget-text,.wb-room .widget-toggle-buttons{flex-wrap:wrap;height:auto}
+ .wb-room .widget-dropdown,.wb-room .widget-text,.wb-room .widget-toggle-buttons,.wb-room .widget-select,
+ .wb-room .widget-textarea{flex-wrap:wrap;height:auto}
+ .wb-room .widget-select select,.wb-room .widget-textarea textarea{min-width:0;width:100%}
  .wb-room .lm-TabBar-tab{padding:0 3px;font-size:12px}}
 </style>"""
 
@@ -188,9 +192,9 @@ def wide(content: str) -> str:
     """``content`` (a table, a chart) in a container that scrolls sideways instead of widening the page.
 
     >>> wide("<table></table>")
-    "<div class='wb-wide'><table></table></div>"
+    "<div class='wb-scroll'><table></table></div>"
     """
-    return f"<div class='wb-wide'>{content}</div>"
+    return f"<div class='wb-scroll'>{content}</div>"
 
 
 def _link(link: str) -> str:
