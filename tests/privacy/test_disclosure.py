@@ -167,7 +167,7 @@ def _scale(rows: list[dict]) -> float:
     ratios = [r["valore"] * r["denominatore"] / r["numeratore"] for r in rows
               if isinstance(r.get("numeratore"), (int, float)) and r["numeratore"] and r.get("valore")
               and isinstance(r.get("denominatore"), (int, float))]
-    return float(10 ** np.round(np.log10(np.median(ratios))))
+    return float(10 ** np.round(np.log10(np.median(ratios)))) if ratios else 1.0  # no row with its counts: no scale
 
 
 def distress_equations(year_data: dict, key) -> tuple[list, list]:
