@@ -235,12 +235,40 @@ def _master(cuts: list[tuple], sensitive: np.ndarray, cost: np.ndarray) -> np.nd
         return hidden
     used, position = np.unique(cols, return_inverse=True)
     a = sparse.csr_matrix((vals, (rows, position)), shape=(len(lower), len(used)))
+    keep = _affordable(a, np.array(lower), cost[used])
+    used, a = used[keep], a[:, keep]
     res = milp(cost[used], integrality=np.ones(len(used)), bounds=Bounds(0, 1),
                constraints=LinearConstraint(a, np.array(lower), np.inf))
     if res.status != 0:
         raise RuntimeError(f"protezione dei dati: nessuna soppressione secondaria trovata ({res.message})")
     hidden[used] = res.x > 0.5
     return hidden
+
+
+def _affordable(a: sparse.csr_matrix, lower: np.ndarray, cost: np.ndarray) -> np.ndarray:
+    """The cells that can be part of a cheapest hidden set: those costing no more than a known feasible set.
+
+    A greedy cover of the cuts ``a x ≥ lower`` gives a feasible cost ``U``; a cell costing more than ``U``
+    is in no optimal set, so the master problem is solved without it (exact, and a cut over the thousands
+    of comuni of a pooled rate keeps only its cheap cells).
+
+    >>> a = sparse.csr_matrix([[5.0, 5.0, 2.0, 3.0]])
+    >>> _affordable(a, np.array([4.9]), np.array([6.0, 20.0, 2.0, 3.0])).tolist()  # 2 + 3 cover it: U = 5
+    [False, False, True, True]
+    """
+    a = a.tocsr()
+    chosen = np.zeros(a.shape[1], bool)
+    for row in range(a.shape[0]):
+        cells, caps = a.indices[a.indptr[row]:a.indptr[row + 1]], a.data[a.indptr[row]:a.indptr[row + 1]]
+        have = caps[chosen[cells]].sum()
+        for k in np.argsort(cost[cells] / caps, kind="stable"):
+            if have >= lower[row]:
+                break
+            if not chosen[cells[k]]:
+                chosen[cells[k]], have = True, have + caps[k]
+    if (a @ chosen < lower).any():  # no greedy cover (the solver will say why): keep every cell
+        return np.ones(a.shape[1], bool)
+    return cost <= cost[chosen].sum() + _TOL
 
 
 def costs(values, relations, top=None) -> np.ndarray:
