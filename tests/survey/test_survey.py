@@ -287,6 +287,9 @@ def test_two_organisations_answer_on_phones_and_the_facilitator_closes(wave_serv
         past = first.evaluate("[...document.querySelectorAll('.wb-fit *')].filter(e => e.offsetParent !== null && "
                               "e.getBoundingClientRect().right > window.innerWidth + 1).map(e => e.className)")
         assert past == []  # nothing of the questionnaire beyond the phone's screen
+        from tests.ui.test_pages_phone import ENGLISH_RE
+
+        assert ENGLISH_RE.findall(first.title() + "\n" + first.inner_text("body")) == []
 
         # organisation B leaves halfway ...
         _open_as(second, url, codes[b][0])
