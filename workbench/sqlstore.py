@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from workbench.errors import StoreDamaged, StoreError
+from workbench.fmt import italian_date
 
 __all__ = ["SQLiteStore", "StoreError", "StoreDamaged", "new_id", "now", "BUSY_MS"]
 
@@ -182,7 +183,8 @@ class SQLiteStore:
         backups = sorted((p for pattern in self.BACKUPS for p in self.path.parent.glob(pattern.format(stem=stem))),
                          key=lambda p: p.name)
         if backups:
-            when = dt.datetime.fromtimestamp(backups[-1].stat().st_mtime).strftime("%d/%m/%Y alle %H:%M")
+            stamp = dt.datetime.fromtimestamp(backups[-1].stat().st_mtime)
+            when = f"{italian_date(stamp.isoformat())} alle {stamp:%H:%M}"
             advice = (f"La copia di sicurezza più recente è {backups[-1]} (del {when}): per ripristinarla chiudi "
                       f"le pagine che lo usano e copiala al posto di {self.path}.")
         else:

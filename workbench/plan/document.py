@@ -22,9 +22,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from workbench.escape import markdown as _md
+from workbench.fmt import italian_date, plural
 from workbench.workshop.store import NOTE_TYPES
 from workbench.workshop.html import TYPE_TITLES, rubric_chart_rows, rubric_rows, target_label
-from workbench.plan.rooms import (UNASSIGNED, family_by_role, italian_date, plan_ranking, plan_rubric, ranking_rows, read_rooms,
+from workbench.plan.rooms import (UNASSIGNED, family_by_role, plan_ranking, plan_rubric, ranking_rows, read_rooms,
                     role_priorities, room_rows)
 
 __all__ = ["Block", "plan_content", "write_docx", "write_html", "write_markdown", "chart_png", "export_plan", "TITLE"]
@@ -61,11 +62,11 @@ def chart_png(spec: dict, **datasets) -> bytes:
 
 
 def _cover(info: dict, rooms: list[dict]) -> list[Block]:
-    dates = [italian_date(d) for d in sorted(r["data"] for r in rooms if r.get("data"))]
+    dates = [italian_date(d) or d for d in sorted(r["data"] for r in rooms if r.get("data"))]
     span = (f"dal {dates[0]} al {dates[-1]}" if len(set(dates)) > 1 else f"il {dates[0]}") if dates else "—"
     blocks = [Block("heading", TITLE, 0),
               Block("text", f"{info.get('distretto') or ''} — {info['nome']}"),
-              Block("text", f"Laboratori svolti {span}; documento generato il {dt.date.today():%d/%m/%Y}.")]
+              Block("text", f"Laboratori svolti {span}; documento generato il {italian_date(dt.date.today().isoformat())}.")]
     if info.get("dimostrativo"):
         blocks.append(Block("text", "Dati dimostrativi: laboratori, note e azioni di esempio, non reali."))
     return blocks
@@ -125,7 +126,7 @@ def _notes(rooms: list[dict]) -> list[Block]:
         for label in sorted(by_target):
             blocks += [Block("heading", label, 3), Block("list", items=[
                 f"{n['testo']} — {n['autore']} ({n['ruolo']}, {n['stanza']})"
-                + (f", {n['punti']} punti" if n["punti"] else "") for n in by_target[label]])]
+                + (f", {plural(n['punti'], 'punto', 'punti')}" if n["punti"] else "") for n in by_target[label]])]
     return blocks
 
 
@@ -154,7 +155,7 @@ def _families(rooms: list[dict], actions: list[dict], families: list[str]) -> li
         mine = sorted((n for n in proposals if (n["famiglia"] or UNASSIGNED) == name), key=lambda n: -n["punti"])
         blocks.append(Block("heading", f"{name.capitalize()} ({len(mine)})", 2))
         blocks.append(Block("list", items=[
-            f"{n['testo']} ({n['stanza']}, {n['punti']} punti)"
+            f"{n['testo']} ({n['stanza']}, {plural(n['punti'], 'punto', 'punti')})"
             + (f" — azione: {by_note[n['id']]['stato']}" if n["id"] in by_note else "") for n in mine])
             if mine else Block("text", "Nessuna proposta."))
     return blocks

@@ -7,14 +7,13 @@ Light (sqlite3 and our stores only): the ``piano`` page imports it.
 
 from __future__ import annotations
 
-import datetime as dt
-
+from workbench.fmt import italian_date
 from workbench.workshop.store import ROLES, Store, rubric_of
 from workbench.workshop.html import target_label
 from workbench.plan.store import PlanStore
 
 __all__ = ["read_rooms", "plan_ranking", "room_rows", "role_priorities", "family_by_role", "ranking_rows", "plan_rubric",
-           "italian_date", "UNASSIGNED"]
+           "UNASSIGNED"]
 
 UNASSIGNED = "senza famiglia"
 
@@ -151,30 +150,6 @@ def ranking_rows(ranking: list[dict]) -> list[dict]:
             for r in ranking]
 
 
-def italian_date(text: str) -> str:
-    """``2021-03-10`` as ``10/03/2021`` (other text unchanged).
-
-    Parameters
-    ----------
-    text : str
-        A date in ISO format, or any text.
-
-    Returns
-    -------
-    str
-        The date as Italians write it, or ``text`` when it is not an ISO date.
-
-    Examples
-    --------
-    >>> italian_date("2021-03-10"), italian_date("marzo")
-    ('10/03/2021', 'marzo')
-    """
-    try:
-        return dt.date.fromisoformat(text).strftime("%d/%m/%Y")
-    except ValueError:
-        return text
-
-
 def room_rows(rooms: list[dict]) -> list[dict]:
     """One row per room: participants, notes, dots and its first priority (Italian headings).
 
@@ -193,9 +168,9 @@ def room_rows(rooms: list[dict]) -> list[dict]:
     --------
     >>> room_rows([{"stanza": "A", "nome": "Lab", "data": "2025-03-12", "counts": {"partecipanti": 3,
     ...     "note": 4, "punti": 6}, "ranking": [{"testo": "x"}]}])[0]["Data"]
-    '12/03/2025'
+    '12 marzo 2025'
     """
-    return [{"Stanza": r["stanza"], "Laboratorio": r["nome"], "Data": italian_date(r["data"]),
+    return [{"Stanza": r["stanza"], "Laboratorio": r["nome"], "Data": italian_date(r["data"]) or r["data"],
              "Partecipanti": r["counts"]["partecipanti"] if "counts" in r else "",
              "Note": r["counts"]["note"] if "counts" in r else "", "Punti": r["counts"]["punti"] if "counts" in r
              else "", "Prima priorità": r["ranking"][0]["testo"] if r.get("ranking") else r.get("errore", "")}

@@ -23,9 +23,10 @@ from pathlib import Path
 
 from workbench.inputs.contract import AREAS
 from workbench.errors import WorkbenchError, writing
+from workbench.fmt import italian_date, plural
 from workbench.escape import markdown as _md, spreadsheet_writer, write_csv
 from workbench.workshop.store import DEFAULT_FAMILIES, NOTE_TYPES, ROLES, Store, slug, store_name
-from workbench.workshop.html import STYLE, count_label, documents_html, notes_sections, per_type_label, ranking_rows, rubric_chart_rows, rubric_rows, table_html, target_label
+from workbench.workshop.html import STYLE, counts_line, documents_html, notes_sections, ranking_rows, rubric_chart_rows, rubric_rows, table_html, target_label
 from workbench.workshop.store import load_setup
 from workbench.report.contract import DISTRESS, WORKSHOP as SETUP_FILE
 
@@ -248,7 +249,7 @@ def _version_line(v: dict, last: bool) -> str:
     """One version of an edited note, plain text: who wrote it, which dots it received."""
     when = "testo attuale" if last else "prima della modifica"
     return (f"Versione {v['versione']} di {v['chi']} ({when}): «{v['testo']}» — "
-            f"{count_label(v['punti'], 'punto ricevuto', 'punti ricevuti')} su questo testo")
+            f"{plural(v['punti'], 'punto ricevuto', 'punti ricevuti')} su questo testo")
 
 
 def _edited_html(edited: list[dict]) -> list[str]:
@@ -279,14 +280,12 @@ def _html_document(info, counts, ranking, notes, rubric, views_, docs, setup, sp
     from workbench.ui.render import chart_html, vega_loader, with_data
 
     title = f"{info['nome']}" + (f" — {info['data']}" if info.get("data") else "")
-    per_type = per_type_label(counts["per_tipo"])
     parts = [f"<!DOCTYPE html><html lang='it'><head><meta charset='utf-8'><title>{html.escape(title)}</title>",
              STYLE, vega_loader(), "</head><body><div class='wb-lab' style='max-width:1000px;margin:auto'>",
              f"<h1>{html.escape(title)}</h1>",
              f"<p class='wb-note'>{html.escape(info.get('distretto') or '')} — documento del laboratorio generato il "
-             f"{dt.date.today():%d/%m/%Y}.</p>",
-             f"<p><b>{counts['partecipanti']}</b> partecipanti · <b>{counts['note']}</b> note ({per_type}) · "
-             f"<b>{counts['punti']}</b> punti assegnati · <b>{counts['valutazioni']}</b> punteggi della griglia.</p>",
+             f"{italian_date(dt.date.today().isoformat())}.</p>",
+             f"<p>{counts_line(counts)}.</p>",
              "<h2>1. Priorità in ordine di voto</h2>", table_html(ranking_rows(ranking), "Priorità per punti ricevuti")]
     if ranking:
         parts.append(chart_html(with_data(specs["priorita"], priorita=[
@@ -316,11 +315,9 @@ def _html_document(info, counts, ranking, notes, rubric, views_, docs, setup, sp
 
 def _markdown_document(info, counts, ranking, notes, rubric, views_, docs, setup, backup_name) -> str:
     title = f"{info['nome']}" + (f" — {info['data']}" if info.get("data") else "")
-    per_type = per_type_label(counts["per_tipo"])
     out = [f"# {_md(title)}", "", f"{_md(info.get('distretto') or '')} — documento del laboratorio generato il "
-           f"{dt.date.today():%d/%m/%Y}.", "",
-           f"**{counts['partecipanti']}** partecipanti · **{counts['note']}** note ({per_type}) · "
-           f"**{counts['punti']}** punti assegnati · **{counts['valutazioni']}** punteggi della griglia.", "",
+           f"{italian_date(dt.date.today().isoformat())}.", "",
+           counts_line(counts, ("**", "**")) + ".", "",
            "## 1. Priorità in ordine di voto", "", _md_table(ranking_rows(ranking)),
            *_edited_markdown([r for r in ranking if r.get("versioni")]), "## 2. Note per tema", ""]
     for kind in NOTE_TYPES:
@@ -332,7 +329,7 @@ def _markdown_document(info, counts, ranking, notes, rubric, views_, docs, setup
         for label, items in sorted(by_target.items()):
             out += [f"**{_md(label)}**", ""]
             out += [f"- {_md(n['testo'])} — _{_md(n['autore'])}, {_md(n['ruolo'])}_"
-                    + (f" ({count_label(n['punti'], 'punto', 'punti')})" if n["punti"] else "")
+                    + (f" ({plural(n['punti'], 'punto', 'punti')})" if n["punti"] else "")
                     + (f" [famiglia: {_md(n['famiglia'])}]" if n["famiglia"] else "") for n in items]
             out.append("")
     out += ["### Proposte per famiglia di progetto", "", _md_table(_families(notes)),
@@ -393,8 +390,8 @@ def export_workshop(path: str | Path, out: str | Path | None = None, log=print) 
             info, counts = _export(store, setup, folder, target, base, files)
     finally:
         store.close()
-    log(f"Laboratorio «{info['nome']}» esportato in {target}: {counts['note']} note, {counts['punti']} punti, "
-        f"{counts['valutazioni']} punteggi.")
+    log(f"Laboratorio «{info['nome']}» esportato in {target}: {plural(counts['note'], 'nota', 'note')}, "
+        f"{plural(counts['punti'], 'punto', 'punti')}, {plural(counts['valutazioni'], 'punteggio', 'punteggi')}.")
     return files
 
 

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import html
 
+from workbench.fmt import number, plural
 from workbench.ui import tables
 from workbench.workshop.store import MOVES, NOTE_TYPES, ROLES, TARGETS
 
-__all__ = ["STYLE", "TYPE_TITLES", "esc", "chart_label", "count_label", "per_type_label", "target_label", "edit_label", "notes_sections",
+__all__ = ["STYLE", "TYPE_TITLES", "esc", "chart_label", "counts_line", "per_type_label", "target_label", "edit_label", "notes_sections",
            "ranking_rows", "rubric_rows", "rubric_chart_rows", "table_html", "wide", "documents_html"]
 
 STYLE = """<style>
@@ -59,13 +60,19 @@ TYPE_COUNTS = {"criticità": ("criticità", "criticità"), "punto di forza": ("p
                "proposta": ("proposta", "proposte")}
 
 
-def count_label(n: int, singular: str, plural: str) -> str:
-    """«1 punto», «2 punti».
+def counts_line(counts: dict, bold: tuple[str, str] = ("<b>", "</b>")) -> str:
+    """The workshop in one line (from :meth:`~workbench.workshop.store.Store.counts`), numbers in ``bold``.
 
-    >>> count_label(1, "punto", "punti"), count_label(0, "voto", "voti")
-    ('1 punto', '0 voti')
+    >>> counts_line({"partecipanti": 1, "note": 1, "per_tipo": {"proposta": 1}, "punti": 0, "valutazioni": 2})
+    '<b>1</b> partecipante · <b>1</b> nota (1 proposta) · <b>0</b> punti assegnati · <b>2</b> punteggi della griglia'
     """
-    return f"{n} {singular if n == 1 else plural}"
+    def part(key: str, one: str, many: str) -> str:
+        return f"{bold[0]}{number(counts[key], 0)}{bold[1]} {plural(counts[key], one, many, show=False)}"
+
+    return " · ".join([part("partecipanti", "partecipante", "partecipanti"),
+                       part("note", "nota", "note") + f" ({per_type_label(counts['per_tipo'])})",
+                       part("punti", "punto assegnato", "punti assegnati"),
+                       part("valutazioni", "punteggio della griglia", "punteggi della griglia")])
 
 
 def per_type_label(per_type: dict[str, int]) -> str:
@@ -74,7 +81,7 @@ def per_type_label(per_type: dict[str, int]) -> str:
     >>> per_type_label({"criticità": 1, "punto di forza": 2, "proposta": 1})
     '1 criticità, 2 punti di forza, 1 proposta'
     """
-    return ", ".join(count_label(v, *TYPE_COUNTS[k]) for k, v in per_type.items())
+    return ", ".join(plural(v, *TYPE_COUNTS[k]) for k, v in per_type.items())
 
 
 def esc(value) -> str:
@@ -124,7 +131,7 @@ def edit_label(note: dict) -> str:
     if note.get("versione", 1) <= 1:
         return ""
     before = note.get("punti_prima") or 0
-    return f"modificata dopo {count_label(before, 'voto', 'voti')}" if before else "modificata"
+    return f"modificata dopo {plural(before, 'voto', 'voti')}" if before else "modificata"
 
 
 def notes_sections(notes: list[dict], setup: dict, by_target: bool = False, mine: dict | None = None) -> str:

@@ -16,7 +16,7 @@ from workbench.report.contract import WORKSHOP
 from workbench.sqlstore import StoreError
 from workbench.ui.saving import save_once, status_line
 from workbench.ui.style import friendly_error
-from workbench.workshop.html import (STYLE, esc, notes_sections, per_type_label, ranking_rows, rubric_chart_rows,
+from workbench.workshop.html import (STYLE, counts_line, esc, notes_sections, ranking_rows, rubric_chart_rows,
                                      rubric_rows, table_html, wide)
 from workbench.workshop.store import Store, load_setup, open_store
 
@@ -98,9 +98,7 @@ def facilitator_page(folder: str | Path | dict = ".", name: str = WORKSHOP):
             counts, ranking, notes, rubric = store.counts(), store.ranking(), store.notes(), store.rubric()
         except sqlite3.Error:
             return status_line(False, "Archivio occupato, riprovo al prossimo aggiornamento.")
-        per_type = per_type_label(counts["per_tipo"])
-        blocks = [f"<p><b>{counts['partecipanti']}</b> partecipanti · <b>{counts['note']}</b> note ({per_type}) · "
-                  f"<b>{counts['punti']}</b> punti assegnati · <b>{counts['valutazioni']}</b> punteggi</p>",
+        blocks = [f"<p>{counts_line(counts)}</p>",
                   "<h2>Priorità votate</h2>", table_html(ranking_rows(ranking), "Classifica per punti")]
         if ranking and setup.get("specs"):
             blocks.append(wide(chart_html(with_data(setup["specs"]["priorita"], priorita=[
