@@ -360,12 +360,12 @@ READINGS = {
                             "sulla rete simmetrizzata."),
     "centralizzazione_out": ("Centralizzazione diretta (legami dichiarati)", "Forma diretta: alta = pochi attori "
                              "dichiarano quasi tutti i legami; bassa = l'iniziativa è diffusa."),
-    "componenti": ("Componenti", "Parti della rete non collegate tra loro; la più grande riunisce {maggiore} attori "
+    "componenti": ("Componenti", "Parti della rete non collegate tra loro; la più grande riunisce {maggiore} "
                    "su {attori}. Più di una componente = gruppi che non si parlano nemmeno indirettamente."),
     "isolati": ("Attori isolati", "Attori senza alcun legame né dichiarato né ricevuto: da coinvolgere o da "
                 "verificare."),
-    "k_core": ("Nucleo più coeso (k-core)", "Il nucleo più coeso conta {nucleo} attori, ciascuno legato ad almeno "
-               "{k} altri del nucleo: è il gruppo che può sostenere il lavoro comune."),
+    "k_core": ("Nucleo più coeso (k-core)", "Il nucleo più coeso conta {nucleo}, ciascuno legato ad almeno "
+               "{k} del nucleo: è il gruppo che può sostenere il lavoro comune."),
     "clustering": ("Clustering medio", "Probabilità che due partner di un attore siano legati anche tra loro: alto = "
                    "gruppi chiusi e fiducia locale, basso = rete a maglie larghe."),
     "transitivita": ("Transitività", "Quota dei triangoli chiusi sul totale delle terne collegate: stessa lettura "
@@ -376,9 +376,9 @@ READINGS = {
                  "= gruppi netti, che vanno collegati tra loro."),
     "coordinamento": ("Legami di coordinamento o collaborazione", "Quota dei legami di intensità 3 o 4: misura quanto "
                       "la rete va oltre lo scambio di informazioni verso il lavoro comune."),
-    "fiducia": ("Fiducia media", "Media dei punteggi di fiducia (1–4) dati dai partner, su {legami} legami: sotto "
+    "fiducia": ("Fiducia media", "Media dei punteggi di fiducia (1–4) dati dai partner, su {legami}: sotto "
                 "2,5 la relazione è debole e va curata."),
-    "valore": ("Valore medio", "Media dei punteggi di valore (1–4) dati dai partner, su {legami} legami: sotto 2,5 "
+    "valore": ("Valore medio", "Media dei punteggi di valore (1–4) dati dai partner, su {legami}: sotto 2,5 "
                "la relazione è debole e va curata."),
     "brokeraggio": ("Intermediazione (Gould–Fernandez)", "Quante volte un attore collega due partner non legati "
                     "direttamente: «guardiano» e «rappresentante» = porte d'ingresso e uscita di un settore; "
@@ -436,9 +436,11 @@ def cohesion_profile(g: nx.DiGraph, broker: dict | None = None, parts=None, modu
     kmax = max(core.values(), default=0)
     kcore = sum(v == kmax for v in core.values())
     clus, trans, ei = (nx.average_clustering(u) if n else None), (nx.transitivity(u) if n else None), ei_index(g)
-    items += [_item("componenti", comps, fmt.number(comps, 0), maggiore=biggest, attori=n),
+    items += [_item("componenti", comps, fmt.number(comps, 0), maggiore=fmt.plural(biggest, "attore", "attori"),
+                    attori=fmt.number(n, 0)),
               _item("isolati", len(isolates), fmt.number(len(isolates), 0)),
-              _item("k_core", kmax, f"{kcore} attori, k = {kmax}", nucleo=kcore, k=kmax),
+              _item("k_core", kmax, f"{fmt.plural(kcore, 'attore', 'attori')}, k = {kmax}",
+                    nucleo=fmt.plural(kcore, "attore", "attori"), k=fmt.plural(kmax, "altro", "altri")),
               _item("clustering", clus, _pct(clus)), _item("transitivita", trans, _pct(trans)),
               _item("ei", ei, "n.d." if ei is None else fmt.number(ei, 2))]
     if parts is not None:
@@ -450,7 +452,7 @@ def cohesion_profile(g: nx.DiGraph, broker: dict | None = None, parts=None, modu
         vals = [d[key] for *_, d in g.edges(data=True) if d.get(key) is not None]
         if vals:
             mean = sum(vals) / len(vals)
-            items.append(_item(key, mean, fmt.number(mean, 2) + " su 4", legami=len(vals)))
+            items.append(_item(key, mean, fmt.number(mean, 2) + " su 4", legami=fmt.plural(len(vals), "legame", "legami")))
     if broker is not None:
         totals = Counter()
         for counts in broker.values():
@@ -479,7 +481,7 @@ def sector_pairs(g: nx.DiGraph) -> list[dict]:
     for a, b, d in g.edges(data=True):
         acc[(g.nodes[a]["settore"], g.nodes[b]["settore"])].append(d["intensita"])
     return [{"da_settore": s, "a_settore": t, "legami": len(v), "intensita_media": round(sum(v) / len(v), 2),
-             "testo": f"{len(v)} legami, intensità media {fmt.number(sum(v) / len(v), 1)}"}
+             "testo": f"{fmt.plural(len(v), 'legame', 'legami')}, intensità media {fmt.number(sum(v) / len(v), 1)}"}
             for (s, t), v in sorted(acc.items())]
 
 
@@ -647,7 +649,7 @@ def respondents(legami: pd.DataFrame, onda: int) -> set:
 def _response(actors: int, answered: set) -> dict:
     rate = len(answered) / actors if actors else None
     return {"rispondenti": len(answered), "attori": actors, "tasso": rate,
-            "testo": f"{len(answered)} attori su {actors} ({_pct(rate)})"}
+            "testo": f"{fmt.plural(len(answered), 'attore', 'attori')} su {fmt.number(actors, 0)} ({_pct(rate)})"}
 
 
 def wave_change(legami: pd.DataFrame, attori: pd.DataFrame, before: int, after: int, tipi=None,
@@ -761,8 +763,10 @@ def role_matrix(ruoli: pd.DataFrame, attori: pd.DataFrame) -> dict:
 def _questions(profile: dict, coverage: list[dict], syn: list[dict], roles: dict | None) -> list[str]:
     qs = []
     if profile.get("isolati", {}).get("valore"):
-        qs.append(f"{profile['isolati']['valore']} attori risultano isolati: li conosciamo? Che cosa servirebbe "
-                  "per coinvolgerli?")
+        isolated = profile["isolati"]["valore"]
+        qs.append(f"{fmt.plural(isolated, 'attore risulta isolato', 'attori risultano isolati')}: "
+                  f"{'lo conosciamo' if isolated == 1 else 'li conosciamo'}? Che cosa servirebbe per "
+                  f"{'coinvolgerlo' if isolated == 1 else 'coinvolgerli'}?")
     rec = profile.get("reciprocita", {}).get("valore")
     if rec is not None and rec < 0.5:
         qs.append(f"Solo il {_pct(rec)} dei legami è riconosciuto da entrambe le parti: dove le relazioni sono "

@@ -18,6 +18,7 @@ from pathlib import Path
 from IPython.display import HTML, display
 
 from workbench.errors import ReportMissing
+from workbench.fmt import number, plural
 from workbench.network.graph import EDGES_MARK, LEGEND_MARK, NODES_MARK, TEMPLATE_FILE
 from workbench.report.contract import NETWORK, load_report
 from workbench.ui.page import control_layout, filter_row
@@ -113,7 +114,7 @@ def graph_view(data: dict, settore: str = ALL, area: str = ALL, tipo: str = ALL,
         degree[a] += 1
         degree[b] += 1
     total = len(data["nodi"])
-    shown = f"{len(nodes)} attori su {total} e {len(merged)} legami"
+    shown = f"{plural(len(nodes), 'attore', 'attori')} su {number(total, 0)} e {plural(len(merged), 'legame', 'legami')}"
     if len(nodes) > max_nodes:
         return _aggregate(nodes, merged, shown, max_nodes)
     named = _named(nodes, degree, focus)
@@ -153,13 +154,14 @@ def _aggregate(nodes: dict, merged: dict, shown: str, max_nodes: int) -> dict:
         ga, gb = group_of[a], group_of[b]
         if ga != gb:
             links[(ga, gb)] = links.get((ga, gb), 0) + 1
-    vis_nodes = [{"id": g, "label": f"{g} ({v['n']})", "title": f"{g}: {v['n']} attori", "color": v["color"],
+    vis_nodes = [{"id": g, "label": f"{g} ({v['n']})", "title": f"{g}: {plural(v['n'], 'attore', 'attori')}", "color": v["color"],
                   "size": round(8 + 3 * math.sqrt(v["n"]), 1), "shape": "dot"} for g, v in groups.items()]
     vis_edges = [{"from": a, "to": b, "arrows": "to", "width": round(0.5 + math.log1p(c), 2),
-                  "title": f"{c} legami", "color": {"color": "#8a8a8a", "opacity": 0.6}} for (a, b), c in links.items()]
+                  "title": plural(c, "legame", "legami"), "color": {"color": "#8a8a8a", "opacity": 0.6}} for (a, b), c in links.items()]
     inside = len(merged) - sum(links.values())
     note = (f"Vista aggregata: {shown} superano il limite di {max_nodes} attori, quindi ogni nodo è un gruppo "
-            f"(settore e sub-ambito, {len(groups)} gruppi). Nascosti i singoli attori e {inside} legami interni "
+            f"(settore e sub-ambito, {plural(len(groups), 'gruppo', 'gruppi')}). Nascosti i singoli attori e "
+            f"{plural(inside, 'legame interno', 'legami interni')} "
             "ai gruppi. Usa i filtri (settore, area, tipo, intensità) per vedere i singoli attori.")
     return {"nodes": vis_nodes, "edges": vis_edges, "note": note, "aggregated": True}
 
@@ -219,18 +221,28 @@ def profile_table(report: dict) -> str:
     return table_html(rows, f"Profilo di coesione, onda {report['onda']}", "wb-table wb-cohesion")
 
 
+def _changes(c: dict) -> str:
+    """«3 legami nuovi, 1 perso, 0 rafforzati, 2 indeboliti» from the counts of a wave comparison.
+
+    >>> _changes({"nuovo": 1, "perso": 1, "rafforzato": 0, "indebolito": 2})
+    '1 legame nuovo, 1 perso, 0 rafforzati, 2 indeboliti'
+    """
+    return (f"{plural(c['nuovo'], 'legame nuovo', 'legami nuovi')}, {plural(c['perso'], 'perso', 'persi')}, "
+            f"{plural(c['rafforzato'], 'rafforzato', 'rafforzati')}, {plural(c['indebolito'], 'indebolito', 'indeboliti')}")
+
+
 def _change_text(change: dict) -> str:
     """The Italian summary of a wave comparison: changes among respondents, non-response, response rates."""
     c, before, after = change["conteggi"], str(change["prima"]), str(change["dopo"])
     rates = change.get("risposta")
     if rates is None:  # report written before response rates were computed
-        return f"{c['nuovo']} legami nuovi, {c['perso']} persi, {c['rafforzato']} rafforzati, {c['indebolito']} indeboliti."
+        return _changes(c) + "."
     text = (f"Tra gli attori che hanno risposto in entrambe le onde ({change['rispondenti_entrambe']}): "
-            f"{c['nuovo']} legami nuovi, {c['perso']} persi, {c['rafforzato']} rafforzati, {c['indebolito']} "
-            f"indeboliti. Hanno risposto nell'onda {before} {rates[before]['testo']}, nell'onda {after} "
+            f"{_changes(c)}. Hanno risposto nell'onda {before} {rates[before]['testo']}, nell'onda {after} "
             f"{rates[after]['testo']}.")
     if c["non ha risposto"]:
-        text += (f" {c['non ha risposto']} legami non sono confrontati perché chi li dichiara ha risposto a una "
+        text += (f" {plural(c['non ha risposto'], 'legame non è confrontato', 'legami non sono confrontati')} "
+                 "perché chi li dichiara ha risposto a una "
                  "sola onda («non ha risposto», non «legame perso»): " + ", ".join(change["una_sola_onda"]) + ".")
     return text + " Le misure a confronto usano i legami di chi ha risposto in entrambe le onde."
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from workbench.argparse_it import arg, command, group
 from workbench.errors import WorkbenchError
+from workbench.fmt import plural
 
 __all__ = ["register", "resolve_plan"]
 
@@ -71,7 +72,8 @@ def cmd_crea(args) -> int:
             print(f"  laboratorio aggiunto: {lab.name}")
     finally:
         plan.close()
-    print(f"Piano «{args.nome}» creato in {target} con {len(labs)} laboratori. Per i cruscotti piano, azioni e "
+    print(f"Piano «{args.nome}» creato in {target} con {plural(len(labs), 'laboratorio', 'laboratori')}. Per i "
+          "cruscotti piano, azioni e "
           "monitoraggio esegui di nuovo `workbench esegui CARTELLA --out REPORT --forza` (con --forza: i dati del "
           "distretto non sono cambiati, ma ora c'è un piano).")
     return 0

@@ -145,7 +145,7 @@ def busy_owners(actions: list[dict], names: dict[str, str], many: int = MANY_ACT
     ['Comune di Crema (3 azioni aperte)']
     """
     open_ = [a["ente"] for a in actions if a["stato"] in ("da avviare", "in corso")]
-    return [f"{names.get(e, e)} ({open_.count(e)} azioni aperte)" for e in sorted(set(open_))
+    return [f"{names.get(e, e)} ({fmt.plural(open_.count(e), 'azione aperta', 'azioni aperte')})" for e in sorted(set(open_))
             if open_.count(e) >= many]
 
 

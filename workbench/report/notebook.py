@@ -11,6 +11,7 @@ from pathlib import Path
 
 from workbench.errors import WorkspaceInvalid, format_problems
 from workbench.escape import code_block, markdown
+from workbench.fmt import plural
 from workbench.inputs.workspace import Workspace, check_workspace
 from workbench.paths import DEMO
 
@@ -73,8 +74,9 @@ def open_workspace(path: str | Path | None) -> Workspace:
     workspace, problems = _check(workspace_path(path))
     if workspace is None:
         raise WorkspaceInvalid(problems)
-    summary = (f"**{markdown(workspace.name)}** — {len(workspace.table('comuni'))} comuni, "
-               f"{workspace.table('indicatori')['indicatore'].nunique()} indicatori, anno di riferimento "
+    summary = (f"**{markdown(workspace.name)}** — {plural(len(workspace.table('comuni')), 'comune', 'comuni')}, "
+               f"{plural(workspace.table('indicatori')['indicatore'].nunique(), 'indicatore', 'indicatori')}, "
+               "anno di riferimento "
                f"{workspace.config['anno']}.")
     if problems:
         summary += "\n\n" + code_block(format_problems(problems))

@@ -231,8 +231,9 @@ def _rule_note(report: dict, view: dict) -> str:
 
 def _composition_block(view: dict) -> str:
     """The spending table as in ISTAT's survey, with the rows whose co-payment or health share is missing."""
-    notes = "".join(f"<li>{html.escape(area)}: {a} servizi senza compartecipazione indicata, {b} senza quota SSN "
-                    "indicata (contate come zero nella spesa lorda)</li>" for area, a, b in view["senza_importi"])
+    notes = "".join(f"<li>{html.escape(area)}: {fmt.plural(a, 'servizio', 'servizi')} senza compartecipazione indicata, "
+                    f"{b} senza quota SSN indicata (contate come zero nella spesa lorda)</li>"
+                    for area, a, b in view["senza_importi"])
     return (table_html(view["composizione"], "Spesa lorda, compartecipazione degli utenti, quota del "
                              "Servizio sanitario e spesa dei comuni (come nell'indagine ISTAT)")
             + (f"<ul class='wb-note'>{notes}</ul>" if notes else ""))

@@ -733,8 +733,9 @@ def guiding_questions(grid: pd.DataFrame, mix: pd.DataFrame, change: pd.DataFram
                          "chi coordina i percorsi delle persone?")
     single = (multi["tipo"] == "una sola area").sum() if len(multi) else 0
     if len(multi):
-        questions.append(f"{single} servizi su {len(multi)} lavorano su una sola area di bisogno: quali potrebbero "
-                         "essere ricomposti in risposte trasversali?")
+        questions.append(f"{fmt.plural(single, 'servizio', 'servizi')} su {len(multi)} "
+                         f"{fmt.plural(single, 'lavora', 'lavorano', show=False)} su una sola area di bisogno: quali "
+                         "potrebbero essere ricomposti in risposte trasversali?")
     return questions
 
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from workbench.argparse_it import SERVER_OPTIONS, arg, command, group
 from workbench.errors import format_problems
+from workbench.fmt import plural
 
 __all__ = ["register"]
 
@@ -29,7 +30,8 @@ def cmd_importa(args) -> int:
     missing = ", ".join(a.get("nome") or a["id"] for a in result.non_rispondenti)
     print(f"Non hanno risposto ({len(result.non_rispondenti)}): {missing or 'nessuno'}.")
     result.legami.to_csv(args.out, index=False, encoding="utf-8")
-    print(f"Scritti {len(result.legami)} legami dell'onda {args.onda} in {args.out}: aggiungili a legami.csv.")
+    print(f"Scritti {plural(len(result.legami), 'legame', 'legami')} dell'onda {args.onda} in {args.out}: "
+          "aggiungili a legami.csv.")
     return 1 if any(not p.warning for p in result.problemi) else 0
 
 
@@ -42,12 +44,13 @@ def cmd_apri(args) -> int:
         from workbench.survey.wave import load_example
 
         loaded = load_example(folder, args.esempio)
-        print(f"Risposte di esempio (dati dimostrativi) di {loaded} organizzazioni caricate da {args.esempio}."
+        print(f"Risposte di esempio (dati dimostrativi) di {plural(loaded, 'organizzazione', 'organizzazioni')} "
+              f"caricate da {args.esempio}."
               if loaded else "L'onda è chiusa: le risposte di esempio non sono state caricate.")
     store = AnswerStore(private_folder(folder) / STORE_FILE, readonly=True)
     codes = store.codes()
     store.close()
-    print(f"Onda {args.onda} aperta in {folder}: {len(codes)} organizzazioni.")
+    print(f"Onda {args.onda} aperta in {folder}: {plural(len(codes), 'organizzazione', 'organizzazioni')}.")
     print("Codice di ogni organizzazione (da consegnare solo a lei; i link completi li stampa "
           "`workbench questionario servi`):")
     for actor, mine in codes.items():
@@ -80,7 +83,8 @@ def cmd_chiudi(args) -> int:
 
     result = close(args.onda, args.out)
     print(f"Onda {result['onda']} chiusa: le risposte non si possono più modificare.")
-    print(f"Scritti {result['legami_n']} legami in {result['legami']}: aggiungili a legami.csv del distretto.")
+    print(f"Scritti {plural(result['legami_n'], 'legame', 'legami')} in {result['legami']}: aggiungili a legami.csv "
+          "del distretto.")
     print(f"Organizzazioni che non hanno risposto ({len(result['stato']['senza_risposta'])}): "
           f"{result['non_rispondenti']}.")
     if "attori_nuovi" in result:

@@ -19,6 +19,7 @@ from urllib.parse import parse_qs
 
 from workbench.inputs.contract import SECTORS
 from workbench.errors import StoreError
+from workbench.fmt import plural
 from workbench.survey.store import ITEMS, KINDS, LEVELS, OUTCOMES, RESOURCES, TRUST, VALUE
 from workbench.survey.wave import TITLE, close, open_store, proposed_id, status
 from workbench.ui.saving import save_once, status_line
@@ -322,8 +323,9 @@ def status_html(state: dict) -> str:
     rows = [{"Settore": r["settore"], "Organizzazioni": r["organizzazioni"], "Hanno finito": r["finito"],
              "In corso": r["in corso"], "Nessuna risposta": r["nessuna risposta"]} for r in state["settori"]]
     silent = ", ".join(a["nome"] for a in state["senza_risposta"]) or "nessuna"
-    return (STYLE + f"<div class='wb-q'><h2>Tasso di risposta: {_e(rate)}</h2><p>Hanno finito "
-            f"{state['finito']} organizzazioni su {state['organizzazioni']}, {state['in corso']} in corso "
+    return (STYLE + f"<div class='wb-q'><h2>Tasso di risposta: {_e(rate)}</h2><p>"
+            f"{plural(state['finito'], 'Ha', 'Hanno', show=False)} finito {plural(state['finito'], 'organizzazione', 'organizzazioni')} su {state['organizzazioni']}, "
+            f"{state['in corso']} in corso "
             f"(onda {_e(state['stato'])}).</p><div class='wb-scroll'>" + table_html(rows, "Risposte per settore")
             + "</div>"
             + f"<h2>Non hanno ancora risposto ({len(state['senza_risposta'])})</h2><p>{_e(silent)}</p>"
@@ -374,7 +376,7 @@ def facilitator_page(folder: str | Path = "."):
                                            "nuovo «Chiudi l'onda» per confermare.")
             return
         result = close(Path(folder).resolve().parent)
-        closing.value = status_line(True, f"Onda chiusa: {result['legami_n']} legami scritti in "
+        closing.value = status_line(True, f"Onda chiusa: {plural(result['legami_n'], 'legame scritto', 'legami scritti')} in "
                                       f"{result['legami']}. Aggiungili a legami.csv del distretto.")
         refresh()
 

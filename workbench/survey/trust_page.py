@@ -71,17 +71,20 @@ def _averages(averages: dict) -> str:
     parts = []
     for column, label in (("fiducia", "Fiducia media"), ("valore", "Valore medio")):
         a = averages[column]
-        parts.append(f"<b>{label}: {_e(fmt.number(a['media'], 2))}</b> su 4 ({a['valutazioni']} valutazioni "
-                     f"ricevute da {a['organizzazioni']} organizzazioni)")
+        parts.append(f"<b>{label}: {_e(fmt.number(a['media'], 2))}</b> su 4 "
+                     f"({fmt.plural(a['valutazioni'], 'valutazione ricevuta', 'valutazioni ricevute')} da "
+                     f"{fmt.plural(a['organizzazioni'], 'organizzazione', 'organizzazioni')})")
     return "<p>" + "; ".join(parts) + ".</p>"
 
 
 def wave_html(report: dict, wave: int | str) -> str:
     """One wave: network averages, response, the organisations' table (escaped)."""
     data = report["per_onda"][str(wave)]
-    return (f"<h2>Onda {_e(wave)}</h2>{_averages(data['medie'])}<p class='wb-meta'>Hanno dichiarato legami "
-            f"{data['rispondenti']} organizzazioni su {data['attori']}. Le medie della rete contano solo le "
-            f"organizzazioni con almeno {report['soglia']} valutazioni.</p>"
+    return (f"<h2>Onda {_e(wave)}</h2>{_averages(data['medie'])}<p class='wb-meta'>"
+            f"{fmt.plural(data['rispondenti'], 'Ha', 'Hanno', show=False)} dichiarato legami "
+            f"{fmt.plural(data['rispondenti'], 'organizzazione', 'organizzazioni')} su {data['attori']}. Le medie "
+            f"della rete contano solo le organizzazioni con almeno "
+            f"{fmt.plural(report['soglia'], 'valutazione', 'valutazioni')}.</p>"
             + _scroll(table_html(members_rows(report, wave), f"Fiducia, valore e connettività — onda {wave}")))
 
 
@@ -109,9 +112,10 @@ def change_html(report: dict) -> str:
             for m in sorted(change["membri"], key=lambda m: m["nome"]) if m["fiducia_differenza"] is not None]
     averages = "".join(f"<p>Onda {_e(w)}: {_averages(a)[3:-4]}.</p>" for w, a in change["medie"].items())
     return (f"<h2>Cambiamento dall'onda {before} all'onda {after}</h2><p class='wb-meta'>Calcolato solo sulle "
-            f"valutazioni delle {change['rispondenti_entrambe']} organizzazioni che hanno risposto in entrambe le "
-            f"onde (chi non ha risposto non conta come legame perso); organizzazioni con almeno {report['soglia']} "
-            f"valutazioni in entrambe.</p>{averages}"
+            f"valutazioni di {fmt.plural(change['rispondenti_entrambe'], 'organizzazione', 'organizzazioni')} "
+            f"che {'ha' if change['rispondenti_entrambe'] == 1 else 'hanno'} risposto in entrambe le "
+            f"onde (chi non ha risposto non conta come legame perso); organizzazioni con almeno "
+            f"{fmt.plural(report['soglia'], 'valutazione', 'valutazioni')} in entrambe.</p>{averages}"
             + _scroll(table_html(rows, f"Differenze dall'onda {before} all'onda {after}")))
 
 

@@ -168,8 +168,10 @@ def describe_setup(setup: dict) -> str:
              f"- Archivio dei contributi: {_md(setup['archivio'])} (fuori dalla cartella del report: "
              "una nuova esecuzione non lo cancella)",
              f"- Punti per partecipante: {setup['punti']}",
-             f"- Riferimenti possibili: {len(refs['comune'])} comuni, {len(refs['sub_ambito'])} sub-ambiti, "
-             f"{len(refs['area'])} aree di bisogno, {len(refs['attore'])} attori, {len(setup['grafici'])} grafici",
+             "- Riferimenti possibili: " + ", ".join(plural(len(items), one, many) for items, one, many in (
+                 (refs["comune"], "comune", "comuni"), (refs["sub_ambito"], "sub-ambito", "sub-ambiti"),
+                 (refs["area"], "area di bisogno", "aree di bisogno"), (refs["attore"], "attore", "attori"),
+                 (setup["grafici"], "grafico", "grafici"))),
              f"- Famiglie di progetto: {_md(', '.join(setup['famiglie']))}",
              f"- Servizi e progetti da valutare: {len(setup['oggetti'])}"
              + (" (servizi: dati dimostrativi)" if setup.get("servizi_dimostrativi") else ""),

@@ -440,8 +440,8 @@ class Store(SQLiteStore):
             used = db.execute("SELECT COUNT(*) FROM voti WHERE partecipante = ? AND ritirato IS NULL",
                               (key,)).fetchone()[0]
             if used >= dots:
-                raise WorkshopError(f"Hai già usato tutti i tuoi {dots} punti: togline uno da un'altra "
-                                    "nota per spostarlo.")
+                raise WorkshopError(("Hai già usato il tuo punto" if dots == 1 else f"Hai già usato tutti i tuoi {dots} "
+                                     "punti") + ": togline uno da un'altra nota per spostarlo.")
             db.execute("INSERT INTO voti (id, nota, partecipante, ruolo, creato, versione) VALUES (?,?,?,?,?,?)",
                        (op, note, key, role, _now(), found[1]))
         return True
