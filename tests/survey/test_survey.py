@@ -172,7 +172,7 @@ def test_status_by_sector_and_console(wave):
                          capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
     n = len(codes)
-    assert f"hanno finito 1 organizzazioni su {n}" in run.stdout and "1 in corso" in run.stdout
+    assert f"ha finito 1 organizzazione su {n}" in run.stdout and "1 in corso" in run.stdout
     assert f"Non hanno ancora risposto ({n - 2})" in run.stdout
 
 
@@ -327,7 +327,7 @@ def test_two_organisations_answer_on_phones_and_the_facilitator_closes(wave_serv
         fac.wait_for_selector("text=Tasso di risposta", timeout=120000)
         text = fac.locator(".wb-q").filter(has_text="Tasso di risposta").inner_text()
         n = len(codes)
-        assert f"Hanno finito 1 organizzazioni su {n}, 1 in corso" in text
+        assert f"Ha finito 1 organizzazione su {n}, 1 in corso" in text
         assert f"Non hanno ancora risposto ({n - 2})" in text
         assert "Organizzazioni proposte da approvare (1)" in fac.inner_text("body")
         assert fac.locator(".widget-html b", has_text="Nuova").count() == 1  # the name, escaped

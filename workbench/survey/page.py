@@ -21,7 +21,7 @@ from workbench.inputs.contract import SECTORS
 from workbench.errors import StoreError
 from workbench.fmt import plural
 from workbench.survey.store import ITEMS, KINDS, LEVELS, OUTCOMES, RESOURCES, TRUST, VALUE
-from workbench.survey.wave import TITLE, close, open_store, proposed_id, status
+from workbench.survey.wave import TITLE, close, finished, open_store, proposed_id, status
 from workbench.ui.saving import save_once, status_line
 from workbench.ui.style import friendly_error
 from workbench.ui.tables import table_html
@@ -323,8 +323,7 @@ def status_html(state: dict) -> str:
     rows = [{"Settore": r["settore"], "Organizzazioni": r["organizzazioni"], "Hanno finito": r["finito"],
              "In corso": r["in corso"], "Nessuna risposta": r["nessuna risposta"]} for r in state["settori"]]
     silent = ", ".join(a["nome"] for a in state["senza_risposta"]) or "nessuna"
-    return (STYLE + f"<div class='wb-q'><h2>Tasso di risposta: {_e(rate)}</h2><p>"
-            f"{plural(state['finito'], 'Ha', 'Hanno', show=False)} finito {plural(state['finito'], 'organizzazione', 'organizzazioni')} su {state['organizzazioni']}, "
+    return (STYLE + f"<div class='wb-q'><h2>Tasso di risposta: {_e(rate)}</h2><p>{finished(state).capitalize()}, "
             f"{state['in corso']} in corso "
             f"(onda {_e(state['stato'])}).</p><div class='wb-scroll'>" + table_html(rows, "Risposte per settore")
             + "</div>"

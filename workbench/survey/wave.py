@@ -316,17 +316,28 @@ def close(folder: str | Path, out: str | Path | None = None) -> dict:
     return {**paths, "legami_n": len(legami), "incomplete": incomplete, "stato": state, "onda": wave}
 
 
+def finished(state: dict) -> str:
+    """Who has finished, in words: «ha finito 1 organizzazione su 2», «hanno finito 3 organizzazioni su 5».
+
+    >>> finished({"finito": 1, "organizzazioni": 2})
+    'ha finito 1 organizzazione su 2'
+    """
+    done = state["finito"]
+    return (f"{fmt.plural(done, 'ha', 'hanno', show=False)} finito {fmt.plural(done, 'organizzazione', 'organizzazioni')}"
+            f" su {fmt.number(state['organizzazioni'], 0)}")
+
+
 def status_text(setup: dict, state: dict) -> str:
     """The response rate as the console shows it (``workbench questionario segui``).
 
     >>> state = {"tasso": 0.5, "stato": "aperta", "finito": 1, "organizzazioni": 2, "in corso": 0,
     ...          "settori": [], "senza_risposta": [{"nome": "Scuola"}], "proposte": []}
     >>> print(status_text({"distretto": "Ambito", "onda": 2026}, state).splitlines()[0])
-    Ambito, onda 2026 (aperta): hanno finito 1 organizzazioni su 2 (50%), 0 in corso.
+    Ambito, onda 2026 (aperta): ha finito 1 organizzazione su 2 (50%), 0 in corso.
     """
     rate = "—" if state["tasso"] is None else fmt.number(100 * state["tasso"], 0) + "%"
-    lines = [f"{setup['distretto']}, onda {setup['onda']} ({state['stato']}): hanno finito {state['finito']} "
-             f"organizzazioni su {state['organizzazioni']} ({rate}), {state['in corso']} in corso.",
+    lines = [f"{setup['distretto']}, onda {setup['onda']} ({state['stato']}): {finished(state)} ({rate}), "
+             f"{state['in corso']} in corso.",
              f"{'settore':<28} {'organizz.':>9} {'finito':>7} {'in corso':>9} {'nessuna':>8}"]
     lines += [f"{r['settore'][:28]:<28} {r['organizzazioni']:>9} {r['finito']:>7} {r['in corso']:>9} "
               f"{r['nessuna risposta']:>8}" for r in state["settori"]]
