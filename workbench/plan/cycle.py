@@ -117,7 +117,7 @@ def cycle_html(setup: dict) -> str:
     """
     import html
 
-    from workbench.plan.page import table_html
+    from workbench.workshop.html import table_html
 
     cycle = setup.get("ciclo_precedente")
     if not cycle:

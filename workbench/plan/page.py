@@ -17,14 +17,13 @@ from pathlib import Path
 from workbench.sqlstore import StoreError
 from workbench.workshop.html import STYLE, rubric_rows
 from workbench.ui.saving import save_once
-from workbench.workshop.html import table_html as _table_html
+from workbench.workshop.html import table_html
 from workbench.plan.followup import before_after, busy_owners, family_status, owner_rows, snapshot
 from workbench.plan.rooms import family_by_role, plan_ranking, plan_rubric, ranking_rows, read_rooms, role_priorities, room_rows
 from workbench.plan.setup import SETUP_FILE
 from workbench.plan.store import STATUSES, PlanStore
 
-__all__ = ["load_plan", "plan_page", "actions_page", "followup_page", "plan_html", "followup_html", "action_rows",
-           "table_html"]
+__all__ = ["load_plan", "plan_page", "actions_page", "followup_page", "plan_html", "followup_html", "action_rows"]
 
 WHOLE_PLAN = "Tutto il piano"
 
@@ -70,16 +69,6 @@ def _header(setup: dict, title: str) -> str:
             not in plan["nome"] else "")
     return (STYLE + f"<div class='wb-lab'><h1>{_e(title)}: {_e(setup['piano']['nome'])}</h1>"
             f"<p class='wb-note'>{_e(setup['distretto']['nome'])}{demo}</p></div>")
-
-
-def table_html(rows: list[dict], caption: str = "") -> str:
-    """An escaped table that scrolls sideways on a phone instead of leaving the page.
-
-    >>> html_ = table_html([{"Nota": "<b>x</b>"}])
-    >>> html_.startswith("<div style='overflow-x:auto"), "&lt;b&gt;x&lt;/b&gt;" in html_
-    (True, True)
-    """
-    return f"<div style='overflow-x:auto;max-width:100%'>{_table_html(rows, caption)}</div>"
 
 
 def _names(setup: dict) -> dict[str, str]:

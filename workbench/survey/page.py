@@ -23,7 +23,7 @@ from workbench.fmt import plural
 from workbench.survey.store import ITEMS, KINDS, LEVELS, OUTCOMES, RESOURCES, TRUST, VALUE
 from workbench.survey.wave import TITLE, close, finished, open_store, proposed_id, status
 from workbench.ui.saving import save_once, status_line
-from workbench.ui.style import friendly_error
+from workbench.ui.style import SCROLL, friendly_error
 from workbench.ui.tables import table_html
 
 __all__ = ["respondent_page", "facilitator_page", "status_html", "query_code", "search", "STYLE", "SCALE"]
@@ -45,7 +45,7 @@ STYLE = """<style>
 .wb-table th{background:#1f4e79;color:#fff;text-align:left !important;padding:4px 8px}
 .wb-table td{border-bottom:1px solid #ddd;padding:3px 8px;text-align:left !important}
 .wb-error{background:#fdecea;border-left:4px solid #c62828;padding:8px 12px}
-.wb-fit .widget-html-content{min-width:0;max-width:100%}.wb-scroll{overflow-x:auto;max-width:100%}
+.wb-fit .widget-html-content{min-width:0;max-width:100%}""" + SCROLL + """
 </style>"""
 
 
@@ -325,8 +325,7 @@ def status_html(state: dict) -> str:
     silent = ", ".join(a["nome"] for a in state["senza_risposta"]) or "nessuna"
     return (STYLE + f"<div class='wb-q'><h2>Tasso di risposta: {_e(rate)}</h2><p>{finished(state).capitalize()}, "
             f"{state['in corso']} in corso "
-            f"(onda {_e(state['stato'])}).</p><div class='wb-scroll'>" + table_html(rows, "Risposte per settore")
-            + "</div>"
+            f"(onda {_e(state['stato'])}).</p>" + table_html(rows, "Risposte per settore")
             + f"<h2>Non hanno ancora risposto ({len(state['senza_risposta'])})</h2><p>{_e(silent)}</p>"
             + "".join(f"<h2>{title}</h2>" + table_html([{"Voce": r["voce"], "Risposte": r["risposte"]}
                                                              for r in state[field]], empty="Ancora nessuna risposta.")

@@ -14,6 +14,7 @@ import re
 from pathlib import Path
 
 from workbench import fmt
+from workbench.ui.style import SCROLL
 from workbench.ui.tables import table_html
 from workbench.survey.store import LEVELS
 
@@ -32,7 +33,7 @@ PRINT_STYLE = """<style>
 .wb-profile th{background:#1f4e79;color:#fff;text-align:left;padding:3px 8px}
 .wb-profile td{border-bottom:1px solid #ddd;padding:3px 8px;text-align:left}
 .wb-profile .wb-meta{color:#555;font-size:12px}.wb-demo{background:#fff4d6;padding:4px 8px;font-weight:600}
-.wb-scroll{overflow-x:auto;max-width:100%}
+""" + SCROLL + """
 .wb-fit .widget-html-content{min-width:0;max-width:100%}
 @media print{.wb-noprint{display:none}.wb-profile{max-width:none}}
 </style>"""
@@ -99,7 +100,7 @@ def profile_body(report: dict, actor: str, wave: int | str | None = None) -> str
             f"<p class='wb-meta'>Medie delle valutazioni date dalle organizzazioni che vi indicano come partner; "
             f"sono mostrate solo con almeno {_e(report['soglia'])} valutazioni, le singole risposte restano "
             "riservate.</p>"
-            f"<h2>I legami ({len(ties)})</h2><div class='wb-scroll'>{table_html(ties, empty=NONE)}</div>"
+            f"<h2>I legami ({len(ties)})</h2>{table_html(ties, empty=NONE)}"
             f"<h2>Ruoli nei processi</h2>{table_html(roles, empty=NONE)}"
             f"<h2>Intermediazione (Gould e Fernandez)</h2>{table_html(broker, empty=NONE)}</div>")
 

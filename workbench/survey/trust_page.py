@@ -62,11 +62,6 @@ def members_rows(report: dict, wave: int | str) -> list[dict]:
              "Connettività relativa": fmt.number(100 * m["connettivita"], 0) + "%"} for m in members]
 
 
-def _scroll(table: str) -> str:
-    """A wide table scrolls inside the page on a phone, instead of widening it."""
-    return f"<div class='wb-scroll'>{table}</div>"
-
-
 def _averages(averages: dict) -> str:
     parts = []
     for column, label in (("fiducia", "Fiducia media"), ("valore", "Valore medio")):
@@ -85,7 +80,7 @@ def wave_html(report: dict, wave: int | str) -> str:
             f"{fmt.plural(data['rispondenti'], 'organizzazione', 'organizzazioni')} su {data['attori']}. Le medie "
             f"della rete contano solo le organizzazioni con almeno "
             f"{fmt.plural(report['soglia'], 'valutazione', 'valutazioni')}.</p>"
-            + _scroll(table_html(members_rows(report, wave), f"Fiducia, valore e connettività — onda {wave}")))
+            + table_html(members_rows(report, wave), f"Fiducia, valore e connettività — onda {wave}"))
 
 
 def _signed(value, decimals: int = 2) -> str:
@@ -116,7 +111,7 @@ def change_html(report: dict) -> str:
             f"che {'ha' if change['rispondenti_entrambe'] == 1 else 'hanno'} risposto in entrambe le "
             f"onde (chi non ha risposto non conta come legame perso); organizzazioni con almeno "
             f"{fmt.plural(report['soglia'], 'valutazione', 'valutazioni')} in entrambe.</p>{averages}"
-            + _scroll(table_html(rows, f"Differenze dall'onda {before} all'onda {after}")))
+            + table_html(rows, f"Differenze dall'onda {before} all'onda {after}"))
 
 
 def _header(report: dict) -> str:

@@ -7,14 +7,17 @@ from __future__ import annotations
 
 import html
 
-__all__ = ["STYLE", "HIDE_TOOLTIP", "friendly_error"]
+__all__ = ["STYLE", "SCROLL", "HIDE_TOOLTIP", "friendly_error"]
+
+#: The box that scrolls sideways instead of widening the page (tables, wide charts): every stylesheet has it.
+SCROLL = ".wb-scroll{overflow-x:auto;max-width:100%;-webkit-overflow-scrolling:touch}"
 
 STYLE = """<style>
 .wb-table{border-collapse:collapse;font-size:13px;margin:6px 0 14px}
 .wb-table th{background:#1f4e79;color:#fff;text-align:left;padding:4px 8px}
 .wb-table td{border-bottom:1px solid #ddd;padding:3px 8px;text-align:left}
 .wb-table caption{text-align:left;font-weight:600;padding:4px 0}
-.wb-scroll{overflow-x:auto;max-width:100%;-webkit-overflow-scrolling:touch}
+""" + SCROLL + """
 .wb-note{color:#444;font-size:13px;max-width:900px}
 .wb-questions li{margin:4px 0}
 .wb-warning{background:#fff4e5;border-left:4px solid #e08a00;padding:8px 12px;max-width:900px;box-sizing:border-box}

@@ -9,6 +9,7 @@ import html
 
 from workbench.fmt import number, plural
 from workbench.ui import tables
+from workbench.ui.style import SCROLL
 from workbench.workshop.store import MOVES, NOTE_TYPES, ROLES, TARGETS
 
 __all__ = ["STYLE", "TYPE_TITLES", "esc", "chart_label", "counts_line", "per_type_label", "target_label", "edit_label", "notes_sections",
@@ -39,7 +40,7 @@ STYLE = """<style>
 .wb-room .wb-move{margin:2px 0 6px}.wb-room .wb-scale{width:auto;max-width:100%}
 .wb-room .widget-dropdown select,.wb-room .widget-text input{min-width:0}
 .wb-room .widget-tab>.lm-TabBar{overflow-x:auto}
-.wb-scroll{overflow-x:auto;max-width:100%;-webkit-overflow-scrolling:touch}
+""" + SCROLL + """
 .widget-html-content{min-width:0;max-width:100%}
 .jp-OutputArea-output .widget-hbox{flex-wrap:wrap;max-width:100%}
 .wb-room .lm-TabBar-tab{flex:1 1 auto !important;min-width:0 !important;padding:0 6px}
@@ -192,11 +193,11 @@ def rubric_chart_rows(rubric: list[dict]) -> list[dict]:
 
 def table_html(rows: list[dict], caption: str = "") -> str:
     """An escaped HTML table (see ``workbench.ui.tables.table_html``) that scrolls sideways on a narrow screen."""
-    return wide(tables.table_html(rows, caption, empty="Ancora nessun dato."))
+    return tables.table_html(rows, caption, empty="Ancora nessun dato.")
 
 
 def wide(content: str) -> str:
-    """``content`` (a table, a chart) in a container that scrolls sideways instead of widening the page.
+    """``content`` (a chart) in a container that scrolls sideways instead of widening the page.
 
     >>> wide("<table></table>")
     "<div class='wb-scroll'><table></table></div>"
